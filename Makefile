@@ -1,0 +1,31 @@
+# OciRuntime — `make` builds the NativeAOT binary ./ocirun (like runc's make).
+PREFIX  ?= /usr/local
+DOTNET  ?= dotnet
+SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props
+
+.PHONY: all install demo test deps deps-test clean bench
+
+all: ocirun
+
+ocirun: $(SOURCES)
+	$(DOTNET) publish src/Cli/ocirun.csproj -c Release -o artifacts/publish --nologo -v quiet
+	cp artifacts/publish/ocirun ./ocirun
+
+install: ocirun
+	install -D -m 0755 ocirun $(DESTDIR)$(PREFIX)/bin/ocirun
+
+# Installs missing apt packages, builds, makes a busybox bundle and runs it with `ocirun run`.
+demo:
+	scripts/install-deps.sh demo
+	$(MAKE) ocirun
+	scripts/demo.sh
+
+# Installs what the tests need and runs them all.
+test:
+	scripts/install-deps.sh test
+	$(MAKE) ocirun
+	scripts/test.sh
+
+clean:
+	rm -rf ocirun artifacts demo-bundle
+	$(DOTNET) clean OciRuntime.sln -v quiet --nologo || true

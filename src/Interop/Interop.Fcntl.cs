@@ -1,0 +1,192 @@
+using System.Runtime.InteropServices;
+
+namespace OciRuntime.Interop;
+
+/// <summary>open(2)/fcntl(2) flags and *at(2) constants (Linux x86-64/arm64).</summary>
+public static class OpenFlags
+{
+    /// <summary>Read only.</summary>
+    public const int O_RDONLY = 0;
+    /// <summary>Write only.</summary>
+    public const int O_WRONLY = 1;
+    /// <summary>Read/write.</summary>
+    public const int O_RDWR = 2;
+    /// <summary>Create if missing.</summary>
+    public const int O_CREAT = 0x40;
+    /// <summary>With O_CREAT: fail if it exists.</summary>
+    public const int O_EXCL = 0x80;
+    /// <summary>Do not make a tty the controlling terminal.</summary>
+    public const int O_NOCTTY = 0x100;
+    /// <summary>Truncate.</summary>
+    public const int O_TRUNC = 0x200;
+    /// <summary>Append.</summary>
+    public const int O_APPEND = 0x400;
+    /// <summary>Non-blocking.</summary>
+    public const int O_NONBLOCK = 0x800;
+    /// <summary>Must be a directory.</summary>
+    public const int O_DIRECTORY = 0x10000;
+    /// <summary>Do not follow a final symlink.</summary>
+    public const int O_NOFOLLOW = 0x20000;
+    /// <summary>Close on exec.</summary>
+    public const int O_CLOEXEC = 0x80000;
+    /// <summary>A path-only handle.</summary>
+    public const int O_PATH = 0x200000;
+    /// <summary>dirfd meaning the working directory.</summary>
+    public const int AT_FDCWD = -100;
+    /// <summary>Do not follow symlinks.</summary>
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    /// <summary>Operate on dirfd itself when the path is empty.</summary>
+    public const int AT_EMPTY_PATH = 0x1000;
+    /// <summary>unlinkat: remove a directory.</summary>
+    public const int AT_REMOVEDIR = 0x200;
+    /// <summary>fcntl: get fd flags.</summary>
+    public const int F_GETFD = 1;
+    /// <summary>fcntl: set fd flags.</summary>
+    public const int F_SETFD = 2;
+    /// <summary>fcntl: get status flags.</summary>
+    public const int F_GETFL = 3;
+    /// <summary>fcntl: set status flags.</summary>
+    public const int F_SETFL = 4;
+    /// <summary>The close-on-exec fd flag.</summary>
+    public const int FD_CLOEXEC = 1;
+    /// <summary>flock: exclusive lock.</summary>
+    public const int LOCK_EX = 2;
+    /// <summary>flock: shared lock.</summary>
+    public const int LOCK_SH = 1;
+    /// <summary>flock: unlock.</summary>
+    public const int LOCK_UN = 8;
+    /// <summary>close_range: mark close-on-exec instead of closing.</summary>
+    public const uint CLOSE_RANGE_CLOEXEC = 4;
+}
+
+public static partial class Libc
+{
+    /// <summary>open(2).</summary>
+    [LibraryImport(Name, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, uint mode = 0);
+
+    /// <summary>openat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int openat(int dirfd, string path, int flags, uint mode = 0);
+
+    /// <summary>close(2).</summary>
+    [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
+    public static partial int close(int fd);
+
+    /// <summary>read(2).</summary>
+    [LibraryImport(Name, EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint read(int fd, byte* buf, nuint count);
+
+    /// <summary>write(2).</summary>
+    [LibraryImport(Name, EntryPoint = "write", SetLastError = true)]
+    public static unsafe partial nint write(int fd, byte* buf, nuint count);
+
+    /// <summary>fcntl(2) with an integer argument.</summary>
+    [LibraryImport(Name, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    /// <summary>dup3(2).</summary>
+    [LibraryImport(Name, EntryPoint = "dup3", SetLastError = true)]
+    public static partial int dup3(int oldfd, int newfd, int flags);
+
+    /// <summary>close_range(2).</summary>
+    [LibraryImport(Name, EntryPoint = "close_range", SetLastError = true)]
+    public static partial int close_range(uint first, uint last, uint flags);
+
+    /// <summary>flock(2).</summary>
+    [LibraryImport(Name, EntryPoint = "flock", SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+
+    /// <summary>mkdirat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdirat(int dirfd, string path, uint mode);
+
+    /// <summary>mknodat(2); <paramref name="dev"/> as made by <see cref="MakeDev"/>.</summary>
+    [LibraryImport(Name, EntryPoint = "mknodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mknodat(int dirfd, string path, uint mode, ulong dev);
+
+    /// <summary>mkfifo(3).</summary>
+    [LibraryImport(Name, EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkfifo(string path, uint mode);
+
+    /// <summary>symlinkat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "symlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int symlinkat(string target, int newdirfd, string linkpath);
+
+    /// <summary>unlinkat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlinkat(int dirfd, string path, int flags);
+
+    /// <summary>fchownat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "fchownat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fchownat(int dirfd, string path, uint uid, uint gid, int flags);
+
+    /// <summary>fchmodat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "fchmodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fchmodat(int dirfd, string path, uint mode, int flags);
+
+    /// <summary>fchmod(2).</summary>
+    [LibraryImport(Name, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    /// <summary>chdir(2).</summary>
+    [LibraryImport(Name, EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chdir(string path);
+
+    /// <summary>fchdir(2).</summary>
+    [LibraryImport(Name, EntryPoint = "fchdir", SetLastError = true)]
+    public static partial int fchdir(int fd);
+
+    /// <summary>chroot(2).</summary>
+    [LibraryImport(Name, EntryPoint = "chroot", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chroot(string path);
+
+    /// <summary>umask(2); returns the previous mask.</summary>
+    [LibraryImport(Name, EntryPoint = "umask")]
+    public static partial uint umask(uint mask);
+
+    /// <summary>readlinkat(2).</summary>
+    [LibraryImport(Name, EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial nint readlinkat(int dirfd, string path, byte* buf, nuint size);
+
+    /// <summary>The dev_t of <paramref name="major"/>:<paramref name="minor"/> (glibc's makedev).</summary>
+    public static ulong MakeDev(ulong major, ulong minor) =>
+        ((major & 0xfffff000UL) << 32) | ((major & 0xfffUL) << 8) | ((minor & 0xffffff00UL) << 12) | (minor & 0xffUL);
+
+    /// <summary>Writes all of <paramref name="data"/> to <paramref name="fd"/>, retrying on EINTR and short writes.</summary>
+    /// <exception cref="SyscallException">write failed.</exception>
+    public static unsafe void WriteAll(int fd, ReadOnlySpan<byte> data, string what)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = write(fd, p + done, (nuint)(data.Length - done));
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR) continue;
+                    throw new SyscallException($"write {what}", errno);
+                }
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes, retrying on EINTR; returns 0 at end of file.</summary>
+    /// <exception cref="SyscallException">read failed.</exception>
+    public static unsafe int ReadSome(int fd, Span<byte> buffer, string what)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = read(fd, p, (nuint)buffer.Length);
+                if (n >= 0) return (int)n;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR) throw new SyscallException($"read {what}", errno);
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+
+namespace OciRuntime.Interop;
+
+/// <summary>Linux signal numbers and names (x86-64/arm64 generic).</summary>
+public static class Signals
+{
+    /// <summary>SIGKILL.</summary>
+    public const int SIGKILL = 9;
+    /// <summary>SIGTERM.</summary>
+    public const int SIGTERM = 15;
+    /// <summary>SIGCHLD.</summary>
+    public const int SIGCHLD = 17;
+    /// <summary>SIGSTOP.</summary>
+    public const int SIGSTOP = 19;
+    /// <summary>SIGPIPE.</summary>
+    public const int SIGPIPE = 13;
+    /// <summary>SIGWINCH.</summary>
+    public const int SIGWINCH = 28;
+
+    private static readonly string[] Names =
+    [
+        "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM",
+        "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    ];
+
+    /// <summary>
+    /// Parses a signal as runc's kill does: a number ("9"), a name with or without the SIG prefix, any case
+    /// ("SIGKILL", "KILL", "kill"), or a real-time signal ("RTMIN+3"). Returns false for anything else.
+    /// </summary>
+    public static bool TryParse(string text, out int signal)
+    {
+        signal = 0;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            signal = n;
+            return n is > 0 and <= 64;
+        }
+        var name = text.ToUpperInvariant();
+        if (name.StartsWith("SIG", StringComparison.Ordinal)) name = name[3..];
+        if (name == "IOT") name = "ABRT";
+        if (name == "POLL") name = "IO";
+        for (var i = 1; i < Names.Length; i++)
+        {
+            if (Names[i] == name) { signal = i; return true; }
+        }
+        if (name.StartsWith("RTMIN", StringComparison.Ordinal) || name.StartsWith("RTMAX", StringComparison.Ordinal))
+        {
+            var baseSig = name.StartsWith("RTMIN", StringComparison.Ordinal) ? 34 : 64;
+            var rest = name[5..];
+            if (rest.Length == 0) { signal = baseSig; return true; }
+            if (int.TryParse(rest, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var off))
+            {
+                signal = baseSig + off;
+                return signal is >= 34 and <= 64;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The SIG-prefixed name of <paramref name="signal"/>, e.g. "SIGKILL", or the number as text.</summary>
+    public static string Name(int signal) => signal > 0 && signal < Names.Length ? "SIG" + Names[signal] : signal.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public static partial class Libc
+{
+    [LibraryImport(Name, EntryPoint = "signal", SetLastError = true)]
+    private static partial nint signal(int sig, nint handler);
+
+    [LibraryImport(Name, EntryPoint = "sigaction", SetLastError = true)]
+    private static unsafe partial int sigaction(int sig, void* act, void* oldact);
+
+    [LibraryImport(Name, EntryPoint = "sigprocmask", SetLastError = true)]
+    private static unsafe partial int sigprocmask(int how, void* set, void* oldset);
+
+    /// <summary>
+    /// Prepares the signal state a new program should start with: every signal that is ignored (the .NET runtime
+    /// ignores SIGPIPE, and execve keeps ignored signals ignored) goes back to SIG_DFL, and the mask is emptied.
+    /// Call right before execve.
+    /// </summary>
+    public static unsafe void ResetSignalsForExec()
+    {
+        byte* old = stackalloc byte[256];
+        for (var sig = 1; sig < 65; sig++)
+        {
+            if (sig is Signals.SIGKILL or Signals.SIGSTOP or 32 or 33) continue;
+            if (sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */)
+            {
+                signal(sig, 0 /* SIG_DFL */);
+            }
+        }
+        byte* empty = stackalloc byte[128];
+        new Span<byte>(empty, 128).Clear();
+        sigprocmask(2 /* SIG_SETMASK */, empty, null);
+    }
+}

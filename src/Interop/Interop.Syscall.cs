@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace OciRuntime.Interop;
+
+/// <summary>Numbers of the system calls glibc 2.36 has no wrapper for, per architecture.</summary>
+public static class SyscallNumbers
+{
+    private static readonly bool Arm64 = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
+
+    /// <summary>pivot_root.</summary>
+    public static long PivotRoot => Arm64 ? 41 : 155;
+    /// <summary>clone3 (same on every architecture).</summary>
+    public const long Clone3 = 435;
+    /// <summary>pidfd_open.</summary>
+    public const long PidfdOpen = 434;
+    /// <summary>pidfd_send_signal.</summary>
+    public const long PidfdSendSignal = 424;
+    /// <summary>capget.</summary>
+    public static long Capget => Arm64 ? 90 : 125;
+    /// <summary>capset.</summary>
+    public static long Capset => Arm64 ? 91 : 126;
+}

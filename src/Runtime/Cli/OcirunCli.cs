@@ -1,0 +1,273 @@
+using System.CommandLine;
+using System.Reflection;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
+using OciRuntime.Runtime.Lifecycle;
+using OciRuntime.Runtime.Logging;
+using OciRuntime.Runtime.State;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Cli;
+
+/// <summary>
+/// The ocirun command line: runc's commands and flags (System.CommandLine), each a thin call into
+/// <see cref="ContainerRuntime"/>. Errors print one line to stderr (and to --log when given) and exit 1.
+/// </summary>
+public static class OcirunCli
+{
+    /// <summary>Runs ocirun with <paramref name="args"/>; returns the process exit status.</summary>
+    public static int Main(string[] args)
+    {
+        // The container init takes no options and must start fast: bypass the parser.
+        if (args.Length == 1 && args[0] == "init") return ContainerInit.Main();
+        return BuildRoot().Parse(args).Invoke();
+    }
+
+    private static readonly Option<string> RootOption = new("--root")
+    {
+        Description = "root directory for storage of container state (this should be located in tmpfs)",
+        DefaultValueFactory = _ => "/run/ocirun",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> LogOption = new("--log")
+    {
+        Description = "set the log file to write ocirun logs to (default is '/dev/stderr')",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> LogFormatOption = new("--log-format")
+    {
+        Description = "set the log format ('text' (default), or 'json')",
+        DefaultValueFactory = _ => "text",
+        Recursive = true,
+    };
+
+    private static readonly Option<bool> DebugOption = new("--debug")
+    {
+        Description = "enable debug logging",
+        Recursive = true,
+    };
+
+    /// <summary>Builds the command tree.</summary>
+    public static RootCommand BuildRoot()
+    {
+        LogFormatOption.AcceptOnlyFromAmong("text", "json");
+        var root = new RootCommand("ocirun: an OCI runtime (a runc-compatible CLI) for running containers from OCI bundles");
+        foreach (var o in root.Options.OfType<VersionOption>().ToList()) root.Options.Remove(o);
+        var version = new Option<bool>("--version", "-v") { Description = "print the version" };
+        root.Options.Add(version);
+        root.Options.Add(RootOption);
+        root.Options.Add(LogOption);
+        root.Options.Add(LogFormatOption);
+        root.Options.Add(DebugOption);
+        root.SetAction(r =>
+        {
+            if (r.GetValue(version))
+            {
+                Console.Out.Write(VersionText());
+                return 0;
+            }
+            Console.Error.WriteLine("ocirun: a command is required (see ocirun --help)");
+            return 1;
+        });
+
+        root.Subcommands.Add(SpecCommand());
+        root.Subcommands.Add(CreateCommand());
+        root.Subcommands.Add(StartCommand());
+        root.Subcommands.Add(StateCommand());
+        root.Subcommands.Add(KillCommand());
+        root.Subcommands.Add(DeleteCommand());
+        root.Subcommands.Add(RunCommand());
+        return root;
+    }
+
+    /// <summary>The --version text, in the line format go-runc parses.</summary>
+    public static string VersionText()
+    {
+        var v = typeof(OcirunCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var plus = v.IndexOf('+', StringComparison.Ordinal);
+        var commit = plus >= 0 ? v[(plus + 1)..] : "unknown";
+        if (plus >= 0) v = v[..plus];
+        return $"ocirun version {v}\ncommit: {commit}\nspec: {ContainerRuntime.SpecVersion}\n";
+    }
+
+    private static Argument<string> IdArgument() => new("container-id") { Description = "the container's id (unique on this host)" };
+
+    private static Option<string?> BundleOption() => new("--bundle", "-b")
+    {
+        Description = "path to the root of the bundle directory, defaults to the current directory",
+    };
+
+    private static Option<string?> PidFileOption() => new("--pid-file") { Description = "specify the file to write the process id to" };
+
+    private static Option<string?> ConsoleSocketOption() => new("--console-socket")
+    {
+        Description = "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+    };
+
+    private static Option<bool> NoPivotOption() => new("--no-pivot")
+    {
+        Description = "do not use pivot root to jail process inside rootfs (for a rootfs on a ramdisk)",
+    };
+
+    private static Command SpecCommand()
+    {
+        var command = new Command("spec", "create a new specification file (config.json) for a bundle");
+        var bundle = BundleOption();
+        bundle.Description = "path to the root of the bundle directory";
+        var rootless = new Option<bool>("--rootless") { Description = "generate a configuration for a rootless container" };
+        command.Options.Add(bundle);
+        command.Options.Add(rootless);
+        command.SetAction(r => Execute(r, _ =>
+        {
+            var dir = r.GetValue(bundle) is { Length: > 0 } b ? b : ".";
+            var path = Path.Combine(dir, "config.json");
+            if (File.Exists(path)) throw new RuntimeException("File config.json exists. Remove it first");
+            var spec = r.GetValue(rootless) ? DefaultSpec.CreateRootless(Libc.geteuid(), Libc.getegid()) : DefaultSpec.Create();
+            File.WriteAllText(path, SpecSerializer.Serialize(spec));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command CreateCommand()
+    {
+        var command = new Command("create", "create a container (its init waits for start)");
+        var id = IdArgument();
+        var bundle = BundleOption();
+        var pidFile = PidFileOption();
+        var consoleSocket = ConsoleSocketOption();
+        var noPivot = NoPivotOption();
+        command.Arguments.Add(id);
+        command.Options.Add(bundle);
+        command.Options.Add(pidFile);
+        command.Options.Add(consoleSocket);
+        command.Options.Add(noPivot);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            runtime.Create(new CreateOptions
+            {
+                Id = r.GetValue(id)!,
+                Bundle = r.GetValue(bundle),
+                PidFile = r.GetValue(pidFile),
+                ConsoleSocket = r.GetValue(consoleSocket),
+                NoPivot = r.GetValue(noPivot),
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StartCommand()
+    {
+        var command = new Command("start", "executes the user defined process in a created container");
+        var id = IdArgument();
+        command.Arguments.Add(id);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            runtime.Start(r.GetValue(id)!);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command StateCommand()
+    {
+        var command = new Command("state", "output the state of a container");
+        var id = IdArgument();
+        command.Arguments.Add(id);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            Console.Out.WriteLine(ContainerRuntime.FormatState(runtime.State(r.GetValue(id)!)));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command KillCommand()
+    {
+        var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
+        var id = IdArgument();
+        var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
+        command.Arguments.Add(id);
+        command.Arguments.Add(signal);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            var text = r.GetValue(signal)!;
+            if (!Signals.TryParse(text, out var number)) throw new RuntimeException($"unknown signal \"{text}\"");
+            runtime.Kill(r.GetValue(id)!, number);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeleteCommand()
+    {
+        var command = new Command("delete", "delete any resources held by the container");
+        var id = IdArgument();
+        var force = new Option<bool>("--force", "-f") { Description = "forcibly deletes the container if it is still running (uses SIGKILL)" };
+        command.Arguments.Add(id);
+        command.Options.Add(force);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            runtime.Delete(r.GetValue(id)!, r.GetValue(force));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RunCommand()
+    {
+        var command = new Command("run", "create and run a container");
+        var id = IdArgument();
+        var bundle = BundleOption();
+        var pidFile = PidFileOption();
+        var consoleSocket = ConsoleSocketOption();
+        var noPivot = NoPivotOption();
+        var detach = new Option<bool>("--detach", "-d") { Description = "detach from the container's process" };
+        var keep = new Option<bool>("--keep") { Description = "do not delete the container after it exits" };
+        var noSubreaper = new Option<bool>("--no-subreaper", "-no-subreaper") { Description = "disable the use of the subreaper used to reap reparented processes" };
+        command.Arguments.Add(id);
+        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, noPivot, detach, keep, noSubreaper }) command.Options.Add(o);
+        command.SetAction(r => Execute(r, runtime =>
+        {
+            var detached = r.GetValue(detach);
+            return runtime.Run(new RunOptions
+            {
+                Create = new CreateOptions
+                {
+                    Id = r.GetValue(id)!,
+                    Bundle = r.GetValue(bundle),
+                    PidFile = r.GetValue(pidFile),
+                    ConsoleSocket = r.GetValue(consoleSocket),
+                    NoPivot = r.GetValue(noPivot),
+                    Detached = detached,
+                },
+                Detach = detached,
+                Keep = r.GetValue(keep),
+                NoSubreaper = r.GetValue(noSubreaper),
+            });
+        }));
+        return command;
+    }
+
+    /// <summary>Runs a command body with the global options applied; turns every expected failure into one line and exit 1.</summary>
+    private static int Execute(ParseResult r, Func<ContainerRuntime, int> body)
+    {
+        var format = r.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
+        using var log = new RuntimeLog(r.GetValue(LogOption), format, r.GetValue(DebugOption));
+        try
+        {
+            return body(new ContainerRuntime(r.GetValue(RootOption)!, log));
+        }
+        catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
+                                       or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            if (log.HasFile) log.Error(e.Message);
+            Console.Error.WriteLine(e.Message);
+            if (log.IsDebug && e.InnerException is { } inner) Console.Error.WriteLine($"(caused by {inner.GetType().Name}: {inner.Message})");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Init;
+
+/// <summary>
+/// <c>ocirun init</c>: the container's first process, exec'd by the runtime into its new namespaces
+/// (docs/process-model.md). It reads its orders from the sync socket, builds the container, reports Ready
+/// (or the one-line error), waits on the exec fifo for <c>start</c>, and execs process.args.
+/// </summary>
+public static class ContainerInit
+{
+    /// <summary>Runs the init; returns an exit status only on failure (success ends in execve).</summary>
+    public static int Main()
+    {
+        var fdText = Environment.GetEnvironmentVariable(InitProcess.SyncFdVariable);
+        if (fdText is null || !int.TryParse(fdText, NumberStyles.None, CultureInfo.InvariantCulture, out var syncFd))
+        {
+            Console.Error.WriteLine("ocirun init: must be started by ocirun (no sync socket)");
+            return 1;
+        }
+        // If the runtime dies before the container is ready, so does the init.
+        _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+
+        var channel = new SyncChannel(new SafeFd(syncFd));
+        var timer = new PhaseTimer();
+        InitOptions options;
+        Spec.Spec spec;
+        string executable;
+        try
+        {
+            (options, spec) = ReceiveOrders(channel);
+            timer.Mark("receive");
+            executable = Prepare(spec, options, timer);
+        }
+        catch (Exception e)
+        {
+            var message = e is InitException or SyscallException or SpecException ? e.Message : $"container init: {e.Message}";
+            try { channel.Send(SyncMessage.Error, Encoding.UTF8.GetBytes(message)); } catch (SyscallException) { }
+            return 1;
+        }
+
+        // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
+        _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        var report = new InitReport { Phases = timer.Phases };
+        channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
+        channel.Dispose();
+
+        if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
+        return Exec(spec.Process!, executable);
+    }
+
+    private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel)
+    {
+        if (!channel.TryReceive(out var type, out var payload) || type != SyncMessage.Bootstrap)
+            throw new InitException("container init: no bootstrap message from the runtime");
+        var options = JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitOptions)
+            ?? throw new InitException("container init: empty bootstrap message");
+        if (!channel.TryReceive(out type, out payload) || type != SyncMessage.Config)
+            throw new InitException("container init: no config message from the runtime");
+        return (options, SpecSerializer.Parse(payload));
+    }
+
+    private static string Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+    {
+        var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
+        var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
+        var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
+        RootfsSetup? rootfs = null;
+        if (options.NewMountNamespace)
+        {
+            rootfs = new RootfsSetup(spec, options, timer);
+            rootfs.PrepareAndPivot();
+        }
+        _ = Libc.umask(oldMask);
+        ProcessSetup.SetHostnames(spec);
+        ProcessSetup.SetSysctls(spec);
+        rootfs?.FinishAfterPivot();
+        ProcessSetup.SetRlimits(process);
+        ProcessSetup.SetOomScoreAdj(process);
+        ProcessSetup.SetUserAndCapabilities(process, lastCap);
+        ProcessSetup.ChangeDirectory(process);
+        var executable = ProcessSetup.LookPath(process);
+        timer.Mark("process");
+        return executable;
+    }
+
+    /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte.</summary>
+    private static bool WaitForStart(int fifoFd)
+    {
+        var path = $"/proc/self/fd/{fifoFd}";
+        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+        {
+            Console.Error.WriteLine($"ocirun init: open exec fifo {path}: {SyscallException.FromLastError("open").Message}");
+            return false;
+        }
+        Libc.WriteAll(fd, "0"u8, "exec fifo");
+        Libc.close(fd);
+        Libc.close(fifoFd);
+        return true;
+    }
+
+    private static int Exec(Spec.Process process, string executable)
+    {
+        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio closes on exec.
+        _ = Libc.close_range(3, uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
+        Libc.ResetSignalsForExec();
+        var argv = new string?[process.Args!.Count + 1];
+        for (var i = 0; i < process.Args.Count; i++) argv[i] = process.Args[i];
+        var env = new string?[(process.Env?.Count ?? 0) + 1];
+        for (var i = 0; i < (process.Env?.Count ?? 0); i++) env[i] = process.Env![i];
+        Libc.execve(executable, argv, env);
+        var error = SyscallException.FromLastError($"exec {executable}");
+        Console.Error.WriteLine($"ocirun: {error.Message}");
+        return 127;
+    }
+}

@@ -1,0 +1,99 @@
+using OciRuntime.Interop;
+
+namespace OciRuntime.Runtime.Init;
+
+/// <summary>
+/// The mount(2) reading of a runtime-spec mount's <c>options</c> (config.md#mounts, runc's table): flags to set,
+/// flags to clear, propagation changes applied after the mount, and the rest joined as the data string.
+/// </summary>
+public sealed class MountOptions
+{
+    private static readonly Dictionary<string, (bool Clear, MountFlags Flag)> FlagTable = new(StringComparer.Ordinal)
+    {
+        ["async"] = (true, MountFlags.Synchronous),
+        ["atime"] = (true, MountFlags.NoAtime),
+        ["bind"] = (false, MountFlags.Bind),
+        ["defaults"] = (false, MountFlags.None),
+        ["dev"] = (true, MountFlags.NoDev),
+        ["diratime"] = (true, MountFlags.NoDirAtime),
+        ["dirsync"] = (false, MountFlags.DirSync),
+        ["exec"] = (true, MountFlags.NoExec),
+        ["lazytime"] = (false, MountFlags.LazyTime),
+        ["nolazytime"] = (true, MountFlags.LazyTime),
+        ["loud"] = (true, MountFlags.Silent),
+        ["mand"] = (false, MountFlags.MandLock),
+        ["noatime"] = (false, MountFlags.NoAtime),
+        ["nodev"] = (false, MountFlags.NoDev),
+        ["nodiratime"] = (false, MountFlags.NoDirAtime),
+        ["noexec"] = (false, MountFlags.NoExec),
+        ["nomand"] = (true, MountFlags.MandLock),
+        ["norelatime"] = (true, MountFlags.RelAtime),
+        ["nostrictatime"] = (true, MountFlags.StrictAtime),
+        ["nosuid"] = (false, MountFlags.NoSuid),
+        ["nosymfollow"] = (false, MountFlags.NoSymFollow),
+        ["rbind"] = (false, MountFlags.Bind | MountFlags.Rec),
+        ["relatime"] = (false, MountFlags.RelAtime),
+        ["remount"] = (false, MountFlags.Remount),
+        ["ro"] = (false, MountFlags.ReadOnly),
+        ["rw"] = (true, MountFlags.ReadOnly),
+        ["silent"] = (false, MountFlags.Silent),
+        ["strictatime"] = (false, MountFlags.StrictAtime),
+        ["suid"] = (true, MountFlags.NoSuid),
+        ["sync"] = (false, MountFlags.Synchronous),
+    };
+
+    private static readonly Dictionary<string, MountFlags> PropagationTable = new(StringComparer.Ordinal)
+    {
+        ["private"] = MountFlags.Private,
+        ["rprivate"] = MountFlags.Private | MountFlags.Rec,
+        ["shared"] = MountFlags.Shared,
+        ["rshared"] = MountFlags.Shared | MountFlags.Rec,
+        ["slave"] = MountFlags.Slave,
+        ["rslave"] = MountFlags.Slave | MountFlags.Rec,
+        ["unbindable"] = MountFlags.Unbindable,
+        ["runbindable"] = MountFlags.Unbindable | MountFlags.Rec,
+    };
+
+    /// <summary>MS_* flags for the mount call.</summary>
+    public MountFlags Flags { get; private set; }
+
+    /// <summary>Propagation changes (MS_SHARED etc., maybe with MS_REC), applied one by one after the mount.</summary>
+    public List<MountFlags> Propagation { get; } = [];
+
+    /// <summary>Filesystem-specific options joined with commas (e.g. "mode=755,size=65536k"), or null.</summary>
+    public string? Data { get; private set; }
+
+    /// <summary>True when the options ask for a bind mount (bind or rbind).</summary>
+    public bool IsBind => (Flags & MountFlags.Bind) != 0;
+
+    /// <summary>Parses <paramref name="options"/> (null = none).</summary>
+    public static MountOptions Parse(IEnumerable<string>? options)
+    {
+        var result = new MountOptions();
+        var data = new List<string>();
+        foreach (var option in options ?? [])
+        {
+            if (FlagTable.TryGetValue(option, out var f))
+            {
+                result.Flags = f.Clear ? result.Flags & ~f.Flag : result.Flags | f.Flag;
+            }
+            else if (PropagationTable.TryGetValue(option, out var p))
+            {
+                result.Propagation.Add(p);
+            }
+            else if (option.Length > 0)
+            {
+                data.Add(option);
+            }
+        }
+        result.Data = data.Count > 0 ? string.Join(',', data) : null;
+        return result;
+    }
+
+    /// <summary>The propagation flags of a rootfsPropagation value (default rprivate), per config-linux.md#rootfs-mount-propagation.</summary>
+    /// <exception cref="ArgumentException">an unknown value.</exception>
+    public static MountFlags RootPropagation(string? value) =>
+        string.IsNullOrEmpty(value) ? MountFlags.Private | MountFlags.Rec
+        : PropagationTable.TryGetValue(value, out var p) ? p
+        : throw new ArgumentException($"linux.rootfsPropagation: unknown value \"{value}\"");
+}

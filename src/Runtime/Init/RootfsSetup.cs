@@ -1,0 +1,252 @@
+using System.Globalization;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Init;
+
+/// <summary>
+/// Prepares the container's filesystem from inside its new mount namespace, in runc's order:
+/// propagation of /, the rootfs bind, the mounts of config.json, /dev, pivot_root (or MS_MOVE + chroot);
+/// then, after the hostname, readonlyPaths, maskedPaths and root.readonly (<see cref="FinishAfterPivot"/>).
+/// </summary>
+internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+{
+    private readonly string _rootfs = options.Rootfs.TrimEnd('/');
+    private bool _devReadonly;
+
+    /// <summary>Everything up to and including pivot_root.</summary>
+    public void PrepareAndPivot()
+    {
+        var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
+        Libc.Mount(null, "/", null, propagation, null);
+        // pivot_root refuses a new root whose parent mount is shared; rprivate above covers the default.
+        Libc.Mount(_rootfs, _rootfs, "bind", MountFlags.Bind | MountFlags.Rec, null);
+        timer.Mark("rootfs-bind");
+
+        var mounts = spec.Mounts ?? [];
+        for (var i = 0; i < mounts.Count; i++)
+        {
+            try
+            {
+                MountOne(mounts[i]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new InitException($"config.json: mounts[{i}] ({mounts[i].Destination}): {e.Message}", e);
+            }
+        }
+        timer.Mark("mounts");
+
+        if (NeedsDevSetup(mounts))
+        {
+            Devices.Create(_rootfs, spec.Linux?.Devices);
+            Devices.CreateSymlinks(_rootfs);
+            timer.Mark("devices");
+        }
+
+        if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
+        else PivotRoot();
+        timer.Mark("pivot_root");
+    }
+
+    /// <summary>readonlyPaths, maskedPaths, then the read-only remounts of /dev and / (config-linux.md, config.md#root).</summary>
+    public void FinishAfterPivot()
+    {
+        foreach (var path in spec.Linux?.ReadonlyPaths ?? []) MakeReadonly(path);
+        foreach (var path in spec.Linux?.MaskedPaths ?? []) Mask(path);
+        if (_devReadonly) Libc.Mount(null, "/dev", null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf("/dev"), null);
+        if (spec.Root?.Readonly == true)
+        {
+            Libc.Mount(null, "/", null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf("/"), null);
+        }
+        timer.Mark("paths");
+    }
+
+    private static bool NeedsDevSetup(List<Mount> mounts) =>
+        !mounts.Any(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
+
+    private void MountOne(Mount m)
+    {
+        var parsed = MountOptions.Parse(m.Options);
+        var type = m.Type;
+        var isBind = parsed.IsBind || type == "bind";
+        var clean = SecurePath.Clean(m.Destination);
+
+        if (type is "proc" or "sysfs" && !isBind)
+        {
+            // CVE-2019-16884 / CVE-2023-27561: /proc and /sys must be real directories, never symlinks.
+            var parent = SecurePath.Resolve(_rootfs, Path.GetDirectoryName(clean) ?? "/");
+            var leaf = parent + "/" + Path.GetFileName(clean);
+            if (SecurePath.ReadLink(leaf) is not null)
+                throw new InvalidDataException($"destination {clean} is a symlink in the rootfs; {type} must be mounted on a real directory");
+            if (File.Exists(leaf)) throw new InvalidDataException($"destination {clean} is not a directory; {type} must be mounted on a directory");
+        }
+
+        var dest = SecurePath.Resolve(_rootfs, clean);
+        if (isBind)
+        {
+            var source = m.Source ?? throw new InvalidDataException("bind mount without a source");
+            if (!source.StartsWith('/')) source = Path.Combine(options.Bundle, source);
+            var sourceIsDir = Directory.Exists(source);
+            if (!sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
+                throw new FileNotFoundException($"bind source {source} does not exist");
+            EnsureTarget(dest, sourceIsDir);
+            Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
+            var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
+            if (extra != MountFlags.None)
+            {
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra, null);
+            }
+        }
+        else if (type == "cgroup")
+        {
+            EnsureTarget(dest, isDir: true);
+            MountCgroup(dest, parsed);
+        }
+        else
+        {
+            EnsureTarget(dest, isDir: true);
+            var flags = parsed.Flags;
+            if (clean == "/dev" && (flags & MountFlags.ReadOnly) != 0)
+            {
+                // /dev is filled with devices first, then remounted read-only (FinishAfterPivot).
+                flags &= ~MountFlags.ReadOnly;
+                _devReadonly = true;
+            }
+            Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, parsed.Data);
+        }
+
+        foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
+    }
+
+    private static void EnsureTarget(string dest, bool isDir)
+    {
+        if (isDir)
+        {
+            Directory.CreateDirectory(dest);
+            return;
+        }
+        if (Directory.Exists(dest) || File.Exists(dest)) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+        using (File.Create(dest)) { }
+    }
+
+    private static void MountCgroup(string dest, MountOptions options)
+    {
+        if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
+        {
+            Libc.Mount("cgroup2", dest, "cgroup2", options.Flags, options.Data);
+            return;
+        }
+        // cgroup v1 (or hybrid): a tmpfs with a bind of this process's own cgroup of every v1 hierarchy, as runc does
+        // without a cgroup namespace.
+        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
+        var own = CgroupMembership.Read();
+        foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
+        {
+            var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
+            if (path is null) continue;
+            var sub = dest + "/" + Path.GetFileName(mountPoint);
+            Directory.CreateDirectory(sub);
+            Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
+            Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)), null);
+        }
+        if ((options.Flags & MountFlags.ReadOnly) != 0)
+        {
+            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755");
+        }
+    }
+
+    private void PivotRoot()
+    {
+        using var oldRoot = SafeFd.Check(Libc.open("/", OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /");
+        using var newRoot = SafeFd.Check(Libc.open(_rootfs, OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {_rootfs}");
+        Libc.Check(Libc.fchdir(newRoot.Fd), $"chdir {_rootfs}");
+        // pivot_root(".", "."): the old root is stacked under the new one, then detached (runc's trick: no put_old dir).
+        Libc.Check(Libc.pivot_root(".", "."), $"pivot_root {_rootfs}");
+        Libc.Check(Libc.fchdir(oldRoot.Fd), "chdir to the old root");
+        Libc.Mount(null, ".", null, MountFlags.Slave | MountFlags.Rec, null);
+        Libc.Check(Libc.umount2(".", Libc.MNT_DETACH), "unmount the old root");
+        Libc.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    private void MoveRoot()
+    {
+        Libc.Check(Libc.chdir(_rootfs), $"chdir {_rootfs}");
+        Libc.Mount(_rootfs, "/", null, MountFlags.Move, null);
+        Libc.Check(Libc.chroot("."), "chroot .");
+        Libc.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    private static void MakeReadonly(string path)
+    {
+        var target = SecurePath.Resolve("/", path);
+        if (target.Length == 0) target = "/";
+        if (Libc.mount(target, target, null, MountFlags.Bind | MountFlags.Rec, null) != 0)
+        {
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.ENOENT) return;
+            throw SyscallException.FromLastError($"linux.readonlyPaths: bind {path}");
+        }
+        Libc.Mount(null, target, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | MountFlags.Rec | Libc.MountFlagsOf(target), null);
+    }
+
+    private static void Mask(string path)
+    {
+        var target = SecurePath.Resolve("/", path);
+        if (target.Length == 0) target = "/";
+        if (Libc.mount("/dev/null", target, null, MountFlags.Bind, null) == 0) return;
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno == Errno.ENOENT) return;
+        if (errno != Errno.ENOTDIR) throw new SyscallException($"linux.maskedPaths: mask {path}", errno);
+        Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
+    }
+}
+
+/// <summary>The cgroup memberships of this process (/proc/self/cgroup) and the host's v1 hierarchies (/proc/self/mountinfo).</summary>
+internal static class CgroupMembership
+{
+    /// <summary>Entries of /proc/self/cgroup: controllers (empty for the v2 line) and path.</summary>
+    public static List<(string[] Controllers, string Path)> Read()
+    {
+        var result = new List<(string[], string)>();
+        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length == 3) result.Add((parts[1].Length == 0 ? [] : parts[1].Split(','), parts[2]));
+        }
+        return result;
+    }
+
+    /// <summary>Mount points and super options of every cgroup v1 mount (fstype "cgroup").</summary>
+    public static IEnumerable<(string MountPoint, HashSet<string> SuperOptions)> V1Mounts()
+    {
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (sep < 0) continue;
+            var tail = line[(sep + 3)..].Split(' ');
+            if (tail.Length < 3 || tail[0] != "cgroup") continue;
+            var head = line[..sep].Split(' ');
+            yield return (Unescape(head[4]), tail[2].Split(',').ToHashSet(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>Undoes mountinfo's octal escapes (\040 for space and so on).</summary>
+    public static string Unescape(string s)
+    {
+        if (!s.Contains('\\', StringComparison.Ordinal)) return s;
+        var sb = new System.Text.StringBuilder(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && i + 3 < s.Length &&
+                int.TryParse(s.AsSpan(i + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
+                i += 3;
+            }
+            else sb.Append(s[i]);
+        }
+        return sb.ToString();
+    }
+}

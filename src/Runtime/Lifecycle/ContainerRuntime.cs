@@ -1,0 +1,485 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using OciRuntime.Cgroups;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Logging;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Runtime.State;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+/// <summary>A lifecycle operation refused or failed; the message is the one line ocirun prints.</summary>
+public sealed class RuntimeException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Options of <c>create</c> (and the create half of <c>run</c>).</summary>
+public sealed class CreateOptions
+{
+    /// <summary>The container id (a safe path component, see ContainerId).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The bundle directory; null = the working directory.</summary>
+    public string? Bundle { get; init; }
+
+    /// <summary>--pid-file: where to write the init pid (written atomically).</summary>
+    public string? PidFile { get; init; }
+
+    /// <summary>--console-socket: AF_UNIX socket path that receives the pty master (process.terminal).</summary>
+    public string? ConsoleSocket { get; init; }
+
+    /// <summary>--no-pivot: MS_MOVE + chroot instead of pivot_root.</summary>
+    public bool NoPivot { get; init; }
+
+    /// <summary>The container will run detached from the caller (create, run -d): a terminal then needs a console socket.</summary>
+    public bool Detached { get; init; } = true;
+}
+
+/// <summary>Options of <c>run</c>.</summary>
+public sealed class RunOptions
+{
+    /// <summary>The create options.</summary>
+    public required CreateOptions Create { get; init; }
+
+    /// <summary>-d: return once the container runs.</summary>
+    public bool Detach { get; init; }
+
+    /// <summary>--keep: do not delete the container when it exits.</summary>
+    public bool Keep { get; init; }
+
+    /// <summary>--no-subreaper: do not become a child subreaper.</summary>
+    public bool NoSubreaper { get; init; }
+}
+
+/// <summary>
+/// The container lifecycle of runtime.md#lifecycle with runc's semantics: create, start, state, kill, delete, run.
+/// A library API: the ocirun CLI is a thin shell over it, and tests call it directly.
+/// </summary>
+public sealed class ContainerRuntime
+{
+    /// <summary>The runtime-spec version ocirun implements (the "ociVersion" of <c>state</c>).</summary>
+    public const string SpecVersion = "1.2.0";
+
+    private readonly StateStore _store;
+    private readonly RuntimeLog _log;
+
+    /// <summary>A runtime keeping state under <paramref name="root"/> (runc's --root; ocirun's default /run/ocirun).</summary>
+    public ContainerRuntime(string root, RuntimeLog? log = null)
+    {
+        _store = new StateStore(root);
+        _log = log ?? RuntimeLog.None;
+    }
+
+    /// <summary>The state store.</summary>
+    public StateStore Store => _store;
+
+    /// <summary>
+    /// create: parses and validates the bundle, makes the state directory and exec fifo, starts the init in its
+    /// namespaces, and returns when the container is set up and its init waits on the exec fifo.
+    /// On any failure nothing is left: the init is killed and reaped, the state directory removed.
+    /// </summary>
+    /// <exception cref="SpecException">config.json is malformed or invalid (the message names the field).</exception>
+    /// <exception cref="RuntimeException">the container could not be created.</exception>
+    public int Create(CreateOptions options)
+    {
+        using var created = CreateCore(options);
+        return created.Init.Pid;
+    }
+
+    private CreatedContainer CreateCore(CreateOptions options)
+    {
+        var timer = new Init.PhaseTimer();
+        ContainerId.Validate(options.Id);
+        var bundle = Path.GetFullPath(options.Bundle is { Length: > 0 } b ? b : Directory.GetCurrentDirectory());
+        var spec = SpecSerializer.LoadBundle(bundle);
+        SpecValidator.Validate(spec, new ValidationOptions
+        {
+            BundleDir = bundle,
+            Detached = options.Detached,
+            HasConsoleSocket = options.ConsoleSocket is not null,
+        });
+        if (spec.Process is null) throw new RuntimeException("config.json: process: required to create a container");
+        if (spec.Process.Terminal) throw new RuntimeException("config.json: process.terminal: terminals are not supported yet");
+        if (spec.Hooks is { } hooks && new[] { hooks.Prestart, hooks.CreateRuntime, hooks.CreateContainer, hooks.StartContainer, hooks.Poststart, hooks.Poststop }.Any(h => h is { Count: > 0 }))
+            throw new RuntimeException("config.json: hooks: hooks are not supported yet");
+        var rootfs = ResolveRootfs(bundle, spec);
+        timer.Mark("parse+validate");
+
+        var dir = _store.Create(options.Id);
+        var cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
+        InitProcess? init = null;
+        try
+        {
+            Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
+            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
+            using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+
+            var namespaces = spec.Linux?.Namespaces ?? [];
+            var request = new LaunchRequest
+            {
+                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
+                Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
+                InheritedFds = [fifo],
+            };
+            timer.Mark("state-dir");
+            init = LaunchInit(request);
+            timer.Mark("clone+exec");
+            cgroup.Apply(init.Pid);
+            cgroup.ApplyResources(spec.Linux?.Resources);
+
+            var initOptions = new InitOptions
+            {
+                Id = options.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                NoPivot = options.NoPivot,
+                FifoFd = fifo.Fd,
+                NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
+                Debug = _log.IsDebug,
+            };
+            SendOrders(init, initOptions, spec);
+            var report = AwaitReady(init, request);
+            timer.Mark("init-setup");
+
+            var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
+            var record = new ContainerRecord
+            {
+                Id = options.Id,
+                InitPid = init.Pid,
+                InitStartTime = stat.StartTime,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Created = DateTimeOffset.UtcNow,
+                Owner = OwnerName(),
+                Annotations = spec.Annotations,
+                ConfigOciVersion = spec.OciVersion,
+                NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
+                OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
+                CgroupsPath = spec.Linux?.CgroupsPath,
+            };
+            dir.Save(record);
+            if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, init.Pid);
+            timer.Mark("state");
+            if (_log.IsDebug)
+            {
+                foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"create {options.Id}: phase {p.Name} took {p.Micros} µs");
+            }
+            return new CreatedContainer(dir, record, init, cgroup);
+        }
+        catch (Exception e)
+        {
+            init?.KillAndReap();
+            init?.Dispose();
+            TryDestroy(cgroup);
+            dir.Remove();
+            dir.Dispose();
+            if (e is SyscallException or IOException or UnauthorizedAccessException) throw new RuntimeException(e.Message, e);
+            throw;
+        }
+    }
+
+    private static InitProcess LaunchInit(LaunchRequest request)
+    {
+        try
+        {
+            return InitLauncher.Launch(request);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new RuntimeException($"config.json: linux.namespaces: {e.Message}", e);
+        }
+    }
+
+    private static void SendOrders(InitProcess init, InitOptions options, Spec.Spec spec)
+    {
+        try
+        {
+            init.Channel.Send(SyncMessage.Bootstrap, JsonSerializer.SerializeToUtf8Bytes(options, ProcessJsonContext.Default.InitOptions));
+            init.Channel.Send(SyncMessage.Config, SpecSerializer.SerializeToUtf8(spec));
+        }
+        catch (SyscallException)
+        {
+            // The child died before reading (a failed setns or exec): its ChildFailed frame tells why.
+        }
+    }
+
+    private static InitReport AwaitReady(InitProcess init, LaunchRequest request)
+    {
+        while (true)
+        {
+            if (!init.Channel.TryReceive(out var type, out var payload))
+            {
+                var status = Libc.WaitPid(init.Pid);
+                throw new RuntimeException(status.Exited
+                    ? $"container init exited before the container was ready (exit status {status.Code})"
+                    : $"container init was killed by {Signals.Name(status.Signal)} before the container was ready");
+            }
+            switch (type)
+            {
+                case SyncMessage.ChildFailed:
+                    throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
+                case SyncMessage.Error:
+                    throw new RuntimeException(Encoding.UTF8.GetString(payload));
+                case SyncMessage.Ready:
+                    return JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitReport) ?? new InitReport();
+                default:
+                    throw new RuntimeException($"container init sent an unexpected message {type}");
+            }
+        }
+    }
+
+    /// <summary>start: releases a created container's init from the exec fifo so it execs process.args.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">the container is not in the created state, or its init died.</exception>
+    public void Start(string id)
+    {
+        using var dir = _store.Open(id);
+        StartLocked(dir, dir.Load());
+    }
+
+    private static void StartLocked(ContainerDirectory dir, ContainerRecord record)
+    {
+        var status = StatusOf(dir, record);
+        if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
+        if (status != ContainerStatus.Created) throw new RuntimeException($"cannot start an already {status} container");
+
+        using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+        using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("cannot start a container that has stopped");
+        Span<PollFd> fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = fifo.Fd, Events = PollFd.POLLIN };
+        fds[1] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
+        Libc.Poll(fds, -1);
+        Span<byte> one = stackalloc byte[1];
+        if ((fds[0].REvents & PollFd.POLLIN) == 0 || Libc.ReadSome(fifo.Fd, one, "exec fifo") != 1)
+            throw new RuntimeException("container init exited before start");
+        File.Delete(dir.ExecFifo);
+    }
+
+    /// <summary>state: runc's state JSON of container <paramref name="id"/>.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    public ContainerStateOutput State(string id)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        var status = StatusOf(dir, record);
+        return new ContainerStateOutput
+        {
+            OciVersion = SpecVersion,
+            Id = record.Id,
+            Pid = status == ContainerStatus.Stopped ? 0 : record.InitPid,
+            Status = status,
+            Bundle = record.Bundle,
+            Rootfs = record.Rootfs,
+            Created = record.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
+            Annotations = record.Annotations is { Count: > 0 } a ? a : null,
+            Owner = record.Owner,
+        };
+    }
+
+    /// <summary>Serializes <see cref="State"/> output as runc prints it (2-space indented JSON).</summary>
+    public static string FormatState(ContainerStateOutput state) =>
+        JsonSerializer.Serialize(state, StateJsonContext.Default.ContainerStateOutput);
+
+    /// <summary>kill: sends <paramref name="signal"/> to the container's init.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
+    public void Kill(string id, int signal)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("container not running");
+        if (Libc.pidfd_send_signal(pidFd.Fd, signal) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.ESRCH) throw new RuntimeException("container not running");
+            throw new RuntimeException(new SyscallException($"send {Signals.Name(signal)} to container init {record.InitPid}", errno).Message);
+        }
+    }
+
+    /// <summary>
+    /// delete: removes a stopped container (its state and cgroups). A created container is killed first; a running
+    /// one only with <paramref name="force"/>. With <paramref name="force"/> a missing id is not an error.
+    /// </summary>
+    /// <exception cref="ContainerNotFoundException">no such container (without force).</exception>
+    /// <exception cref="RuntimeException">the container runs and <paramref name="force"/> is false.</exception>
+    public void Delete(string id, bool force)
+    {
+        ContainerDirectory dir;
+        try
+        {
+            dir = _store.Open(id);
+        }
+        catch (ContainerNotFoundException) when (force)
+        {
+            return;
+        }
+        using (dir)
+        {
+            var record = dir.Load();
+            var status = StatusOf(dir, record);
+            if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
+                throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (status != ContainerStatus.Stopped) KillAndWait(record);
+            Destroy(dir, record);
+        }
+    }
+
+    /// <summary>
+    /// run: create + start. In the foreground it forwards signals to the init, waits for it, deletes the container
+    /// (unless keep) and returns the init's status (exit code, or 128 + signal). With detach it returns 0 once started.
+    /// </summary>
+    public int Run(RunOptions options)
+    {
+        if (!options.NoSubreaper && !options.Detach) _ = Libc.prctl(Prctl.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        var created = CreateCore(options.Create);
+        try
+        {
+            StartLocked(created.Directory, created.Record);
+        }
+        catch
+        {
+            created.Init.KillAndReap();
+            TryDestroy(created.Cgroup);
+            created.Directory.Remove();
+            created.Dispose();
+            throw;
+        }
+        var id = options.Create.Id;
+        var pidFd = created.Init.PidFd;
+        var pid = created.Init.Pid;
+        created.Directory.Dispose(); // let state/kill from other processes in
+        if (options.Detach)
+        {
+            created.Dispose();
+            return 0;
+        }
+
+        WaitStatus status;
+        using (SignalForwarder.Start(pidFd))
+        {
+            status = WaitForInit(pid);
+        }
+        created.Dispose();
+        if (!options.Keep)
+        {
+            try
+            {
+                Delete(id, force: true);
+            }
+            catch (Exception e) when (e is RuntimeException or IOException)
+            {
+                _log.Warn($"delete {id} after run: {e.Message}");
+            }
+        }
+        return status.ShellStatus;
+    }
+
+    private static WaitStatus WaitForInit(int pid)
+    {
+        // As a subreaper we also inherit the container's orphans when its pid namespace ends: reap them all,
+        // or the init could not finish exiting.
+        while (true)
+        {
+            var reaped = Libc.ReapAny(out var status);
+            if (reaped == pid) return status;
+            if (reaped == -1) return Libc.WaitPid(pid);
+        }
+    }
+
+    /// <summary>created | running | stopped, from the init's liveness and the exec fifo (runtime.md#state).</summary>
+    internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
+    {
+        if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
+        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+    }
+
+    /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>
+    private static SafeFd? OpenPidFd(ContainerRecord record)
+    {
+        var fd = Libc.pidfd_open(record.InitPid);
+        if (fd < 0) return null;
+        var pidFd = new SafeFd(fd);
+        // Checked after opening: the pidfd now pins this exact process, so the start time proves it is ours.
+        if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime))
+        {
+            pidFd.Dispose();
+            return null;
+        }
+        return pidFd;
+    }
+
+    private void KillAndWait(ContainerRecord record)
+    {
+        using var pidFd = OpenPidFd(record);
+        if (pidFd is null) return;
+        _ = Libc.pidfd_send_signal(pidFd.Fd, Signals.SIGKILL);
+        Span<PollFd> fds = stackalloc PollFd[1];
+        fds[0] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
+        if (Libc.Poll(fds, 10_000) == 0)
+            throw new RuntimeException($"container init {record.InitPid} did not exit within 10 s of SIGKILL");
+        _log.Debug($"container {record.Id}: init {record.InitPid} killed");
+    }
+
+    private void Destroy(ContainerDirectory dir, ContainerRecord record)
+    {
+        TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
+        dir.Remove();
+    }
+
+    private void TryDestroy(ICgroupManager cgroup)
+    {
+        try
+        {
+            cgroup.Destroy();
+        }
+        catch (IOException e)
+        {
+            _log.Warn($"remove cgroup {cgroup.Path}: {e.Message}");
+        }
+    }
+
+    private static string ResolveRootfs(string bundle, Spec.Spec spec)
+    {
+        var path = spec.Root?.Path is { Length: > 0 } p ? p : "rootfs";
+        var full = Path.GetFullPath(Path.Combine(bundle, path));
+        if (!Directory.Exists(full)) throw new RuntimeException($"config.json: root.path: rootfs {full} does not exist or is not a directory");
+        // The init pivots into this path: resolve symlinks now, on the host side.
+        return Libc.RealPath(full);
+    }
+
+    private static string NsFile(string type) => type switch
+    {
+        "network" => "net",
+        "mount" => "mnt",
+        _ => type,
+    };
+
+    private static string OwnerName()
+    {
+        var uid = Libc.geteuid();
+        return uid == 0 ? "" : uid.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static void WritePidFile(string path, int pid)
+    {
+        var full = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, pid.ToString(CultureInfo.InvariantCulture));
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup) : IDisposable
+    {
+        public ContainerDirectory Directory { get; } = directory;
+        public ContainerRecord Record { get; } = record;
+        public InitProcess Init { get; } = init;
+        public ICgroupManager Cgroup { get; } = cgroup;
+
+        public void Dispose()
+        {
+            Init.Dispose();
+            Directory.Dispose();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+/// <summary>Reads /proc/&lt;pid&gt;/stat: the process state letter and start time.</summary>
+public static class ProcStat
+{
+    /// <summary>State letter (R, S, D, Z, T, X, …) and start time (clock ticks since boot), or null when there is no such process.</summary>
+    public static (char State, ulong StartTime)? Read(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // "pid (comm) S ppid ..." – comm may hold spaces and parentheses: split after the last ')'.
+        var close = text.LastIndexOf(')');
+        if (close < 0) return null;
+        var fields = text[(close + 2)..].Split(' ');
+        if (fields.Length < 20) return null;
+        return (fields[0][0], ulong.Parse(fields[19], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>True when <paramref name="pid"/> runs and is the same process (same start time), not a zombie.</summary>
+    public static bool IsAlive(int pid, ulong startTime) =>
+        pid > 0 && Read(pid) is { } s && s.State is not ('Z' or 'X') && s.StartTime == startTime;
+}

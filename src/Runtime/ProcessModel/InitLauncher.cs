@@ -1,0 +1,295 @@
+using System.Buffers.Binary;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
+using OciRuntime.Interop;
+
+namespace OciRuntime.Runtime.ProcessModel;
+
+/// <summary>An existing namespace the new process joins (linux.namespaces[].path).</summary>
+/// <param name="Type">runtime-spec namespace type ("network", "ipc", "uts", "mount", "user", "cgroup", "pid").</param>
+/// <param name="Path">The namespace file, e.g. /proc/1234/ns/net or a bind mount of one.</param>
+public sealed record NamespaceJoin(string Type, string Path);
+
+/// <summary>What to start: namespaces to create and join, the program the child execs, and the fds it keeps.</summary>
+public sealed class LaunchRequest
+{
+    /// <summary>Namespaces the child is born in (CLONE_NEW* flags of clone3).</summary>
+    public CloneFlags NewNamespaces { get; init; }
+
+    /// <summary>Existing namespaces the child joins with setns before execve (pid: the parent's thread, see docs/process-model.md).</summary>
+    public IReadOnlyList<NamespaceJoin> Joins { get; init; } = [];
+
+    /// <summary>The program to exec; default /proc/self/exe (ocirun itself).</summary>
+    public string Executable { get; init; } = "/proc/self/exe";
+
+    /// <summary>argv of the exec'd program (argv[0] included).</summary>
+    public IReadOnlyList<string> Args { get; init; } = ["ocirun", "init"];
+
+    /// <summary>Extra environment entries (KEY=VALUE) besides <see cref="InitProcess.SyncFdVariable"/>.</summary>
+    public IReadOnlyList<string> Environment { get; init; } = [];
+
+    /// <summary>fds the child inherits at the same numbers (their close-on-exec flag is cleared for the clone).</summary>
+    public IReadOnlyList<SafeFd> InheritedFds { get; init; } = [];
+}
+
+/// <summary>The container init as seen by the runtime: its pid, a pidfd, and the sync channel.</summary>
+public sealed class InitProcess : IDisposable
+{
+    /// <summary>Environment variable carrying the init's sync socket fd number.</summary>
+    public const string SyncFdVariable = "_OCIRUN_SYNC_FD";
+
+    internal InitProcess(int pid, SafeFd pidFd, SyncChannel channel)
+    {
+        Pid = pid;
+        PidFd = pidFd;
+        Channel = channel;
+    }
+
+    /// <summary>The init's pid in the runtime's pid namespace.</summary>
+    public int Pid { get; }
+
+    /// <summary>A pidfd of the init (CLONE_PIDFD): signal it without pid reuse races; readable when it exits.</summary>
+    public SafeFd PidFd { get; }
+
+    /// <summary>The parent end of the sync socket.</summary>
+    public SyncChannel Channel { get; }
+
+    /// <summary>SIGKILLs the init (through the pidfd) and reaps it; for setup failures.</summary>
+    public void KillAndReap()
+    {
+        _ = Libc.pidfd_send_signal(PidFd.Fd, Signals.SIGKILL);
+        try { Libc.WaitPid(Pid); } catch (SyscallException) { /* already reaped */ }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Channel.Dispose();
+        PidFd.Dispose();
+    }
+}
+
+/// <summary>
+/// Starts a process in new namespaces from this multithreaded .NET process: clone3 with CLONE_NEW* flags, then,
+/// in the one-thread child, only raw syscalls (setns for joined namespaces, execve). See docs/process-model.md.
+/// </summary>
+public static unsafe class InitLauncher
+{
+    /// <summary>Namespace type to CLONE_NEW* value (also the setns nstype).</summary>
+    public static CloneFlags FlagOf(string type) => type switch
+    {
+        "pid" => CloneFlags.NewPid,
+        "network" => CloneFlags.NewNet,
+        "mount" => CloneFlags.NewNs,
+        "ipc" => CloneFlags.NewIpc,
+        "uts" => CloneFlags.NewUts,
+        "user" => CloneFlags.NewUser,
+        "cgroup" => CloneFlags.NewCgroup,
+        "time" => CloneFlags.NewTime,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown namespace type"),
+    };
+
+    // setns order: the user namespace first (it owns the others), the mount namespace last (the paths of the
+    // others were opened before, so it no longer matters, but runc's order is kept).
+    private static int JoinOrder(string type) => type switch { "user" => 0, "mount" => 9, _ => 5 };
+
+    /// <summary>Clones and execs the child of <paramref name="request"/>; returns once the child exists (it may still fail to exec: the first frame on the channel says).</summary>
+    /// <exception cref="SyscallException">a namespace file could not be opened, or clone3 failed.</exception>
+    /// <exception cref="NotSupportedException">joining a time namespace by path.</exception>
+    public static InitProcess Launch(LaunchRequest request)
+    {
+        var joins = request.Joins.OrderBy(j => JoinOrder(j.Type)).ToList();
+        var joinFds = new List<SafeFd>();
+        SafeFd? pidNsJoin = null, ownPidNs = null;
+        var (parentEnd, childEnd) = Libc.SocketPair();
+        var plan = default(NativePlan);
+        try
+        {
+            var childJoins = new List<(int Fd, int Type)>();
+            foreach (var join in joins)
+            {
+                var fd = SafeFd.Check(Libc.open(join.Path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {join.Type} namespace {join.Path}");
+                if (join.Type == "pid")
+                {
+                    pidNsJoin = fd;
+                    continue;
+                }
+                if (join.Type == "time")
+                {
+                    fd.Dispose();
+                    throw new NotSupportedException($"joining a time namespace by path ({join.Path}) is not supported");
+                }
+                joinFds.Add(fd);
+                childJoins.Add((fd.Fd, (int)FlagOf(join.Type)));
+            }
+
+            foreach (var fd in request.InheritedFds) ClearCloexec(fd.Fd);
+            ClearCloexec(childEnd.Fd);
+
+            var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
+            env.AddRange(request.Environment);
+            plan = NativePlan.Build(request.Executable, request.Args, env, childJoins, childEnd.Fd);
+
+            if (pidNsJoin is not null)
+            {
+                // setns(CLONE_NEWPID) only sets the namespace of this thread's future children, and is allowed in a
+                // multithreaded process; the child is born in it. Restored right after the clone.
+                ownPidNs = SafeFd.Check(Libc.open("/proc/thread-self/ns/pid", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /proc/thread-self/ns/pid");
+                Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), "join pid namespace");
+            }
+
+            int pidFd = -1;
+            var args = new CloneArgs
+            {
+                Flags = (ulong)(request.NewNamespaces | CloneFlags.PidFd),
+                PidFd = (ulong)(nint)(&pidFd),
+                ExitSignal = Signals.SIGCHLD,
+            };
+
+            long pid;
+            int cloneErrno;
+            var noGc = TryEnterNoGcRegion();
+            try
+            {
+                pid = RawSys.Clone3(&args);
+                if (pid == 0) ChildAfterClone(plan); // never returns
+                cloneErrno = RawSys.ErrnoValue;
+            }
+            finally
+            {
+                if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+            }
+
+            if (ownPidNs is not null) Libc.Check(Libc.setns(ownPidNs.Fd, (int)CloneFlags.NewPid), "restore pid namespace");
+            if (pid < 0) throw new SyscallException($"clone3 (namespaces {request.NewNamespaces})", cloneErrno);
+            return new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+        }
+        catch
+        {
+            parentEnd.Dispose();
+            throw;
+        }
+        finally
+        {
+            plan.Free();
+            childEnd.Dispose();
+            foreach (var fd in joinFds) fd.Dispose();
+            pidNsJoin?.Dispose();
+            ownPidNs?.Dispose();
+        }
+    }
+
+    private static bool TryEnterNoGcRegion()
+    {
+        // No collection may start while the child is a one-thread copy of this process (the hard rule of
+        // docs/process-model.md). 1 MiB is far more than the few objects the clone path touches.
+        try
+        {
+            return GC.TryStartNoGCRegion(1 << 20, disallowFullBlockingGC: true);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // already in a no-GC region
+        }
+    }
+
+    private static void ClearCloexec(int fd)
+    {
+        var flags = Libc.Check(Libc.fcntl(fd, OpenFlags.F_GETFD, 0), "fcntl F_GETFD");
+        Libc.Check(Libc.fcntl(fd, OpenFlags.F_SETFD, flags & ~OpenFlags.FD_CLOEXEC), "fcntl F_SETFD");
+    }
+
+    /// <summary>Runs in the cloned child: raw, non-allocating syscalls only, then execve or _exit.</summary>
+    private static void ChildAfterClone(in NativePlan plan)
+    {
+        for (var i = 0; i < plan.JoinCount; i++)
+        {
+            if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
+        }
+        _ = RawSys.Execve(plan.Path, plan.Argv, plan.Envp);
+        ChildFail(plan.ErrorFd, -1, RawSys.ErrnoValue);
+    }
+
+    private static void ChildFail(int fd, int step, int errno)
+    {
+        byte* frame = stackalloc byte[16];
+        *(uint*)frame = (uint)SyncMessage.ChildFailed;
+        *(uint*)(frame + 4) = 8;
+        *(int*)(frame + 8) = step;
+        *(int*)(frame + 12) = errno;
+        RawSys.Write(fd, frame, 16);
+        RawSys.Exit(1);
+    }
+
+    /// <summary>Describes a <see cref="SyncMessage.ChildFailed"/> frame from <see cref="Launch"/>'s child.</summary>
+    public static string DescribeChildFailure(LaunchRequest request, ReadOnlySpan<byte> payload)
+    {
+        var step = BinaryPrimitives.ReadInt32LittleEndian(payload);
+        var errno = BinaryPrimitives.ReadInt32LittleEndian(payload[4..]);
+        if (step < 0) return $"exec {request.Executable}: {Libc.StrError(errno)}";
+        var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
+        var join = step < joins.Count ? joins[step] : null;
+        return join is null
+            ? $"join namespace: {Libc.StrError(errno)}"
+            : $"join {join.Type} namespace {join.Path}: {Libc.StrError(errno)}";
+    }
+
+    /// <summary>argv, envp and the join list, marshalled to native memory before the clone.</summary>
+    private struct NativePlan
+    {
+        public byte* Path;
+        public byte** Argv;
+        public byte** Envp;
+        public int* JoinFds;
+        public int* JoinTypes;
+        public int JoinCount;
+        public int ErrorFd;
+        private byte* _strings;
+
+        public static NativePlan Build(string path, IReadOnlyList<string> args, List<string> env, List<(int Fd, int Type)> joins, int errorFd)
+        {
+            var all = new List<string>(1 + args.Count + env.Count) { path };
+            all.AddRange(args);
+            all.AddRange(env);
+            var size = all.Sum(s => Encoding.UTF8.GetByteCount(s) + 1);
+            var plan = new NativePlan
+            {
+                _strings = (byte*)NativeMemory.Alloc((nuint)size),
+                Argv = (byte**)NativeMemory.AllocZeroed((nuint)((args.Count + 1) * sizeof(byte*))),
+                Envp = (byte**)NativeMemory.AllocZeroed((nuint)((env.Count + 1) * sizeof(byte*))),
+                JoinFds = (int*)NativeMemory.Alloc((nuint)(Math.Max(1, joins.Count) * sizeof(int))),
+                JoinTypes = (int*)NativeMemory.Alloc((nuint)(Math.Max(1, joins.Count) * sizeof(int))),
+                JoinCount = joins.Count,
+                ErrorFd = errorFd,
+            };
+            var cursor = plan._strings;
+            for (var i = 0; i < all.Count; i++)
+            {
+                var start = cursor;
+                var n = Encoding.UTF8.GetBytes(all[i], new Span<byte>(cursor, size - (int)(cursor - plan._strings)));
+                cursor[n] = 0;
+                cursor += n + 1;
+                if (i == 0) plan.Path = start;
+                else if (i <= args.Count) plan.Argv[i - 1] = start;
+                else plan.Envp[i - 1 - args.Count] = start;
+            }
+            for (var i = 0; i < joins.Count; i++)
+            {
+                plan.JoinFds[i] = joins[i].Fd;
+                plan.JoinTypes[i] = joins[i].Type;
+            }
+            return plan;
+        }
+
+        public void Free()
+        {
+            NativeMemory.Free(_strings);
+            NativeMemory.Free(Argv);
+            NativeMemory.Free(Envp);
+            NativeMemory.Free(JoinFds);
+            NativeMemory.Free(JoinTypes);
+            this = default;
+        }
+    }
+}

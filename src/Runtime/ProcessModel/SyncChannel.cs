@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+using OciRuntime.Interop;
+
+namespace OciRuntime.Runtime.ProcessModel;
+
+/// <summary>Types of the frames exchanged between the runtime (parent) and the container init over the sync socket.</summary>
+public enum SyncMessage : uint
+{
+    /// <summary>Child → parent, written by the raw pre-exec child: setns or execve failed. Payload: step (int32), errno (int32).</summary>
+    ChildFailed = 1,
+    /// <summary>Parent → init: the <see cref="InitOptions"/> JSON.</summary>
+    Bootstrap = 2,
+    /// <summary>Parent → init: the validated config.json (runtime-spec JSON).</summary>
+    Config = 3,
+    /// <summary>Init → parent: the container is set up and the init now waits on the exec fifo. Payload: phase timings JSON.</summary>
+    Ready = 4,
+    /// <summary>Init → parent: setup failed. Payload: a one-line UTF-8 message.</summary>
+    Error = 5,
+}
+
+/// <summary>
+/// Length-prefixed frames over an AF_UNIX stream socket: <c>[u32 type][u32 length][payload]</c>, little-endian.
+/// Blocking I/O on the calling thread; no other thread is involved (docs/process-model.md).
+/// </summary>
+public sealed class SyncChannel : IDisposable
+{
+    /// <summary>Largest payload accepted (a config.json with a large seccomp profile fits many times over).</summary>
+    public const int MaxPayload = 64 << 20;
+
+    private readonly SafeFd _fd;
+
+    /// <summary>Wraps the socket end <paramref name="fd"/> (owned).</summary>
+    public SyncChannel(SafeFd fd) => _fd = fd;
+
+    /// <summary>The socket fd.</summary>
+    public int Fd => _fd.Fd;
+
+    /// <summary>Sends one frame.</summary>
+    /// <exception cref="SyscallException">the peer is gone or the write failed.</exception>
+    public void Send(SyncMessage type, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)type);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)payload.Length);
+        Libc.WriteAll(_fd.Fd, header, "sync socket");
+        if (!payload.IsEmpty) Libc.WriteAll(_fd.Fd, payload, "sync socket");
+    }
+
+    /// <summary>Receives one frame; returns false at end of stream (the peer closed or exited).</summary>
+    /// <exception cref="SyscallException">read failed.</exception>
+    /// <exception cref="InvalidDataException">a truncated or oversized frame.</exception>
+    public bool TryReceive(out SyncMessage type, out byte[] payload)
+    {
+        Span<byte> header = stackalloc byte[8];
+        type = 0;
+        payload = [];
+        var got = ReadFull(header);
+        if (got == 0) return false;
+        if (got < header.Length) throw new InvalidDataException("sync socket: truncated frame header");
+        type = (SyncMessage)BinaryPrimitives.ReadUInt32LittleEndian(header);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        if (length > MaxPayload) throw new InvalidDataException($"sync socket: frame of {length} bytes is too large");
+        payload = new byte[length];
+        if (ReadFull(payload) != length) throw new InvalidDataException("sync socket: truncated frame");
+        return true;
+    }
+
+    private int ReadFull(Span<byte> buffer)
+    {
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var n = Libc.ReadSome(_fd.Fd, buffer[done..], "sync socket");
+            if (n == 0) break;
+            done += n;
+        }
+        return done;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _fd.Dispose();
+}
