@@ -13,7 +13,7 @@ namespace OciRuntime.Runtime.Cli;
 /// The ocirun command line: runc's commands and flags (System.CommandLine), each a thin call into
 /// <see cref="ContainerRuntime"/>. Errors print one line to stderr (and to --log when given) and exit 1.
 /// </summary>
-public static class OcirunCli
+public static partial class OcirunCli
 {
     /// <summary>Runs ocirun with <paramref name="args"/>; returns the process exit status.</summary>
     public static int Main(string[] args)

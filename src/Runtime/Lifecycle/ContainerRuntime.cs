@@ -56,7 +56,7 @@ public sealed class RunOptions
 /// The container lifecycle of runtime.md#lifecycle with runc's semantics: create, start, state, kill, delete, run.
 /// A library API: the ocirun CLI is a thin shell over it, and tests call it directly.
 /// </summary>
-public sealed class ContainerRuntime
+public sealed partial class ContainerRuntime
 {
     /// <summary>The runtime-spec version ocirun implements (the "ociVersion" of <c>state</c>).</summary>
     public const string SpecVersion = "1.2.0";
