@@ -15,6 +15,8 @@ public static class SyscallNumbers
     public const long PidfdOpen = 434;
     /// <summary>pidfd_send_signal.</summary>
     public const long PidfdSendSignal = 424;
+    /// <summary>keyctl.</summary>
+    public static long Keyctl => Arm64 ? 219 : 250;
     /// <summary>capget.</summary>
     public static long Capget => Arm64 ? 90 : 125;
     /// <summary>capset.</summary>

@@ -32,6 +32,7 @@ public static class SpecSerializer
     private static readonly JsonTypeInfo<State> s_stateCompact = Info<State>(s_compact);
     private static readonly JsonTypeInfo<Features> s_featuresTabs = Info<Features>(s_tabs);
     private static readonly JsonTypeInfo<Features> s_featuresCompact = Info<Features>(s_compact);
+    private static readonly JsonTypeInfo<Process> s_processCompact = Info<Process>(s_compact);
     private static readonly JsonTypeInfo<ContainerProcessState> s_processStateCompact = Info<ContainerProcessState>(s_compact);
 
     /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
@@ -50,6 +51,14 @@ public static class SpecSerializer
     /// <exception cref="SpecException">The document is empty, too large, too deep, not JSON, or a value has the wrong type.</exception>
     public static Spec Parse(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
         ParseDocument(utf8Json, s_specTabs, fileName);
+
+    /// <summary>Parses a runtime-spec process object alone (runc exec --process FILE). Does not validate it.</summary>
+    /// <param name="utf8Json">The UTF-8 JSON text.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <returns>The process.</returns>
+    /// <exception cref="SpecException">The document cannot be parsed.</exception>
+    public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
+        ParseDocument(utf8Json, s_processCompact, fileName);
 
     /// <summary>Parses a config.json document given as a .NET string. Does not validate it.</summary>
     /// <param name="json">The JSON text.</param>

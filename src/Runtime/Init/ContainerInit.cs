@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OciRuntime.Interop;
+using OciRuntime.Runtime.Lifecycle;
 using OciRuntime.Runtime.ProcessModel;
 using OciRuntime.Spec;
 
@@ -35,7 +36,7 @@ public static class ContainerInit
         {
             (options, spec) = ReceiveOrders(channel);
             timer.Mark("receive");
-            executable = Prepare(spec, options, timer);
+            executable = Prepare(spec, options, timer, channel);
         }
         catch (Exception e)
         {
@@ -51,7 +52,19 @@ public static class ContainerInit
         channel.Dispose();
 
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
-        return Exec(spec.Process!, executable);
+        if (!options.IsExec)
+        {
+            try
+            {
+                HookRunner.Run(spec.Hooks, "startContainer", HookRunner.StateFor(options.Id, ContainerStatus.Created, options.HostPid, options.Bundle, spec.Annotations));
+            }
+            catch (HookException e)
+            {
+                Console.Error.WriteLine($"ocirun: {e.Message}");
+                return 1;
+            }
+        }
+        return Exec(spec.Process!, executable, options.PreserveFds);
     }
 
     private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel)
@@ -65,28 +78,62 @@ public static class ContainerInit
         return (options, SpecSerializer.Parse(payload));
     }
 
-    private static string Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+    private static string Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
         var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
         var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
         RootfsSetup? rootfs = null;
-        if (options.NewMountNamespace)
+        if (options.NewMountNamespace && !options.IsExec)
         {
-            rootfs = new RootfsSetup(spec, options, timer);
+            rootfs = new RootfsSetup(spec, options, timer, () => RunCreateHooks(spec, options, channel));
             rootfs.PrepareAndPivot();
         }
+        else if (!options.IsExec)
+        {
+            RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
+        }
+        if (process.Terminal && options.ConsoleSocketFd >= 0)
+        {
+            ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
+        }
         _ = Libc.umask(oldMask);
-        ProcessSetup.SetHostnames(spec);
-        ProcessSetup.SetSysctls(spec);
-        rootfs?.FinishAfterPivot();
+        if (!options.IsExec)
+        {
+            ProcessSetup.SetHostnames(spec);
+            ProcessSetup.SetSysctls(spec);
+            rootfs?.FinishAfterPivot();
+            ProcessSetup.SetOomScoreAdj(process);
+        }
+        if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
         ProcessSetup.SetRlimits(process);
-        ProcessSetup.SetOomScoreAdj(process);
         ProcessSetup.SetUserAndCapabilities(process, lastCap);
         ProcessSetup.ChangeDirectory(process);
         var executable = ProcessSetup.LookPath(process);
         timer.Mark("process");
         return executable;
+    }
+
+    /// <summary>
+    /// Before pivot_root: asks the runtime to run prestart and createRuntime hooks (runtime namespace) and waits
+    /// for it, then runs createContainer hooks here, in the container's namespaces.
+    /// </summary>
+    private static void RunCreateHooks(Spec.Spec spec, InitOptions options, SyncChannel channel)
+    {
+        if (HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0)
+        {
+            channel.Send(SyncMessage.RunHooks, []);
+            if (!channel.TryReceive(out var type, out _) || type != SyncMessage.HooksDone)
+                throw new InitException("container init: the runtime did not finish the prestart/createRuntime hooks");
+        }
+        try
+        {
+            HookRunner.Run(spec.Hooks, "createContainer", HookRunner.StateFor(options.Id, ContainerStatus.Creating, options.HostPid, options.Bundle, spec.Annotations));
+        }
+        catch (HookException e)
+        {
+            throw new InitException(e.Message, e);
+        }
     }
 
     /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte.</summary>
@@ -105,10 +152,11 @@ public static class ContainerInit
         return true;
     }
 
-    private static int Exec(Spec.Process process, string executable)
+    private static int Exec(Spec.Process process, string executable, int preserveFds)
     {
-        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio closes on exec.
-        _ = Libc.close_range(3, uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
+        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio and the
+        // preserved fds closes on exec.
+        _ = Libc.close_range(3 + (uint)Math.Max(0, preserveFds), uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
         Libc.ResetSignalsForExec();
         var argv = new string?[process.Args!.Count + 1];
         for (var i = 0; i < process.Args.Count; i++) argv[i] = process.Args[i];

@@ -10,7 +10,7 @@ namespace OciRuntime.Runtime.Init;
 /// propagation of /, the rootfs bind, the mounts of config.json, /dev, pivot_root (or MS_MOVE + chroot);
 /// then, after the hostname, readonlyPaths, maskedPaths and root.readonly (<see cref="FinishAfterPivot"/>).
 /// </summary>
-internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer, Action beforePivot)
 {
     private readonly string _rootfs = options.Rootfs.TrimEnd('/');
     private bool _devReadonly;
@@ -45,6 +45,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             timer.Mark("devices");
         }
 
+        // prestart, createRuntime (by the runtime) and createContainer (here) hooks: the mounts are in place,
+        // the old root is still reachable (config.md#posix-platform-hooks).
+        beforePivot();
         if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
         else PivotRoot();
         timer.Mark("pivot_root");

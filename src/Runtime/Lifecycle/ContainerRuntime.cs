@@ -34,6 +34,15 @@ public sealed class CreateOptions
 
     /// <summary>The container will run detached from the caller (create, run -d): a terminal then needs a console socket.</summary>
     public bool Detached { get; init; } = true;
+
+    /// <summary>--preserve-fds: pass fds 3 … 3+N-1 of the caller to the container process.</summary>
+    public int PreserveFds { get; init; }
+
+    /// <summary>--no-new-keyring: do not create a new session keyring for the container.</summary>
+    public bool NoNewKeyring { get; init; }
+
+    /// <summary>--pidfd-socket: AF_UNIX socket path that receives a pidfd of the container init.</summary>
+    public string? PidfdSocket { get; init; }
 }
 
 /// <summary>Options of <c>run</c>.</summary>
@@ -100,9 +109,7 @@ public sealed partial class ContainerRuntime
             HasConsoleSocket = options.ConsoleSocket is not null,
         });
         if (spec.Process is null) throw new RuntimeException("config.json: process: required to create a container");
-        if (spec.Process.Terminal) throw new RuntimeException("config.json: process.terminal: terminals are not supported yet");
-        if (spec.Hooks is { } hooks && new[] { hooks.Prestart, hooks.CreateRuntime, hooks.CreateContainer, hooks.StartContainer, hooks.Poststart, hooks.Poststop }.Any(h => h is { Count: > 0 }))
-            throw new RuntimeException("config.json: hooks: hooks are not supported yet");
+        var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
@@ -114,13 +121,14 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+            using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [fifo],
+                InheritedFds = console.InitEnd is { } end ? [fifo, end] : [fifo],
             };
             timer.Mark("state-dir");
             init = LaunchInit(request);
@@ -137,9 +145,19 @@ public sealed partial class ContainerRuntime
                 FifoFd = fifo.Fd,
                 NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
                 Debug = _log.IsDebug,
+                HostPid = init.Pid,
+                PreserveFds = preserveFds,
+                NoNewKeyring = options.NoNewKeyring,
+                ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
             };
-            SendOrders(init, initOptions, spec);
-            var report = AwaitReady(init, request);
+            var configBytes = SpecSerializer.SerializeToUtf8(spec);
+            SendOrders(init, initOptions, configBytes);
+            var report = AwaitReady(init, request, () =>
+            {
+                var state = HookRunner.StateFor(options.Id, ContainerStatus.Creating, init.Pid, bundle, spec.Annotations);
+                HookRunner.Run(spec.Hooks, "prestart", state);
+                HookRunner.Run(spec.Hooks, "createRuntime", state);
+            });
             timer.Mark("init-setup");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
@@ -158,14 +176,17 @@ public sealed partial class ContainerRuntime
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
             };
+            dir.SaveConfig(configBytes);
             dir.Save(record);
             if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, init.Pid);
+            if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, init);
+            var master = console.ReceiveMaster();
             timer.Mark("state");
             if (_log.IsDebug)
             {
                 foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"create {options.Id}: phase {p.Name} took {p.Micros} µs");
             }
-            return new CreatedContainer(dir, record, init, cgroup);
+            return new CreatedContainer(dir, record, init, cgroup, master);
         }
         catch (Exception e)
         {
@@ -174,7 +195,7 @@ public sealed partial class ContainerRuntime
             TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
-            if (e is SyscallException or IOException or UnauthorizedAccessException) throw new RuntimeException(e.Message, e);
+            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
             throw;
         }
     }
@@ -191,12 +212,12 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static void SendOrders(InitProcess init, InitOptions options, Spec.Spec spec)
+    private static void SendOrders(InitProcess init, InitOptions options, byte[] config)
     {
         try
         {
             init.Channel.Send(SyncMessage.Bootstrap, JsonSerializer.SerializeToUtf8Bytes(options, ProcessJsonContext.Default.InitOptions));
-            init.Channel.Send(SyncMessage.Config, SpecSerializer.SerializeToUtf8(spec));
+            init.Channel.Send(SyncMessage.Config, config);
         }
         catch (SyscallException)
         {
@@ -204,7 +225,7 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static InitReport AwaitReady(InitProcess init, LaunchRequest request)
+    private static InitReport AwaitReady(InitProcess init, LaunchRequest request, Action? runHooks = null)
     {
         while (true)
         {
@@ -221,6 +242,10 @@ public sealed partial class ContainerRuntime
                     throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
                 case SyncMessage.Error:
                     throw new RuntimeException(Encoding.UTF8.GetString(payload));
+                case SyncMessage.RunHooks when runHooks is not null:
+                    runHooks();
+                    init.Channel.Send(SyncMessage.HooksDone, []);
+                    break;
                 case SyncMessage.Ready:
                     return JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitReport) ?? new InitReport();
                 default:
@@ -238,7 +263,7 @@ public sealed partial class ContainerRuntime
         StartLocked(dir, dir.Load());
     }
 
-    private static void StartLocked(ContainerDirectory dir, ContainerRecord record)
+    private void StartLocked(ContainerDirectory dir, ContainerRecord record)
     {
         var status = StatusOf(dir, record);
         if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
@@ -254,6 +279,8 @@ public sealed partial class ContainerRuntime
         if ((fds[0].REvents & PollFd.POLLIN) == 0 || Libc.ReadSome(fifo.Fd, one, "exec fifo") != 1)
             throw new RuntimeException("container init exited before start");
         File.Delete(dir.ExecFifo);
+        var spec = dir.LoadConfig();
+        HookRunner.RunWarnOnly(spec.Hooks, "poststart", HookRunner.StateFor(record.Id, ContainerStatus.Running, record.InitPid, record.Bundle, record.Annotations), _log.Warn);
     }
 
     /// <summary>state: runc's state JSON of container <paramref name="id"/>.</summary>
@@ -356,10 +383,12 @@ public sealed partial class ContainerRuntime
         }
 
         WaitStatus status;
+        var relay = created.ConsoleMaster is { } master ? TerminalRelay.Start(master) : null;
         using (SignalForwarder.Start(pidFd))
         {
             status = WaitForInit(pid);
         }
+        relay?.Dispose();
         created.Dispose();
         if (!options.Keep)
         {
@@ -423,8 +452,12 @@ public sealed partial class ContainerRuntime
 
     private void Destroy(ContainerDirectory dir, ContainerRecord record)
     {
+        Spec.Spec? spec = null;
+        try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
         TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
         dir.Remove();
+        if (spec?.Hooks is { } hooks)
+            HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
     }
 
     private void TryDestroy(ICgroupManager cgroup)
@@ -461,6 +494,12 @@ public sealed partial class ContainerRuntime
         return uid == 0 ? "" : uid.ToString(CultureInfo.InvariantCulture);
     }
 
+    private static void SendPidFd(string socketPath, InitProcess process)
+    {
+        using var socket = Libc.ConnectUnix(socketPath);
+        Libc.SendFd(socket.Fd, process.PidFd.Fd, "pidfd");
+    }
+
     private static void WritePidFile(string path, int pid)
     {
         var full = Path.GetFullPath(path);
@@ -469,8 +508,9 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup) : IDisposable
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup, SafeFd? consoleMaster) : IDisposable
     {
+        public SafeFd? ConsoleMaster { get; } = consoleMaster;
         public ContainerDirectory Directory { get; } = directory;
         public ContainerRecord Record { get; } = record;
         public InitProcess Init { get; } = init;
@@ -480,6 +520,7 @@ public sealed partial class ContainerRuntime
         {
             Init.Dispose();
             Directory.Dispose();
+            ConsoleMaster?.Dispose();
         }
     }
 }

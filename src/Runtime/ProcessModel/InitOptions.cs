@@ -25,6 +25,24 @@ public sealed class InitOptions
 
     /// <summary>Debug tracing (phase timings) requested.</summary>
     public bool Debug { get; set; }
+
+    /// <summary>
+    /// True for <c>exec</c>: the process joins a running container, so the container-wide steps (rootfs, hostname,
+    /// sysctl, oom_score_adj) are skipped and there is no exec fifo.
+    /// </summary>
+    public bool IsExec { get; set; }
+
+    /// <summary>--preserve-fds: fds 3 … 3+N-1 stay open in the container process (plus LISTEN_FDS ones, already counted).</summary>
+    public int PreserveFds { get; set; }
+
+    /// <summary>The init's fd of the console socket (process.terminal): the pty master goes there; -1 = no terminal.</summary>
+    public int ConsoleSocketFd { get; set; } = -1;
+
+    /// <summary>The init's pid as the host sees it (what hooks get in the state's "pid").</summary>
+    public int HostPid { get; set; }
+
+    /// <summary>--no-new-keyring: keep the caller's session keyring instead of joining a new one.</summary>
+    public bool NoNewKeyring { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>

@@ -16,6 +16,10 @@ public enum SyncMessage : uint
     Ready = 4,
     /// <summary>Init → parent: setup failed. Payload: a one-line UTF-8 message.</summary>
     Error = 5,
+    /// <summary>Init → parent: the mounts are done, pivot_root not yet: run the prestart and createRuntime hooks now.</summary>
+    RunHooks = 6,
+    /// <summary>Parent → init: the hooks of <see cref="RunHooks"/> succeeded; go on.</summary>
+    HooksDone = 7,
 }
 
 /// <summary>
