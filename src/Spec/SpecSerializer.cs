@@ -32,11 +32,14 @@ public static class SpecSerializer
     private static readonly JsonTypeInfo<State> s_stateCompact = Info<State>(s_compact);
     private static readonly JsonTypeInfo<Features> s_featuresTabs = Info<Features>(s_tabs);
     private static readonly JsonTypeInfo<Features> s_featuresCompact = Info<Features>(s_compact);
-    private static readonly JsonTypeInfo<Process> s_processCompact = Info<Process>(s_compact);
+    private static readonly JsonTypeInfo<Process> s_processTabs = Info<Process>(s_tabs);
     private static readonly JsonTypeInfo<ContainerProcessState> s_processStateCompact = Info<ContainerProcessState>(s_compact);
 
     /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
     internal static JsonTypeInfo<Spec> SpecInfo => s_specTabs;
+
+    /// <summary>The metadata used to read and write <see cref="Process"/> (internal: for <see cref="SpecValidator"/>).</summary>
+    internal static JsonTypeInfo<Process> ProcessInfo => s_processTabs;
 
     /// <summary>
     /// The options used for reading and for tab-indented writing: camelCase, null properties omitted, one tab per level,
@@ -51,14 +54,6 @@ public static class SpecSerializer
     /// <exception cref="SpecException">The document is empty, too large, too deep, not JSON, or a value has the wrong type.</exception>
     public static Spec Parse(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
         ParseDocument(utf8Json, s_specTabs, fileName);
-
-    /// <summary>Parses a runtime-spec process object alone (runc exec --process FILE). Does not validate it.</summary>
-    /// <param name="utf8Json">The UTF-8 JSON text.</param>
-    /// <param name="fileName">The name used in error messages.</param>
-    /// <returns>The process.</returns>
-    /// <exception cref="SpecException">The document cannot be parsed.</exception>
-    public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
-        ParseDocument(utf8Json, s_processCompact, fileName);
 
     /// <summary>Parses a config.json document given as a .NET string. Does not validate it.</summary>
     /// <param name="json">The JSON text.</param>
@@ -125,6 +120,39 @@ public static class SpecSerializer
     /// <param name="spec">The configuration.</param>
     /// <returns>An independent copy.</returns>
     public static Spec Clone(Spec spec) => Parse(SerializeToUtf8(spec, indented: false), "clone");
+
+    /// <summary>
+    /// Parses a standalone process document: the JSON of <c>config.json</c>'s <c>process</c> object, as passed to
+    /// <c>exec --process process.json</c> by containerd. Does not validate it; see <see cref="SpecValidator.ValidateProcess"/>.
+    /// </summary>
+    /// <param name="utf8Json">The UTF-8 JSON text.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <returns>The process.</returns>
+    /// <exception cref="SpecException">The document cannot be parsed; paths are relative to it, e.g. <c>user.uid</c>.</exception>
+    public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
+        ParseDocument(utf8Json, s_processTabs, fileName);
+
+    /// <summary>Reads and parses a standalone process document (see <see cref="ParseProcess"/>).</summary>
+    /// <param name="path">Path of the file.</param>
+    /// <param name="displayName">Name used in error messages; defaults to <paramref name="path"/>.</param>
+    /// <returns>The process.</returns>
+    /// <exception cref="SpecException">The file is missing, unreadable or invalid.</exception>
+    public static Process LoadProcess(string path, string? displayName = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string name = displayName ?? path;
+        return ParseProcess(ReadDocument(path, name, null), name);
+    }
+
+    /// <summary>Serialises a standalone process document (tab-indented or compact).</summary>
+    /// <param name="process">The process.</param>
+    /// <param name="indented"><see langword="true"/> for tab indentation.</param>
+    /// <returns>The JSON text.</returns>
+    public static string SerializeProcess(Process process, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return indented ? JsonSerializer.Serialize(process, s_processTabs) : JsonSerializer.Serialize(process, Info<Process>(s_compact));
+    }
 
     /// <summary>Parses an OCI state document (runtime.md#state).</summary>
     /// <param name="utf8Json">The UTF-8 JSON text.</param>
