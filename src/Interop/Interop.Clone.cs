@@ -83,6 +83,36 @@ public static unsafe partial class RawSys
     [SuppressGCTransition]
     public static partial int Execve(byte* path, byte** argv, byte** envp);
 
+    /// <summary>execveat(2): execs the file open at <paramref name="dirfd"/> when <paramref name="path"/> is "" and flags hold AT_EMPTY_PATH.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "execveat")]
+    [SuppressGCTransition]
+    public static partial int Execveat(int dirfd, byte* path, byte** argv, byte** envp, int flags);
+
+    /// <summary>open(2) of a pre-marshalled path.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "open")]
+    [SuppressGCTransition]
+    public static partial int Open(byte* path, int flags);
+
+    /// <summary>dup3(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "dup3")]
+    [SuppressGCTransition]
+    public static partial int Dup3(int oldfd, int newfd, int flags);
+
+    /// <summary>close(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "close")]
+    [SuppressGCTransition]
+    public static partial int Close(int fd);
+
+    /// <summary>fchdir(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "fchdir")]
+    [SuppressGCTransition]
+    public static partial int Fchdir(int fd);
+
+    /// <summary>chroot(2) of a pre-marshalled path.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "chroot")]
+    [SuppressGCTransition]
+    public static partial int Chroot(byte* path);
+
     /// <summary>write(2).</summary>
     [LibraryImport(Libc.Name, EntryPoint = "write")]
     [SuppressGCTransition]

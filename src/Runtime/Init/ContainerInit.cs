@@ -82,6 +82,15 @@ public static class ContainerInit
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
         var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
+        if (options.NamespaceRootFd >= 0)
+        {
+            // The launcher exec'd us chrooted to the host root (for the ELF interpreter): enter the joined mount
+            // namespace's root now. Anything ocirun needs from the host (libraries) must be loaded before this.
+            Libc.Check(Libc.fchdir(options.NamespaceRootFd), "enter the container's root");
+            Libc.Check(Libc.chroot("."), "chroot into the container's root");
+            Libc.Check(Libc.chdir("/"), "chdir /");
+            Libc.close(options.NamespaceRootFd);
+        }
         var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
         RootfsSetup? rootfs = null;
         if (options.NewMountNamespace && !options.IsExec)

@@ -114,6 +114,7 @@ public sealed partial class ContainerRuntime
                     IsExec = true,
                     NewMountNamespace = false,
                     HostPid = process.Pid,
+                    NamespaceRootFd = request.NamespaceRootFd,
                     PreserveFds = preserveFds,
                     NoNewKeyring = true,
                     Debug = _log.IsDebug,

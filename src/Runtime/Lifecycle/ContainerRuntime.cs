@@ -146,6 +146,7 @@ public sealed partial class ContainerRuntime
                 NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
                 Debug = _log.IsDebug,
                 HostPid = init.Pid,
+                NamespaceRootFd = request.NamespaceRootFd,
                 PreserveFds = preserveFds,
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
@@ -305,8 +306,15 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>Serializes <see cref="State"/> output as runc prints it (2-space indented JSON).</summary>
-    public static string FormatState(ContainerStateOutput state) =>
-        JsonSerializer.Serialize(state, StateJsonContext.Default.ContainerStateOutput);
+    public static string FormatState(ContainerStateOutput state)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            JsonSerializer.Serialize(writer, state, StateJsonContext.Default.ContainerStateOutput);
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     /// <summary>kill: sends <paramref name="signal"/> to the container's init.</summary>
     /// <exception cref="ContainerNotFoundException">no such container.</exception>

@@ -38,6 +38,9 @@ public sealed class InitOptions
     /// <summary>The init's fd of the console socket (process.terminal): the pty master goes there; -1 = no terminal.</summary>
     public int ConsoleSocketFd { get; set; } = -1;
 
+    /// <summary>The init's fd of the root of the mount namespace it joined (it runs chrooted to the host root until it enters it); -1 = none.</summary>
+    public int NamespaceRootFd { get; set; } = -1;
+
     /// <summary>The init's pid as the host sees it (what hooks get in the state's "pid").</summary>
     public int HostPid { get; set; }
 
