@@ -38,6 +38,12 @@ public sealed class LaunchRequest
     /// </summary>
     public int NamespaceRootFd { get; internal set; } = -1;
 
+    /// <summary>
+    /// Called in the parent right after clone3 with the child's pid: with a new user namespace it writes the id
+    /// maps (<see cref="UserNamespace"/>); the child waits for it before it becomes root in the namespace and execs.
+    /// </summary>
+    public Action<int>? AfterClone { get; init; }
+
     /// <summary>fds the child inherits at the same numbers (their close-on-exec flag is cleared for the clone).</summary>
     public IReadOnlyList<SafeFd> InheritedFds { get; init; } = [];
 }
@@ -149,6 +155,8 @@ public static unsafe class InitLauncher
                 request.NamespaceRootFd = nsRootSlot.Fd;
             }
             plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable.Fd, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
+            plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
+            plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
 
             if (pidNsJoin is not null)
             {
@@ -182,7 +190,22 @@ public static unsafe class InitLauncher
 
             if (ownPidNs is not null) Libc.Check(Libc.setns(ownPidNs.Fd, (int)CloneFlags.NewPid), "restore pid namespace");
             if (pid < 0) throw new SyscallException($"clone3 (namespaces {request.NewNamespaces})", cloneErrno);
-            return new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            var process = new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            if (plan.WaitForMappings)
+            {
+                try
+                {
+                    request.AfterClone?.Invoke(process.Pid);
+                    process.Channel.Send(SyncMessage.MappingsDone, []);
+                }
+                catch
+                {
+                    process.KillAndReap();
+                    process.Dispose();
+                    throw;
+                }
+            }
+            return process;
         }
         catch
         {
@@ -229,6 +252,24 @@ public static unsafe class InitLauncher
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
         }
+        if (plan.WaitForMappings)
+        {
+            // The MappingsDone frame: 8 bytes, written once the parent has written uid_map and gid_map.
+            byte* frame = stackalloc byte[8];
+            var got = 0;
+            while (got < 8)
+            {
+                var n = RawSys.Read(plan.ErrorFd, frame + got, (nuint)(8 - got));
+                if (n <= 0) RawSys.Exit(1); // the parent gave up
+                got += (int)n;
+            }
+        }
+        if (plan.BecomeNamespaceRoot)
+        {
+            // Root of the (new or joined) user namespace: otherwise execve would leave the init without capabilities.
+            if (RawSys.Setresgid(0, 0, 0) != 0 || RawSys.Setresuid(0, 0, 0) != 0) ChildFail(plan.ErrorFd, -4, RawSys.ErrnoValue);
+            _ = RawSys.ClearGroups(); // refused where setgroups is denied; nothing to drop then
+        }
         if (plan.HostRootFd >= 0)
         {
             var nsRoot = RawSys.Open(plan.SlashPath, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
@@ -259,6 +300,7 @@ public static unsafe class InitLauncher
         if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
+        if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
         var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
         var join = step < joins.Count ? joins[step] : null;
         return join is null
@@ -275,6 +317,8 @@ public static unsafe class InitLauncher
         public int ExecutableFd;
         public int HostRootFd;
         public int NsRootSlot;
+        public bool WaitForMappings;
+        public bool BecomeNamespaceRoot;
         public byte** Argv;
         public byte** Envp;
         public int* JoinFds;
