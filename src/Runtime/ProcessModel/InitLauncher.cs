@@ -39,8 +39,9 @@ public sealed class LaunchRequest
     public int NamespaceRootFd { get; internal set; } = -1;
 
     /// <summary>
-    /// Called in the parent right after clone3 with the child's pid: with a new user namespace it writes the id
-    /// maps (<see cref="UserNamespace"/>); the child waits for it before it becomes root in the namespace and execs.
+    /// Called in the parent right after clone3 with the child's pid, when the child has a new user or time
+    /// namespace: it writes the id maps (<see cref="UserNamespace"/>) and the time offsets; the child waits for it
+    /// before it execs.
     /// </summary>
     public Action<int>? AfterClone { get; init; }
 
@@ -166,10 +167,14 @@ public static unsafe class InitLauncher
                 Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), "join pid namespace");
             }
 
+            // A time namespace's offsets can be written only before a process enters it: the child unshares it
+            // (for its future self: execve enters it) and waits, like for the id maps, while the parent writes them.
+            plan.UnshareTime = (request.NewNamespaces & CloneFlags.NewTime) != 0;
+            plan.WaitForMappings |= plan.UnshareTime;
             int pidFd = -1;
             var args = new CloneArgs
             {
-                Flags = (ulong)(request.NewNamespaces | CloneFlags.PidFd),
+                Flags = (ulong)((request.NewNamespaces & ~CloneFlags.NewTime) | CloneFlags.PidFd),
                 PidFd = (ulong)(nint)(&pidFd),
                 ExitSignal = Signals.SIGCHLD,
             };
@@ -195,6 +200,7 @@ public static unsafe class InitLauncher
             {
                 try
                 {
+                    if (plan.UnshareTime) AwaitChildReady(process, request);
                     request.AfterClone?.Invoke(process.Pid);
                     process.Channel.Send(SyncMessage.MappingsDone, []);
                 }
@@ -225,6 +231,13 @@ public static unsafe class InitLauncher
         }
     }
 
+    private static void AwaitChildReady(InitProcess process, LaunchRequest request)
+    {
+        if (!process.Channel.TryReceive(out var type, out var payload)) throw new SyscallException("the new process exited before it was ready", Errno.ECHILD);
+        if (type == SyncMessage.ChildFailed) throw new IOException(DescribeChildFailure(request, payload));
+        if (type != SyncMessage.ChildReady) throw new IOException($"unexpected message {type} from the new process");
+    }
+
     private static bool TryEnterNoGcRegion()
     {
         // No collection may start while the child is a one-thread copy of this process (the hard rule of
@@ -251,6 +264,14 @@ public static unsafe class InitLauncher
         for (var i = 0; i < plan.JoinCount; i++)
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
+        }
+        if (plan.UnshareTime)
+        {
+            if (RawSys.Unshare((int)CloneFlags.NewTime) != 0) ChildFail(plan.ErrorFd, -5, RawSys.ErrnoValue);
+            byte* ready = stackalloc byte[8];
+            *(uint*)ready = (uint)SyncMessage.ChildReady;
+            *(uint*)(ready + 4) = 0;
+            RawSys.Write(plan.ErrorFd, ready, 8);
         }
         if (plan.WaitForMappings)
         {
@@ -300,6 +321,7 @@ public static unsafe class InitLauncher
         if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
+        if (step == -5) return $"create the time namespace: {Libc.StrError(errno)}";
         if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
         var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
         var join = step < joins.Count ? joins[step] : null;
@@ -318,6 +340,7 @@ public static unsafe class InitLauncher
         public int HostRootFd;
         public int NsRootSlot;
         public bool WaitForMappings;
+        public bool UnshareTime;
         public bool BecomeNamespaceRoot;
         public byte** Argv;
         public byte** Envp;
