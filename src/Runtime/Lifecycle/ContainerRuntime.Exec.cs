@@ -105,7 +105,7 @@ public sealed partial class ContainerRuntime
             process = LaunchInit(request);
             try
             {
-                CgroupManagerFactory.Create(record.Id, record.CgroupsPath).Apply(process.Pid);
+                CgroupsFor(record.Id, record.CgroupsPath).Apply(process.Pid);
                 var initOptions = new InitOptions
                 {
                     Id = record.Id,

@@ -114,7 +114,7 @@ public sealed partial class ContainerRuntime
         timer.Mark("parse+validate");
 
         var dir = _store.Create(options.Id);
-        var cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
+        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
         InitProcess? init = null;
         try
         {
@@ -476,7 +476,7 @@ public sealed partial class ContainerRuntime
     {
         Spec.Spec? spec = null;
         try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
-        TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
+        TryDestroy(CgroupsFor(record.Id, record.CgroupsPath));
         dir.Remove();
         if (spec?.Hooks is { } hooks)
             HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
