@@ -108,7 +108,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed, _rootfs);
+            MountCgroup(dest, parsed, _rootfs, options.InUserNamespace);
         }
         else
         {
@@ -120,21 +120,36 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 flags &= ~MountFlags.ReadOnly;
                 _devReadonly = true;
             }
-            if (type == "sysfs" && Libc.mount(m.Source ?? "sysfs", dest, type, flags, parsed.Data) != 0)
+            var source = m.Source ?? type ?? "none";
+            if (Libc.mount(source, dest, type, flags, parsed.Data) != 0)
             {
-                // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
-                // bind the host's /sys instead, read-only and recursive (runc does the same).
-                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EPERM) throw SyscallException.FromLastError($"mount sysfs on {dest}");
-                Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
-                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
-            }
-            else if (type != "sysfs")
-            {
-                Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, parsed.Data);
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EPERM && type == "sysfs")
+                {
+                    // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
+                    // bind the host's /sys instead, read-only and recursive (runc does the same).
+                    Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+                    Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
+                }
+                else if (errno == Errno.EPERM && type == "mqueue" && options.InUserNamespace)
+                {
+                    UserNamespaceFixups.MountMqueueFallback(dest, clean, flags, IpcNamespaceKind());
+                }
+                else
+                {
+                    throw new SyscallException($"mount {source} on {dest}" + (type is null ? "" : $" (type {type})"), errno);
+                }
             }
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
+    }
+
+    /// <summary>The container's ipc namespace: "own" (new), "joined" (by path) or "shared" (the runtime's).</summary>
+    private string IpcNamespaceKind()
+    {
+        var ipc = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceType.Ipc);
+        return ipc is null ? "shared" : string.IsNullOrEmpty(ipc.Path) ? "own" : "joined";
     }
 
     private static void EnsureTarget(string dest, bool isDir)
@@ -149,11 +164,18 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         using (File.Create(dest)) { }
     }
 
-    private static void MountCgroup(string dest, MountOptions options, string rootfs)
+    private static void MountCgroup(string dest, MountOptions options, string rootfs, bool inUserNamespace)
     {
         if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
         {
-            Libc.Mount("cgroup2", dest, "cgroup2", options.Flags, options.Data);
+            if (Libc.mount("cgroup2", dest, "cgroup2", options.Flags, options.Data) == 0) return;
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            // In a user namespace without a cgroup namespace of its own, cgroup2 cannot be mounted: bind the host's
+            // hierarchy instead (runc does the same).
+            if (!inUserNamespace || errno is not (Errno.EPERM or Errno.EBUSY)) throw new SyscallException($"mount cgroup2 on {dest} (type cgroup2)", errno);
+            Libc.Mount("/sys/fs/cgroup", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)) | Libc.MountFlagsOf(dest), null);
+            UserNamespaceFixups.Warnings.Add($"{dest[rootfs.Length..]}: cgroup2 cannot be mounted in this user namespace; bound the host's /sys/fs/cgroup instead");
             return;
         }
         // cgroup v1 (or hybrid): a tmpfs with a bind of this process's own cgroup of every v1 hierarchy, as runc does
@@ -169,8 +191,19 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             if (path is null) continue;
             var sub = dest + "/" + Path.GetFileName(mountPoint);
             Directory.CreateDirectory(sub);
-            Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
-            Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)), null);
+            try
+            {
+                Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
+                // In a user namespace the flags of the host's mount are locked: the remount repeats them.
+                var locked = inUserNamespace ? Libc.MountFlagsOf(sub) : MountFlags.None;
+                Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)) | locked, null);
+            }
+            catch (SyscallException e) when (inUserNamespace && e.Errno is Errno.EPERM or Errno.EACCES)
+            {
+                // A hierarchy the user namespace may not see (or bind): leave it out rather than fail the container.
+                _ = Libc.umount2(sub, Libc.MNT_DETACH);
+                UserNamespaceFixups.Warnings.Add($"{sub[rootfs.Length..]}: cgroup hierarchy {Path.GetFileName(mountPoint)} skipped in the user namespace ({e.Message})");
+            }
         }
         if ((options.Flags & MountFlags.ReadOnly) != 0)
         {

@@ -166,6 +166,7 @@ public sealed partial class ContainerRuntime
                 HookRunner.Run(spec.Hooks, "createRuntime", state);
             });
             timer.Mark("init-setup");
+            foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
             var record = new ContainerRecord

@@ -56,6 +56,9 @@ public sealed class InitReport
 {
     /// <summary>Phase name and duration in µs, e.g. ("mounts", 412).</summary>
     public List<PhaseTiming> Phases { get; set; } = [];
+
+    /// <summary>Things the init worked around (a mount it replaced or skipped); the runtime logs them as warnings.</summary>
+    public List<string>? Warnings { get; set; }
 }
 
 /// <summary>One timed phase of container setup.</summary>
