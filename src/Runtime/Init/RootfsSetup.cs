@@ -29,7 +29,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             try
             {
-                MountOne(mounts[i]);
+                MountOne(mounts[i], i);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -69,7 +69,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     private static bool NeedsDevSetup(List<Mount> mounts) =>
         !mounts.Any(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
 
-    private void MountOne(Mount m)
+    private void MountOne(Mount m, int index)
     {
         var parsed = MountOptions.Parse(m.Options);
         var type = m.Type;
@@ -95,7 +95,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             if (!sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
                 throw new FileNotFoundException($"bind source {source} does not exist");
             EnsureTarget(dest, sourceIsDir);
-            Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
+            if (options.MountFds is { } fds && index < fds.Length && fds[index] >= 0) UserNamespaceFixups.AttachMount(fds[index], dest); // idmapped by the runtime
+            else Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
             if (extra != MountFlags.None)
             {

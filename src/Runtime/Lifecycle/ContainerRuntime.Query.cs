@@ -90,6 +90,7 @@ public sealed partial class ContainerRuntime
             Capabilities = [.. Capabilities.Names],
             Apparmor = new FeaturesEnabled { Enabled = false },
             Selinux = new FeaturesEnabled { Enabled = false },
+            MountExtensions = new FeaturesMountExtensions { IdMap = new FeaturesEnabled { Enabled = true } },
         },
         Annotations = new Dictionary<string, string>
         {

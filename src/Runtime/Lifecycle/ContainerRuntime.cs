@@ -122,13 +122,14 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var idmapped = IdmappedMounts.Prepare(spec, bundle);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = console.InitEnd is { } end ? [fifo, end] : [fifo],
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds],
                 AfterClone = pid =>
                 {
                     UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
@@ -156,6 +157,7 @@ public sealed partial class ContainerRuntime
                 PreserveFds = preserveFds,
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                MountFds = idmapped.FdByMount,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);

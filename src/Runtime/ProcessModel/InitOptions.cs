@@ -49,6 +49,12 @@ public sealed class InitOptions
 
     /// <summary>--no-new-keyring: keep the caller's session keyring instead of joining a new one.</summary>
     public bool NoNewKeyring { get; set; }
+
+    /// <summary>
+    /// Per entry of config.json's mounts: the init's fd of the detached, already idmapped copy of its source
+    /// (<see cref="IdmappedMounts"/>), attached with move_mount instead of a bind mount; -1 = none. Null when no mount is idmapped.
+    /// </summary>
+    public int[]? MountFds { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>
