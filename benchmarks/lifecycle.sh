@@ -43,7 +43,9 @@ median() { # hyperfine json -> median ms
 }
 bench() { # name runtime command...
   local name=$1 rt=$2; shift 2
-  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/h.json" "$@" >/dev/null 2>&1
+  if ! hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/h.json" "$@" >"$work/h.log" 2>&1; then
+    echo "lifecycle.sh: $rt: $name failed:" >&2; cat "$work/h.log" >&2; exit 1
+  fi
   RESULT[$name,$rt]=$(median "$work/h.json")
 }
 
