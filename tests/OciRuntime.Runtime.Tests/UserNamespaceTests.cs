@@ -205,6 +205,22 @@ public sealed class UserNamespaceTests : IDisposable
     }
 
     [Fact]
+    public void Exec_joins_the_time_namespace_of_a_user_namespaced_container()
+    {
+        _bundle.AddUserNamespace(HostBase, 65536);
+        _bundle.Spec.Linux!.Namespaces!.Add(new LinuxNamespace { Type = NamespaceType.Time });
+        _bundle.Spec.Linux.TimeOffsets = new Dictionary<string, LinuxTimeOffset> { ["boottime"] = new() { Secs = 2_000_000 } };
+        var (id, pid) = RunDetached(Detached("sleep 60"));
+
+        var result = _ocirun.Run("exec", id, "sh", "-c", "readlink /proc/self/ns/time; cat /proc/uptime");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].Should().Be(SecureReadLink($"/proc/{pid}/ns/time"));
+        double.Parse(lines[1].Split(' ')[0], CultureInfo.InvariantCulture).Should().BeGreaterThan(2_000_000);
+    }
+
+    [Fact]
     public void Devices_are_bind_mounted_from_the_host_in_a_user_namespace()
     {
         _bundle.AddUserNamespace(HostBase, 65536);

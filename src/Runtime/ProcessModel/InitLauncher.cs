@@ -112,7 +112,6 @@ public static unsafe class InitLauncher
 
     /// <summary>Clones and execs the child of <paramref name="request"/>; returns once the child exists (it may still fail to exec: the first frame on the channel says).</summary>
     /// <exception cref="SyscallException">a namespace file could not be opened, or clone3 failed.</exception>
-    /// <exception cref="NotSupportedException">joining a time namespace by path.</exception>
     public static InitProcess Launch(LaunchRequest request)
     {
         var joins = request.Joins.OrderBy(j => JoinOrder(j.Type)).ToList();
@@ -135,11 +134,8 @@ public static unsafe class InitLauncher
                     pidNsJoin = fd;
                     continue;
                 }
-                if (join.Type == "time")
-                {
-                    fd.Dispose();
-                    throw new NotSupportedException($"joining a time namespace by path ({join.Path}) is not supported");
-                }
+                // A time namespace is joined by the one-thread child like the others: setns(CLONE_NEWTIME) needs a
+                // single-threaded caller and moves the caller itself (and its children) into it.
                 joinFds.Add(fd);
                 if (join.Type == "pid") continue; // pidJoinInChild: joined after the others (NativePlan.PidJoinFd)
                 childJoins.Add((fd.Fd, (int)FlagOf(join.Type)));
