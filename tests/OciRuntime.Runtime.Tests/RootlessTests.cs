@@ -190,6 +190,36 @@ public sealed class RootlessTests : IClassFixture<RootlessUser>, IDisposable
     }
 
     [Fact]
+    public void Rootless_run_with_a_terminal_gives_the_console_to_the_container_root()
+    {
+        _bundle.Spec.Process!.Terminal = true; // as `spec --rootless` writes it
+        _bundle.Spec.Process.Args = ["sh", "-c", "tty; stat -L -c owner=%u /proc/self/fd/0"];
+        WriteConfig();
+
+        var result = AsUser("script", "--quiet", "--return", "--command", $"{Ocirun.DefaultBinary} run {NewId()}", "/dev/null");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Stdout.Replace("\r", "", StringComparison.Ordinal).Should().Contain("/dev/pts/0\n").And.Contain("owner=0\n");
+    }
+
+    [Fact]
+    public void Rootless_time_namespace_with_exec_into_it()
+    {
+        var id = NewId();
+        _bundle.Spec.Linux!.Namespaces!.Add(new LinuxNamespace { Type = NamespaceType.Time });
+        _bundle.Spec.Linux.TimeOffsets = new Dictionary<string, LinuxTimeOffset> { ["boottime"] = new() { Secs = 1_000_000 } };
+        _bundle.Spec.Process!.Args = ["sh", "-c", "exec sleep 60 >/dev/null 2>&1 </dev/null"];
+        WriteConfig();
+        OcirunAsUser("run", "--detach", id).ExitCode.Should().Be(0);
+
+        var exec = OcirunAsUser("exec", id, "cat", "/proc/uptime");
+
+        exec.ExitCode.Should().Be(0, exec.ToString());
+        double.Parse(exec.Stdout.Split(' ')[0], CultureInfo.InvariantCulture).Should().BeGreaterThan(1_000_000);
+        OcirunAsUser("delete", "--force", id).ExitCode.Should().Be(0);
+    }
+
+    [Fact]
     public void Subordinate_ranges_map_through_newuidmap_and_newgidmap()
     {
         var linux = _bundle.Spec.Linux!;
