@@ -61,6 +61,7 @@ public static partial class OcirunCli
         root.Options.Add(LogOption);
         root.Options.Add(LogFormatOption);
         root.Options.Add(DebugOption);
+        root.Options.Add(SystemdCgroupOption);
         root.SetAction(r =>
         {
             if (r.GetValue(version))
@@ -79,6 +80,10 @@ public static partial class OcirunCli
         root.Subcommands.Add(KillCommand());
         root.Subcommands.Add(DeleteCommand());
         root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(UpdateCommand());
+        root.Subcommands.Add(PauseCommand());
+        root.Subcommands.Add(ResumeCommand());
+        root.Subcommands.Add(EventsCommand());
         return root;
     }
 
@@ -190,13 +195,16 @@ public static partial class OcirunCli
         var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
         var id = IdArgument();
         var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
+        var all = KillAllOption();
         command.Arguments.Add(id);
         command.Arguments.Add(signal);
+        command.Options.Add(all);
         command.SetAction(r => Execute(r, runtime =>
         {
             var text = r.GetValue(signal)!;
             if (!Signals.TryParse(text, out var number)) throw new RuntimeException($"unknown signal \"{text}\"");
-            runtime.Kill(r.GetValue(id)!, number);
+            if (r.GetValue(all)) runtime.KillAll(r.GetValue(id)!, number);
+            else runtime.Kill(r.GetValue(id)!, number);
             return 0;
         }));
         return command;

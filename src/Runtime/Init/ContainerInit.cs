@@ -82,6 +82,7 @@ public static class ContainerInit
         rootfs?.FinishAfterPivot();
         ProcessSetup.SetRlimits(process);
         ProcessSetup.SetOomScoreAdj(process);
+        CgroupJoin.Join(options.Cgroups);
         ProcessSetup.SetUserAndCapabilities(process, lastCap);
         ProcessSetup.ChangeDirectory(process);
         var executable = ProcessSetup.LookPath(process);

@@ -102,7 +102,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed);
+            CgroupMounts.Mount(dest, parsed, options);
         }
         else
         {
@@ -130,32 +130,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (Directory.Exists(dest) || File.Exists(dest)) return;
         Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
         using (File.Create(dest)) { }
-    }
-
-    private static void MountCgroup(string dest, MountOptions options)
-    {
-        if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
-        {
-            Libc.Mount("cgroup2", dest, "cgroup2", options.Flags, options.Data);
-            return;
-        }
-        // cgroup v1 (or hybrid): a tmpfs with a bind of this process's own cgroup of every v1 hierarchy, as runc does
-        // without a cgroup namespace.
-        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
-        var own = CgroupMembership.Read();
-        foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
-        {
-            var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
-            if (path is null) continue;
-            var sub = dest + "/" + Path.GetFileName(mountPoint);
-            Directory.CreateDirectory(sub);
-            Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
-            Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)), null);
-        }
-        if ((options.Flags & MountFlags.ReadOnly) != 0)
-        {
-            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755");
-        }
     }
 
     private void PivotRoot()
@@ -200,53 +174,5 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (errno == Errno.ENOENT) return;
         if (errno != Errno.ENOTDIR) throw new SyscallException($"linux.maskedPaths: mask {path}", errno);
         Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
-    }
-}
-
-/// <summary>The cgroup memberships of this process (/proc/self/cgroup) and the host's v1 hierarchies (/proc/self/mountinfo).</summary>
-internal static class CgroupMembership
-{
-    /// <summary>Entries of /proc/self/cgroup: controllers (empty for the v2 line) and path.</summary>
-    public static List<(string[] Controllers, string Path)> Read()
-    {
-        var result = new List<(string[], string)>();
-        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
-        {
-            var parts = line.Split(':', 3);
-            if (parts.Length == 3) result.Add((parts[1].Length == 0 ? [] : parts[1].Split(','), parts[2]));
-        }
-        return result;
-    }
-
-    /// <summary>Mount points and super options of every cgroup v1 mount (fstype "cgroup").</summary>
-    public static IEnumerable<(string MountPoint, HashSet<string> SuperOptions)> V1Mounts()
-    {
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0) continue;
-            var tail = line[(sep + 3)..].Split(' ');
-            if (tail.Length < 3 || tail[0] != "cgroup") continue;
-            var head = line[..sep].Split(' ');
-            yield return (Unescape(head[4]), tail[2].Split(',').ToHashSet(StringComparer.Ordinal));
-        }
-    }
-
-    /// <summary>Undoes mountinfo's octal escapes (\040 for space and so on).</summary>
-    public static string Unescape(string s)
-    {
-        if (!s.Contains('\\', StringComparison.Ordinal)) return s;
-        var sb = new System.Text.StringBuilder(s.Length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\' && i + 3 < s.Length &&
-                int.TryParse(s.AsSpan(i + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else sb.Append(s[i]);
-        }
-        return sb.ToString();
     }
 }

@@ -106,27 +106,26 @@ public sealed partial class ContainerRuntime
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
-        var dir = _store.Create(options.Id);
         var cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
+        var dir = _store.Create(options.Id);
         InitProcess? init = null;
         try
         {
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+            using var cgroupJoin = PrepareCgroups(cgroup, spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
-                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
+                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [fifo],
+                InheritedFds = [fifo, .. cgroupJoin.Fds],
             };
             timer.Mark("state-dir");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
-            cgroup.Apply(init.Pid);
-            cgroup.ApplyResources(spec.Linux?.Resources);
 
             var initOptions = new InitOptions
             {
@@ -137,6 +136,7 @@ public sealed partial class ContainerRuntime
                 FifoFd = fifo.Fd,
                 NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
                 Debug = _log.IsDebug,
+                Cgroups = cgroupJoin.Options,
             };
             SendOrders(init, initOptions, spec);
             var report = AwaitReady(init, request);
@@ -157,6 +157,7 @@ public sealed partial class ContainerRuntime
                 NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
+                Cgroup = cgroup.State,
             };
             dir.Save(record);
             if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, init.Pid);
@@ -320,6 +321,7 @@ public sealed partial class ContainerRuntime
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (status != ContainerStatus.Stopped) KillCgroupForDelete(record, status);
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
@@ -391,7 +393,7 @@ public sealed partial class ContainerRuntime
     internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
     {
         if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
-        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>
@@ -423,7 +425,7 @@ public sealed partial class ContainerRuntime
 
     private void Destroy(ContainerDirectory dir, ContainerRecord record)
     {
-        TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
+        if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
         dir.Remove();
     }
 

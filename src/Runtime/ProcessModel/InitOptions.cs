@@ -25,6 +25,9 @@ public sealed class InitOptions
 
     /// <summary>Debug tracing (phase timings) requested.</summary>
     public bool Debug { get; set; }
+
+    /// <summary>The container's cgroups: the init's fds and the host paths (see docs/process-model.md, "cgroups").</summary>
+    public CgroupJoinOptions? Cgroups { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>
@@ -43,6 +46,7 @@ public sealed record PhaseTiming(string Name, long Micros);
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InitOptions))]
 [JsonSerializable(typeof(InitReport))]
+[JsonSerializable(typeof(CgroupJoinOptions))]
 internal sealed partial class ProcessJsonContext : JsonSerializerContext
 {
 }
