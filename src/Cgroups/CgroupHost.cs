@@ -82,9 +82,12 @@ public sealed class CgroupHost
 
     private static CgroupHost? _real;
 
-    /// <summary>The real host (detected once per process).</summary>
-    /// <exception cref="CgroupException">no cgroup filesystem is mounted at /sys/fs/cgroup.</exception>
-    public static CgroupHost Real => _real ??= Detect();
+    /// <summary>Environment variable naming another cgroup root than /sys/fs/cgroup (tests point it at a cgroup2 mount of their own).</summary>
+    public const string RootVariable = "OCIRUN_CGROUP_ROOT";
+
+    /// <summary>The real host (detected once per process), rooted at $OCIRUN_CGROUP_ROOT or /sys/fs/cgroup.</summary>
+    /// <exception cref="CgroupException">no cgroup filesystem is mounted there.</exception>
+    public static CgroupHost Real => _real ??= Detect(Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/sys/fs/cgroup");
 
     /// <summary>
     /// Detects the host's mode as runc does: statfs(<paramref name="root"/>) = CGROUP2_SUPER_MAGIC → v2; otherwise
