@@ -61,9 +61,8 @@ public static class CgroupStatsReader
     }
 
     /// <summary>v2 stats of <paramref name="dir"/> (cpu.stat, memory.*, pids.*, io.stat, hugetlb.*, cpuset.*).</summary>
-    public static ContainerStats ReadV2(CgroupFs fs, string dir, object? unused)
+    public static ContainerStats ReadV2(CgroupFs fs, string dir)
     {
-        _ = unused;
         var s = new ContainerStats();
         var cpu = KeyValues(fs.ReadOrNull(dir, "cpu.stat"));
         s.Cpu.Usage.Total = cpu.GetValueOrDefault("usage_usec") * 1000;

@@ -431,7 +431,7 @@ public sealed class V2CgroupManager : ICgroupManager
     }
 
     /// <inheritdoc />
-    public ContainerStats GetStats() => CgroupStatsReader.ReadV2(Fs, Dir, null);
+    public ContainerStats GetStats() => CgroupStatsReader.ReadV2(Fs, Dir);
 
     /// <inheritdoc />
     public IOomWatcher? WatchOom() => Fs.Exists(Dir, "memory.events") ? new V2OomWatcher(Fs, Dir) : null;

@@ -74,7 +74,11 @@ public static partial class OcirunCli
             else
             {
                 update = new LinuxResources { Memory = new LinuxMemory(), Cpu = new LinuxCpu(), BlockIO = new LinuxBlockIo() };
-                if (r.GetValue(blkioWeight) is var w and not 0) update.BlockIO.Weight = checked((ushort)w);
+                if (r.GetValue(blkioWeight) is var w and not 0)
+                {
+                    if (w is < 10 or > 1000) throw new RuntimeException($"invalid value for --blkio-weight: {w} (the range is 10 to 1000)");
+                    update.BlockIO.Weight = (ushort)w;
+                }
                 if (r.GetValue(cpusetCpus) is { Length: > 0 } cpus) update.Cpu.Cpus = cpus;
                 if (r.GetValue(cpusetMems) is { Length: > 0 } mems) update.Cpu.Mems = mems;
                 update.Cpu.Idle = Signed(r, cpuIdle);
