@@ -69,6 +69,7 @@ public static partial class OcirunCli
         root.Options.Add(LogOption);
         root.Options.Add(LogFormatOption);
         root.Options.Add(DebugOption);
+        root.Options.Add(SystemdCgroupOption);
         root.SetAction(r =>
         {
             if (r.GetValue(version))
@@ -91,6 +92,10 @@ public static partial class OcirunCli
         root.Subcommands.Add(PsCommand());
         root.Subcommands.Add(ListCommand());
         root.Subcommands.Add(FeaturesCommand());
+        root.Subcommands.Add(UpdateCommand());
+        root.Subcommands.Add(PauseCommand());
+        root.Subcommands.Add(ResumeCommand());
+        root.Subcommands.Add(EventsCommand());
         return root;
     }
 
@@ -234,7 +239,7 @@ public static partial class OcirunCli
         var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
         var id = IdArgument();
         var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
-        var all = new Option<bool>("--all", "-a") { Description = "send the specified signal to all processes inside the container" };
+        var all = KillAllOption();
         command.Arguments.Add(id);
         command.Arguments.Add(signal);
         command.Options.Add(all);

@@ -118,6 +118,7 @@ public static class ContainerInit
         if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
         ProcessSetup.SetRlimits(process);
         UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+        CgroupJoin.Join(options.Cgroups);
         ProcessSetup.SetUserAndCapabilities(process, lastCap);
         ProcessSetup.ChangeDirectory(process);
         var executable = ProcessSetup.LookPath(process);

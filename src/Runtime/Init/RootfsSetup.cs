@@ -109,7 +109,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed, _rootfs, options.InUserNamespace);
+            CgroupMounts.Mount(dest, parsed, options, _rootfs);
         }
         else
         {
@@ -165,53 +165,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         using (File.Create(dest)) { }
     }
 
-    private static void MountCgroup(string dest, MountOptions options, string rootfs, bool inUserNamespace)
-    {
-        if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
-        {
-            if (Libc.mount("cgroup2", dest, "cgroup2", options.Flags, options.Data) == 0) return;
-            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            // In a user namespace without a cgroup namespace of its own, cgroup2 cannot be mounted: bind the host's
-            // hierarchy instead (runc does the same).
-            if (!inUserNamespace || errno is not (Errno.EPERM or Errno.EBUSY)) throw new SyscallException($"mount cgroup2 on {dest} (type cgroup2)", errno);
-            Libc.Mount("/sys/fs/cgroup", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
-            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)) | Libc.MountFlagsOf(dest), null);
-            UserNamespaceFixups.Warnings.Add($"{dest[rootfs.Length..]}: cgroup2 cannot be mounted in this user namespace; bound the host's /sys/fs/cgroup instead");
-            return;
-        }
-        // cgroup v1 (or hybrid): a tmpfs with a bind of this process's own cgroup of every v1 hierarchy, as runc does
-        // without a cgroup namespace.
-        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
-        var own = CgroupMembership.Read();
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
-        {
-            // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
-            if (mountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
-            var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
-            if (path is null) continue;
-            var sub = dest + "/" + Path.GetFileName(mountPoint);
-            Directory.CreateDirectory(sub);
-            try
-            {
-                Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
-                // In a user namespace the flags of the host's mount are locked: the remount repeats them.
-                var locked = inUserNamespace ? Libc.MountFlagsOf(sub) : MountFlags.None;
-                Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)) | locked, null);
-            }
-            catch (SyscallException e) when (inUserNamespace && e.Errno is Errno.EPERM or Errno.EACCES)
-            {
-                // A hierarchy the user namespace may not see (or bind): leave it out rather than fail the container.
-                _ = Libc.umount2(sub, Libc.MNT_DETACH);
-                UserNamespaceFixups.Warnings.Add($"{sub[rootfs.Length..]}: cgroup hierarchy {Path.GetFileName(mountPoint)} skipped in the user namespace ({e.Message})");
-            }
-        }
-        if ((options.Flags & MountFlags.ReadOnly) != 0)
-        {
-            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755");
-        }
-    }
-
     private void PivotRoot()
     {
         using var oldRoot = SafeFd.Check(Libc.open("/", OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /");
@@ -254,53 +207,5 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (errno == Errno.ENOENT) return;
         if (errno != Errno.ENOTDIR) throw new SyscallException($"linux.maskedPaths: mask {path}", errno);
         Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
-    }
-}
-
-/// <summary>The cgroup memberships of this process (/proc/self/cgroup) and the host's v1 hierarchies (/proc/self/mountinfo).</summary>
-internal static class CgroupMembership
-{
-    /// <summary>Entries of /proc/self/cgroup: controllers (empty for the v2 line) and path.</summary>
-    public static List<(string[] Controllers, string Path)> Read()
-    {
-        var result = new List<(string[], string)>();
-        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
-        {
-            var parts = line.Split(':', 3);
-            if (parts.Length == 3) result.Add((parts[1].Length == 0 ? [] : parts[1].Split(','), parts[2]));
-        }
-        return result;
-    }
-
-    /// <summary>Mount points and super options of every cgroup v1 mount (fstype "cgroup").</summary>
-    public static IEnumerable<(string MountPoint, HashSet<string> SuperOptions)> V1Mounts()
-    {
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0) continue;
-            var tail = line[(sep + 3)..].Split(' ');
-            if (tail.Length < 3 || tail[0] != "cgroup") continue;
-            var head = line[..sep].Split(' ');
-            yield return (Unescape(head[4]), tail[2].Split(',').ToHashSet(StringComparer.Ordinal));
-        }
-    }
-
-    /// <summary>Undoes mountinfo's octal escapes (\040 for space and so on).</summary>
-    public static string Unescape(string s)
-    {
-        if (!s.Contains('\\', StringComparison.Ordinal)) return s;
-        var sb = new System.Text.StringBuilder(s.Length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\' && i + 3 < s.Length &&
-                int.TryParse(s.AsSpan(i + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else sb.Append(s[i]);
-        }
-        return sb.ToString();
     }
 }

@@ -12,9 +12,7 @@ public sealed partial class ContainerRuntime
     /// </summary>
     public bool Rootless { get; init; }
 
-    /// <summary>The cgroup manager of container <paramref name="id"/>: none in rootless mode, else the factory's.</summary>
-    private ICgroupManager CgroupsFor(string id, string? cgroupsPath) =>
-        Rootless
-            ? new NoCgroupManager(string.IsNullOrEmpty(cgroupsPath) ? "/ocirun/" + id : cgroupsPath)
-            : CgroupManagerFactory.Create(id, cgroupsPath);
+    /// <summary>The cgroup manager of a new container <paramref name="id"/>: none (null) in rootless mode, else the factory's.</summary>
+    private ICgroupManager? CgroupsFor(string id, string? cgroupsPath) =>
+        Rootless ? null : CgroupManagerFactory.Create(id, cgroupsPath);
 }

@@ -113,8 +113,8 @@ public sealed partial class ContainerRuntime
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
-        var dir = _store.Create(options.Id);
         var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
+        var dir = _store.Create(options.Id);
         InitProcess? init = null;
         try
         {
@@ -123,13 +123,14 @@ public sealed partial class ContainerRuntime
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
+            using var cgroupJoin = PrepareCgroups(cgroup, spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
-                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
+                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds],
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds],
                 AfterClone = pid =>
                 {
                     UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
@@ -139,8 +140,6 @@ public sealed partial class ContainerRuntime
             timer.Mark("state-dir");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
-            cgroup.Apply(init.Pid);
-            cgroup.ApplyResources(spec.Linux?.Resources);
 
             var initOptions = new InitOptions
             {
@@ -158,6 +157,7 @@ public sealed partial class ContainerRuntime
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                 MountFds = idmapped.FdByMount,
+                Cgroups = cgroupJoin.Options,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);
@@ -185,6 +185,7 @@ public sealed partial class ContainerRuntime
                 NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
+                Cgroup = cgroup?.State,
             };
             dir.SaveConfig(configBytes);
             dir.Save(record);
@@ -202,7 +203,7 @@ public sealed partial class ContainerRuntime
         {
             init?.KillAndReap();
             init?.Dispose();
-            TryDestroy(cgroup);
+            if (cgroup is not null) TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
             if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
@@ -373,6 +374,7 @@ public sealed partial class ContainerRuntime
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (status != ContainerStatus.Stopped) KillCgroupForDelete(record, status);
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
@@ -393,7 +395,7 @@ public sealed partial class ContainerRuntime
         catch
         {
             created.Init.KillAndReap();
-            TryDestroy(created.Cgroup);
+            if (created.Cgroup is { } cgroup) TryDestroy(cgroup);
             created.Directory.Remove();
             created.Dispose();
             throw;
@@ -446,7 +448,7 @@ public sealed partial class ContainerRuntime
     internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
     {
         if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
-        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>
@@ -480,7 +482,7 @@ public sealed partial class ContainerRuntime
     {
         Spec.Spec? spec = null;
         try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
-        TryDestroy(CgroupsFor(record.Id, record.CgroupsPath));
+        if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
         dir.Remove();
         if (spec?.Hooks is { } hooks)
             HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
@@ -534,13 +536,13 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup, SafeFd? consoleMaster) : IDisposable
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager? cgroup, SafeFd? consoleMaster) : IDisposable
     {
         public SafeFd? ConsoleMaster { get; } = consoleMaster;
         public ContainerDirectory Directory { get; } = directory;
         public ContainerRecord Record { get; } = record;
         public InitProcess Init { get; } = init;
-        public ICgroupManager Cgroup { get; } = cgroup;
+        public ICgroupManager? Cgroup { get; } = cgroup;
 
         public void Dispose()
         {

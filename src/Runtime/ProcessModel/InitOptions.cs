@@ -55,6 +55,9 @@ public sealed class InitOptions
     /// (<see cref="IdmappedMounts"/>), attached with move_mount instead of a bind mount; -1 = none. Null when no mount is idmapped.
     /// </summary>
     public int[]? MountFds { get; set; }
+
+    /// <summary>The container's cgroups: the init's fds and the host paths (see docs/process-model.md, "cgroups").</summary>
+    public CgroupJoinOptions? Cgroups { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>
@@ -76,6 +79,7 @@ public sealed record PhaseTiming(string Name, long Micros);
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InitOptions))]
 [JsonSerializable(typeof(InitReport))]
+[JsonSerializable(typeof(CgroupJoinOptions))]
 internal sealed partial class ProcessJsonContext : JsonSerializerContext
 {
 }
