@@ -270,8 +270,9 @@ public sealed partial class ContainerRuntime
         if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
         if (status != ContainerStatus.Created) throw new RuntimeException($"cannot start an already {status} container");
 
-        using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+        // The pidfd first: once the fifo is open the init execs process.args, which may exit at once.
         using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("cannot start a container that has stopped");
+        using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
         Span<PollFd> fds = stackalloc PollFd[2];
         fds[0] = new PollFd { Fd = fifo.Fd, Events = PollFd.POLLIN };
         fds[1] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
