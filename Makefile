@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DOTNET  ?= dotnet
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props
 
-.PHONY: all install demo test deps deps-test clean bench
+.PHONY: all install demo test deps deps-test clean bench conformance
 
 all: ocirun
 
@@ -25,6 +25,11 @@ test:
 	scripts/install-deps.sh test
 	$(MAKE) ocirun
 	scripts/test.sh
+
+# Real clients drive ./ocirun (containerd + shim, podman + conmon) and the runtime-spec suite runs against it
+# (root; installs containerd, podman, busybox-static, jq if missing). COMPARE=1 adds runc and crun side by side.
+conformance: ocirun
+	conformance/run.sh
 
 clean:
 	rm -rf ocirun artifacts demo-bundle
