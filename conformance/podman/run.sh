@@ -21,7 +21,7 @@ ART=$here/artifacts
 rm -rf "$ART"; mkdir -p "$ART"
 INVOCATIONS=$ART/ocirun-invocations.log
 TMP=$(mktemp -d /tmp/ocirun-podman.XXXXXX)
-OCI_ROOT=/run/ocirun
+OCI_ROOT=/run/$(basename "$OCIRUN")   # the runtime's default --root (ocirun: /run/ocirun)
 IMAGE=localhost/conformance/busybox:latest
 started=$SECONDS
 
@@ -72,7 +72,7 @@ oci() { "$OCIRUN" --root "$OCI_ROOT" "$@"; }
 
 s_info() {
   local v; v=$(p info --format '{{.Host.OCIRuntime.Version}}' 2>&1) || fail "podman info failed: $v"
-  assert_contains "$v" "ocirun version" "podman info's OCI runtime version (from \`ocirun --version\`)"
+  assert_contains "$v" "$(basename "$OCIRUN") version" "podman info's OCI runtime version (from \`ocirun --version\`)"
 }
 
 s_run() {
