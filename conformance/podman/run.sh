@@ -59,7 +59,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 conf_rootfs "$TMP/rootfs"
-tar --sort=name --owner=0 --group=0 --numeric-owner -C "$TMP/rootfs" -cf "$TMP/rootfs.tar" . || conf_die "tar of the rootfs failed"
+# Content under the directories podman covers with tmpcopyup tmpfs mounts in --read-only containers.
+mkdir -p "$TMP/rootfs/run/lock/sub" "$TMP/rootfs/var/tmp"
+echo image-content > "$TMP/rootfs/var/tmp/marker"; chmod 0640 "$TMP/rootfs/var/tmp/marker"; chown 1:1 "$TMP/rootfs/var/tmp/marker"
+ln -s ../marker "$TMP/rootfs/run/lock/sub/link"; chmod 0710 "$TMP/rootfs/run/lock"
+tar --sort=name --numeric-owner -C "$TMP/rootfs" -cf "$TMP/rootfs.tar" . || conf_die "tar of the rootfs failed"
 p import "$TMP/rootfs.tar" "$IMAGE" > "$TMP/import.log" 2>&1 || { cat "$TMP/import.log"; conf_die "podman import failed"; }
 echo "# $(podman --version) with conmon $(conmon --version | awk 'NR == 1 {print $3}') drives $OCIRUN"
 
@@ -173,6 +177,18 @@ s_create_error() {
   [ -z "$left" ] || fail "state left: $left"
 }
 
+s_read_only_tmpfs() {
+  local out; out=$(p run --rm "${RUN[@]}" --read-only --tmpfs /scratch:size=1m,mode=0700 "$IMAGE" sh -c '
+    cat /var/tmp/marker; stat -c "%a %u:%g" /var/tmp/marker /run/lock; readlink /run/lock/sub/link
+    touch /tmp/w /run/w /var/tmp/w /scratch/w && echo tmpfs-writable; touch /x 2>&1
+    stat -c "%a" /scratch; df -k /scratch | awk "NR == 2 { print \$2 }"' 2>&1)
+  [ $? -eq 0 ] || fail "podman run --read-only --tmpfs failed: $out"
+  assert_eq "$(sed -n 1,4p <<<"$out" | tr '\n' '|')" "image-content|640 1:1|710 0:0|../marker|" "the image's files copied into the tmpfs (tmpcopyup): content, mode, owner, symlink"
+  assert_eq "$(sed -n 5p <<<"$out")" tmpfs-writable "writes to /tmp, /run, /var/tmp and --tmpfs /scratch"
+  assert_contains "$(sed -n 6p <<<"$out")" "Read-only file system" "write to the read-only root"
+  assert_eq "$(sed -n 7,8p <<<"$out" | tr '\n' ' ')" "700 1024 " "mode and size of --tmpfs /scratch:size=1m,mode=0700"
+}
+
 s_pause() {
   has_pause || skip "pending: ocirun has no pause command yet (cgroup manager branch not merged)"
   p run -d --name pausing "${RUN[@]}" "$IMAGE" sleep 300 >/dev/null || fail "podman run -d failed"
@@ -241,6 +257,7 @@ tap_run "podman stop (SIGTERM) and rm leave no ocirun state" s_stop_rm
 tap_run "podman stop of a container ignoring SIGTERM ends in SIGKILL (137)" s_stop_kill
 tap_run "podman run -t under a pty" s_tty_run
 tap_run "podman run of a missing binary: exit 127 with ocirun's message, nothing left" s_create_error
+tap_run "podman run --read-only --tmpfs: tmpfs mounts with tmpcopyup hold the image's files" s_read_only_tmpfs
 tap_run "podman pause / unpause" s_pause
 tap_run "podman run --memory 64m is the container's memory.limit_in_bytes" s_memory
 tap_run "10 containers run --rm: no container, conmon, overlay mount or ocirun state left" s_loop
