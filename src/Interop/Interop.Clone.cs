@@ -70,6 +70,29 @@ public static unsafe partial class RawSys
     [SuppressGCTransition]
     private static partial long syscall3(long number, nint a, nint b);
 
+    [LibraryImport(Libc.Name, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    private static partial long syscall4(long number, nint a, nint b, nint c);
+
+    /// <summary>setresuid(2) as a raw syscall (this thread only: right for a one-thread child).</summary>
+    public static int Setresuid(uint r, uint e, uint s) => (int)syscall4(SyscallNumbers.Setresuid, (nint)r, (nint)e, (nint)s);
+
+    /// <summary>setresgid(2) as a raw syscall.</summary>
+    public static int Setresgid(uint r, uint e, uint s) => (int)syscall4(SyscallNumbers.Setresgid, (nint)r, (nint)e, (nint)s);
+
+    /// <summary>setgroups(0, NULL) as a raw syscall: drop supplementary groups.</summary>
+    public static int ClearGroups() => (int)syscall4(SyscallNumbers.Setgroups, 0, 0, 0);
+
+    /// <summary>unshare(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "unshare")]
+    [SuppressGCTransition]
+    public static partial int Unshare(int flags);
+
+    /// <summary>read(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "read")]
+    [SuppressGCTransition]
+    public static partial nint Read(int fd, void* buf, nuint count);
+
     /// <summary>clone3(2): returns the child pid in the parent, 0 in the child, -1 on failure (errno in <see cref="ErrnoValue"/>).</summary>
     public static long Clone3(CloneArgs* args) => syscall3(SyscallNumbers.Clone3, (nint)args, sizeof(CloneArgs));
 

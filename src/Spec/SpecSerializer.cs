@@ -22,18 +22,30 @@ public static class SpecSerializer
     /// <summary>The deepest JSON nesting accepted (objects and arrays): 64 levels. A valid config.json needs about 7.</summary>
     public const int MaxDepth = 64;
 
+    // One options instance (tab-indented, runc's byte layout) serves reading and the hot-path writes, so a create
+    // builds the model's metadata once. The compact and two-space variants are built only when first used
+    // (each options instance re-creates the metadata of every type it touches).
     private static readonly JsonSerializerOptions s_tabs = CreateOptions(indented: true, '\t', 1);
-    private static readonly JsonSerializerOptions s_compact = CreateOptions(indented: false, ' ', 2);
-    private static readonly JsonSerializerOptions s_twoSpaces = CreateOptions(indented: true, ' ', 2);
-
     private static readonly JsonTypeInfo<Spec> s_specTabs = Info<Spec>(s_tabs);
-    private static readonly JsonTypeInfo<Spec> s_specCompact = Info<Spec>(s_compact);
-    private static readonly JsonTypeInfo<State> s_stateTwoSpaces = Info<State>(s_twoSpaces);
-    private static readonly JsonTypeInfo<State> s_stateCompact = Info<State>(s_compact);
-    private static readonly JsonTypeInfo<Features> s_featuresTabs = Info<Features>(s_tabs);
-    private static readonly JsonTypeInfo<Features> s_featuresCompact = Info<Features>(s_compact);
     private static readonly JsonTypeInfo<Process> s_processTabs = Info<Process>(s_tabs);
-    private static readonly JsonTypeInfo<ContainerProcessState> s_processStateCompact = Info<ContainerProcessState>(s_compact);
+
+    private static JsonSerializerOptions s_compact => CompactOptions.Value;
+    private static JsonTypeInfo<Spec> s_specCompact => Info<Spec>(s_compact);
+    private static JsonTypeInfo<State> s_stateTwoSpaces => Info<State>(TwoSpacesOptions.Value);
+    private static JsonTypeInfo<State> s_stateCompact => Info<State>(s_compact);
+    private static JsonTypeInfo<Features> s_featuresTabs => Info<Features>(s_tabs);
+    private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(s_compact);
+    private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(s_compact);
+
+    private static class CompactOptions
+    {
+        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: false, ' ', 2);
+    }
+
+    private static class TwoSpacesOptions
+    {
+        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, ' ', 2);
+    }
 
     /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
     internal static JsonTypeInfo<Spec> SpecInfo => s_specTabs;

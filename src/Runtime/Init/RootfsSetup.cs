@@ -99,13 +99,16 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
             if (extra != MountFlags.None)
             {
-                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra, null);
+                // In a user namespace the flags the source mount had (nosuid, nodev, noexec, ro, atime) are locked:
+                // a remount must repeat them or it is refused.
+                var locked = Libc.MountFlagsOf(dest) & (MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.NoAtime | MountFlags.NoDirAtime | MountFlags.RelAtime);
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra | (options.InUserNamespace ? locked : MountFlags.None), null);
             }
         }
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed);
+            MountCgroup(dest, parsed, _rootfs);
         }
         else
         {
@@ -118,8 +121,22 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 flags &= ~MountFlags.ReadOnly;
                 _devReadonly = true;
             }
-            if (parsed.CopyUp && type == "tmpfs") MountTmpfsCopyUp(m.Source ?? "tmpfs", dest, flags, parsed.Data, existed);
-            else Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, parsed.Data);
+            if (type == "sysfs" && Libc.mount(m.Source ?? "sysfs", dest, type, flags, parsed.Data) != 0)
+            {
+                // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
+                // bind the host's /sys instead, read-only and recursive (runc does the same).
+                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EPERM) throw SyscallException.FromLastError($"mount sysfs on {dest}");
+                Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
+            }
+            else if (parsed.CopyUp && type == "tmpfs")
+            {
+                MountTmpfsCopyUp(m.Source ?? "tmpfs", dest, flags, parsed.Data, existed);
+            }
+            else if (type != "sysfs")
+            {
+                Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, parsed.Data);
+            }
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
@@ -187,7 +204,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         using (File.Create(dest)) { }
     }
 
-    private static void MountCgroup(string dest, MountOptions options)
+    private static void MountCgroup(string dest, MountOptions options, string rootfs)
     {
         if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
         {
@@ -198,8 +215,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         // without a cgroup namespace.
         Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
         var own = CgroupMembership.Read();
+        var done = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
         {
+            // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
+            if (mountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
             var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
             if (path is null) continue;
             var sub = dest + "/" + Path.GetFileName(mountPoint);

@@ -129,6 +129,11 @@ public sealed partial class ContainerRuntime
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
                 InheritedFds = console.InitEnd is { } end ? [fifo, end] : [fifo],
+                AfterClone = pid =>
+                {
+                    UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
+                    TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
+                },
             };
             timer.Mark("state-dir");
             init = LaunchInit(request);
@@ -147,6 +152,7 @@ public sealed partial class ContainerRuntime
                 Debug = _log.IsDebug,
                 HostPid = init.Pid,
                 NamespaceRootFd = request.NamespaceRootFd,
+                InUserNamespace = namespaces.Any(n => n.Type == NamespaceType.User),
                 PreserveFds = preserveFds,
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,

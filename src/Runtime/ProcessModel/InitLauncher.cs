@@ -38,6 +38,13 @@ public sealed class LaunchRequest
     /// </summary>
     public int NamespaceRootFd { get; internal set; } = -1;
 
+    /// <summary>
+    /// Called in the parent right after clone3 with the child's pid, when the child has a new user or time
+    /// namespace: it writes the id maps (<see cref="UserNamespace"/>) and the time offsets; the child waits for it
+    /// before it execs.
+    /// </summary>
+    public Action<int>? AfterClone { get; init; }
+
     /// <summary>fds the child inherits at the same numbers (their close-on-exec flag is cleared for the clone).</summary>
     public IReadOnlyList<SafeFd> InheritedFds { get; init; } = [];
 }
@@ -149,6 +156,8 @@ public static unsafe class InitLauncher
                 request.NamespaceRootFd = nsRootSlot.Fd;
             }
             plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable.Fd, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
+            plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
+            plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
 
             if (pidNsJoin is not null)
             {
@@ -158,10 +167,14 @@ public static unsafe class InitLauncher
                 Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), "join pid namespace");
             }
 
+            // A time namespace's offsets can be written only before a process enters it: the child unshares it
+            // (for its future self: execve enters it) and waits, like for the id maps, while the parent writes them.
+            plan.UnshareTime = (request.NewNamespaces & CloneFlags.NewTime) != 0;
+            plan.WaitForMappings |= plan.UnshareTime;
             int pidFd = -1;
             var args = new CloneArgs
             {
-                Flags = (ulong)(request.NewNamespaces | CloneFlags.PidFd),
+                Flags = (ulong)((request.NewNamespaces & ~CloneFlags.NewTime) | CloneFlags.PidFd),
                 PidFd = (ulong)(nint)(&pidFd),
                 ExitSignal = Signals.SIGCHLD,
             };
@@ -182,7 +195,23 @@ public static unsafe class InitLauncher
 
             if (ownPidNs is not null) Libc.Check(Libc.setns(ownPidNs.Fd, (int)CloneFlags.NewPid), "restore pid namespace");
             if (pid < 0) throw new SyscallException($"clone3 (namespaces {request.NewNamespaces})", cloneErrno);
-            return new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            var process = new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            if (plan.WaitForMappings)
+            {
+                try
+                {
+                    if (plan.UnshareTime) AwaitChildReady(process, request);
+                    request.AfterClone?.Invoke(process.Pid);
+                    process.Channel.Send(SyncMessage.MappingsDone, []);
+                }
+                catch
+                {
+                    process.KillAndReap();
+                    process.Dispose();
+                    throw;
+                }
+            }
+            return process;
         }
         catch
         {
@@ -200,6 +229,13 @@ public static unsafe class InitLauncher
             hostRoot?.Dispose();
             nsRootSlot?.Dispose();
         }
+    }
+
+    private static void AwaitChildReady(InitProcess process, LaunchRequest request)
+    {
+        if (!process.Channel.TryReceive(out var type, out var payload)) throw new SyscallException("the new process exited before it was ready", Errno.ECHILD);
+        if (type == SyncMessage.ChildFailed) throw new IOException(DescribeChildFailure(request, payload));
+        if (type != SyncMessage.ChildReady) throw new IOException($"unexpected message {type} from the new process");
     }
 
     private static bool TryEnterNoGcRegion()
@@ -228,6 +264,32 @@ public static unsafe class InitLauncher
         for (var i = 0; i < plan.JoinCount; i++)
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
+        }
+        if (plan.UnshareTime)
+        {
+            if (RawSys.Unshare((int)CloneFlags.NewTime) != 0) ChildFail(plan.ErrorFd, -5, RawSys.ErrnoValue);
+            byte* ready = stackalloc byte[8];
+            *(uint*)ready = (uint)SyncMessage.ChildReady;
+            *(uint*)(ready + 4) = 0;
+            RawSys.Write(plan.ErrorFd, ready, 8);
+        }
+        if (plan.WaitForMappings)
+        {
+            // The MappingsDone frame: 8 bytes, written once the parent has written uid_map and gid_map.
+            byte* frame = stackalloc byte[8];
+            var got = 0;
+            while (got < 8)
+            {
+                var n = RawSys.Read(plan.ErrorFd, frame + got, (nuint)(8 - got));
+                if (n <= 0) RawSys.Exit(1); // the parent gave up
+                got += (int)n;
+            }
+        }
+        if (plan.BecomeNamespaceRoot)
+        {
+            // Root of the (new or joined) user namespace: otherwise execve would leave the init without capabilities.
+            if (RawSys.Setresgid(0, 0, 0) != 0 || RawSys.Setresuid(0, 0, 0) != 0) ChildFail(plan.ErrorFd, -4, RawSys.ErrnoValue);
+            _ = RawSys.ClearGroups(); // refused where setgroups is denied; nothing to drop then
         }
         if (plan.HostRootFd >= 0)
         {
@@ -259,6 +321,8 @@ public static unsafe class InitLauncher
         if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
+        if (step == -5) return $"create the time namespace: {Libc.StrError(errno)}";
+        if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
         var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
         var join = step < joins.Count ? joins[step] : null;
         return join is null
@@ -275,6 +339,9 @@ public static unsafe class InitLauncher
         public int ExecutableFd;
         public int HostRootFd;
         public int NsRootSlot;
+        public bool WaitForMappings;
+        public bool UnshareTime;
+        public bool BecomeNamespaceRoot;
         public byte** Argv;
         public byte** Envp;
         public int* JoinFds;

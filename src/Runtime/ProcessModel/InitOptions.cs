@@ -41,6 +41,9 @@ public sealed class InitOptions
     /// <summary>The init's fd of the root of the mount namespace it joined (it runs chrooted to the host root until it enters it); -1 = none.</summary>
     public int NamespaceRootFd { get; set; } = -1;
 
+    /// <summary>The container has a user namespace (new or joined): mount flags locked by the host must be kept on remounts.</summary>
+    public bool InUserNamespace { get; set; }
+
     /// <summary>The init's pid as the host sees it (what hooks get in the state's "pid").</summary>
     public int HostPid { get; set; }
 

@@ -20,6 +20,13 @@ public enum SyncMessage : uint
     RunHooks = 6,
     /// <summary>Parent → init: the hooks of <see cref="RunHooks"/> succeeded; go on.</summary>
     HooksDone = 7,
+    /// <summary>
+    /// Parent → the raw child of a new user namespace: uid_map and gid_map are written (an empty frame, read by
+    /// raw syscalls before execve: until then the child's ids have no mapping and an execve would drop its capabilities).
+    /// </summary>
+    MappingsDone = 8,
+    /// <summary>Raw child → parent: the child has unshared its time namespace; its offsets may be written now (empty frame).</summary>
+    ChildReady = 9,
 }
 
 /// <summary>
