@@ -19,6 +19,7 @@ ART=$here/artifacts
 rm -rf "$ART"; mkdir -p "$ART"
 INVOCATIONS=$ART/ocirun-invocations.log
 TMP=$(mktemp -d /tmp/ocirun-containerd.XXXXXX)
+chmod 0755 "$TMP"   # a user namespace's root (host uid 100000) must reach the bundles
 SOCK=$TMP/containerd.sock
 RUNC_ROOT=$TMP/runc-root
 IMAGE=localhost/conformance/busybox:latest

@@ -189,6 +189,14 @@ s_read_only_tmpfs() {
   assert_eq "$(sed -n 7,8p <<<"$out" | tr '\n' ' ')" "700 1024 " "mode and size of --tmpfs /scratch:size=1m,mode=0700"
 }
 
+s_userns() {
+  local out; out=$(p run --rm "${RUN[@]}" --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMAGE" \
+    sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /x && echo writable' 2>&1)
+  [ $? -eq 0 ] || fail "podman run --uidmap failed: $out"
+  assert_eq "$(sed -n 1,2p <<<"$out" | xargs)" "0 100000 65536 0 100000 65536" "uid_map and gid_map"
+  assert_eq "$(sed -n 3,4p <<<"$out" | tr '\n' ' ')" "0 writable " "uid and write in the container"
+}
+
 s_pause() {
   has_pause || skip "pending: ocirun has no pause command yet (cgroup manager branch not merged)"
   p run -d --name pausing "${RUN[@]}" "$IMAGE" sleep 300 >/dev/null || fail "podman run -d failed"
@@ -258,6 +266,7 @@ tap_run "podman stop of a container ignoring SIGTERM ends in SIGKILL (137)" s_st
 tap_run "podman run -t under a pty" s_tty_run
 tap_run "podman run of a missing binary: exit 127 with ocirun's message, nothing left" s_create_error
 tap_run "podman run --read-only --tmpfs: tmpfs mounts with tmpcopyup hold the image's files" s_read_only_tmpfs
+tap_run "podman run --uidmap/--gidmap: a user namespace" s_userns
 tap_run "podman pause / unpause" s_pause
 tap_run "podman run --memory 64m is the container's memory.limit_in_bytes" s_memory
 tap_run "10 containers run --rm: no container, conmon, overlay mount or ocirun state left" s_loop

@@ -161,7 +161,7 @@ since() {
   fi
 }
 
-# pending FEATURE: ocirun features that live on branches not merged yet (cgroups, seccomp, userns) report
+# pending FEATURE: ocirun features that live on branches not merged yet (cgroups, seccomp) report
 # SKIP until a probe shows them, so the suite lights up when they merge. PENDING=off disables this.
 pending() {
   [ "$RT_NAME" = ocirun ] && [ "${PENDING:-on}" != off ] || return 0
@@ -172,21 +172,7 @@ pending() {
     seccomp)
       "$RT_BIN" features 2>/dev/null | jq -e '.linux.seccomp.enabled == true' >/dev/null ||
         skip "pending: seccomp is not merged yet (features: linux.seccomp.enabled is not true)" ;;
-    userns)
-      [ -n "${USERNS_PROBE:-}" ] || USERNS_PROBE=$(_probe_userns)
-      [ "$USERNS_PROBE" = ok ] || skip "pending: user namespaces are not merged yet (probe: $USERNS_PROBE)" ;;
   esac
-}
-
-_probe_userns() {
-  local B ID
-  B=$WORK/probe-userns ID=conf-probe-userns-$$
-  rm -rf "$B"; mkdir -p "$B"; cp -a "$ROOTFS_TEMPLATE" "$B/rootfs"; base_config > "$B/config.json"
-  userns_config
-  args true
-  if rt run --bundle "$B" "$ID" </dev/null >/dev/null 2>"$B/err"; then echo ok; else tr '\n' ' ' < "$B/err" | tail -c 200; fi
-  rt delete --force "$ID" >/dev/null 2>&1
-  rm -rf "$B"
 }
 
 # userns_config: a user namespace mapping container 0-65535 to host 100000-165535 (sysfs and the cgroup

@@ -7,7 +7,7 @@
 # FILTER is a grep -E pattern on test ids (e.g. 'hooks|state'). Results also go to
 # $RESULTS_DIR/<runtime>.tsv (id, ok|not ok|skip|todo, level, section, note, requirement) for compare.sh.
 # Exit status: 0 when nothing failed (known gaps of known-gaps.<runtime> are TAP TODO, not failures). PENDING=off runs the tests of ocirun features that are not merged yet
-# (cgroups, seccomp, user namespaces) instead of skipping them.
+# (cgroups, seccomp) instead of skipping them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/common.sh"

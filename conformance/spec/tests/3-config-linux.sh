@@ -81,7 +81,6 @@ t_ns_duplicate() {
 spec_test namespaces.duplicate MUST config-linux.md#namespaces "duplicated namespace types are an error" t_ns_duplicate
 
 t_ns_user() {
-  pending userns
   new_bundle
   userns_config
   in_ct 'cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user; id -u'
@@ -93,7 +92,6 @@ t_ns_user() {
 spec_test namespaces.user-mappings MUST config-linux.md#user-namespace-mappings "a user namespace gets uidMappings and gidMappings" t_ns_user
 
 t_ns_user_no_chown() {
-  pending userns
   new_bundle
   userns_config
   in_ct 'true'
