@@ -65,10 +65,11 @@ if [ -n "$markdown" ]; then
   {
     printf '| id | requirement | level | section |'; for rt in "${runtimes[@]}"; do printf ' %s |' "$rt"; done; echo
     printf '|---|---|---|---|'; for _ in "${runtimes[@]}"; do printf -- '---|'; done; echo
-    while IFS=$'\t' read -r id _ level section _ text; do
+    # (tab is IFS whitespace: empty fields would collapse, so the columns are re-joined with \x1f)
+    awk -F'\t' '{ print $1 "\x1f" $3 "\x1f" $4 "\x1f" $6 }' "$first" | while IFS=$'\x1f' read -r id level section text; do
       printf '| `%s` | %s | %s | [%s](https://github.com/opencontainers/runtime-spec/blob/v1.2.0/%s) |' "$id" "${text//|/\\|}" "$level" "$section" "$section"
       for rt in "${runtimes[@]}"; do printf ' %s |' "$(cell "$rt" "$id")"; done; echo
-    done < "$first"
+    done
     printf '| **total** | | | |'
     for rt in "${runtimes[@]}"; do
       f=$results/$rt.tsv
