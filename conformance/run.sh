@@ -5,6 +5,12 @@
 # Each suite prints TAP; this prints one line per suite and exits non-zero if any failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/common.sh"
+[ "$(id -u)" = 0 ] || conf_die "run as root"
+# Everything the suites use, installed at once (one apt-get update on a fresh machine; nothing when present).
+pkgs=(containerd podman conmon busybox-static jq python3 bsdutils util-linux tar)
+[ -n "${COMPARE:-}" ] && pkgs+=(runc crun)
+conf_need "${pkgs[@]}" || conf_die "installing ${pkgs[*]} failed"
 status=0 summary=()
 suite() {
   local name=$1 t0=$SECONDS rc; shift
