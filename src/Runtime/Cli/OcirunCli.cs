@@ -23,11 +23,17 @@ public static partial class OcirunCli
         return BuildRoot().Parse(PassThrough.Normalize(args)).Invoke();
     }
 
-    private static readonly Option<string> RootOption = new("--root")
+    private static readonly Option<string?> RootOption = new("--root")
     {
-        Description = "root directory for storage of container state (this should be located in tmpfs)",
-        DefaultValueFactory = _ => "/run/ocirun",
+        Description = "root directory for storage of container state (this should be located in tmpfs) (default: /run/ocirun, or $XDG_RUNTIME_DIR/ocirun when rootless)",
         Recursive = true,
+    };
+
+    // Global only (before the command), as in runc: `spec --rootless` is spec's own flag.
+    private static readonly Option<string> RootlessOption = new("--rootless")
+    {
+        Description = "ignore cgroup permission errors ('true', 'false', or 'auto')",
+        DefaultValueFactory = _ => "auto",
     };
 
     private static readonly Option<string?> LogOption = new("--log")
@@ -58,9 +64,12 @@ public static partial class OcirunCli
         var version = new Option<bool>("--version", "-v") { Description = "print the version" };
         root.Options.Add(version);
         root.Options.Add(RootOption);
+        RootlessOption.AcceptOnlyFromAmong("auto", "true", "false");
+        root.Options.Add(RootlessOption);
         root.Options.Add(LogOption);
         root.Options.Add(LogFormatOption);
         root.Options.Add(DebugOption);
+        root.Options.Add(SystemdCgroupOption);
         root.SetAction(r =>
         {
             if (r.GetValue(version))
@@ -83,6 +92,10 @@ public static partial class OcirunCli
         root.Subcommands.Add(PsCommand());
         root.Subcommands.Add(ListCommand());
         root.Subcommands.Add(FeaturesCommand());
+        root.Subcommands.Add(UpdateCommand());
+        root.Subcommands.Add(PauseCommand());
+        root.Subcommands.Add(ResumeCommand());
+        root.Subcommands.Add(EventsCommand());
         return root;
     }
 
@@ -226,7 +239,7 @@ public static partial class OcirunCli
         var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
         var id = IdArgument();
         var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
-        var all = new Option<bool>("--all", "-a") { Description = "send the specified signal to all processes inside the container" };
+        var all = KillAllOption();
         command.Arguments.Add(id);
         command.Arguments.Add(signal);
         command.Options.Add(all);
@@ -289,7 +302,9 @@ public static partial class OcirunCli
         using var log = new RuntimeLog(r.GetValue(LogOption), format, r.GetValue(DebugOption));
         try
         {
-            return body(new ContainerRuntime(r.GetValue(RootOption)!, log));
+            var rootless = RootlessMode.Resolve(r.GetValue(RootlessOption));
+            var stateRoot = r.GetValue(RootOption) ?? RootlessMode.DefaultRoot(rootless, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
+            return body(new ContainerRuntime(stateRoot, log) { Rootless = rootless });
         }
         catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
                                        or IOException or UnauthorizedAccessException or ArgumentException or HookException)

@@ -47,7 +47,7 @@ public static class ContainerInit
 
         // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
-        var report = new InitReport { Phases = timer.Phases };
+        var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
@@ -105,6 +105,7 @@ public static class ContainerInit
         if (process.Terminal && options.ConsoleSocketFd >= 0)
         {
             ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
+            if (options.InUserNamespace) UserNamespaceFixups.ChownConsole(0); // fd 0 is the pty slave now
         }
         _ = Libc.umask(oldMask);
         if (!options.IsExec)
@@ -116,6 +117,8 @@ public static class ContainerInit
         }
         if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
         ProcessSetup.SetRlimits(process);
+        UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+        CgroupJoin.Join(options.Cgroups);
         ProcessSetup.SetUserAndCapabilities(process, lastCap);
         ProcessSetup.ChangeDirectory(process);
         var executable = ProcessSetup.LookPath(process);

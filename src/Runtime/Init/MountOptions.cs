@@ -58,7 +58,7 @@ public sealed class MountOptions
     private const string TmpCopyUp = "tmpcopyup";
 
     /// <summary>Every option name understood as a flag, a propagation or an extension (for <c>features</c>), sorted.</summary>
-    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append(TmpCopyUp).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append("idmap").Append("ridmap").Append(TmpCopyUp).Order(StringComparer.Ordinal);
 
     /// <summary>MS_* flags for the mount call.</summary>
     public MountFlags Flags { get; private set; }
@@ -68,6 +68,12 @@ public sealed class MountOptions
 
     /// <summary>Filesystem-specific options joined with commas (e.g. "mode=755,size=65536k"), or null.</summary>
     public string? Data { get; private set; }
+
+    /// <summary>"idmap" or "ridmap": an idmapped bind mount (runtime-spec 1.2; see IdmappedMounts).</summary>
+    public bool IdMap { get; private set; }
+
+    /// <summary>"ridmap": the idmapping applies to every mount of the (rbind) tree, not only its top.</summary>
+    public bool RecursiveIdMap { get; private set; }
 
     /// <summary>tmpcopyup (podman's --tmpfs and --read-only mounts): copy the destination's contents into the new tmpfs.</summary>
     public bool CopyUp { get; private set; }
@@ -89,6 +95,11 @@ public sealed class MountOptions
             else if (PropagationTable.TryGetValue(option, out var p))
             {
                 result.Propagation.Add(p);
+            }
+            else if (option is "idmap" or "ridmap")
+            {
+                result.IdMap = true;
+                result.RecursiveIdMap |= option == "ridmap";
             }
             else if (option == TmpCopyUp)
             {

@@ -96,16 +96,16 @@ public sealed partial class ContainerRuntime
             var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var cgroups = JoinExistingCgroups(record);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
                 Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
-                InheritedFds = console.InitEnd is { } end ? [end] : [],
+                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. cgroups.Fds],
             };
             process = LaunchInit(request);
             try
             {
-                CgroupManagerFactory.Create(record.Id, record.CgroupsPath).Apply(process.Pid);
                 var initOptions = new InitOptions
                 {
                     Id = record.Id,
@@ -119,6 +119,7 @@ public sealed partial class ContainerRuntime
                     NoNewKeyring = true,
                     Debug = _log.IsDebug,
                     ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                    Cgroups = cgroups.Options,
                 };
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
                 AwaitReady(process, request);

@@ -113,8 +113,8 @@ public sealed partial class ContainerRuntime
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
+        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
         var dir = _store.Create(options.Id);
-        var cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
         InitProcess? init = null;
         try
         {
@@ -122,13 +122,15 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var idmapped = IdmappedMounts.Prepare(spec, bundle);
+            using var cgroupJoin = PrepareCgroups(cgroup, spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
-                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
+                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = console.InitEnd is { } end ? [fifo, end] : [fifo],
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds],
                 AfterClone = pid =>
                 {
                     UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
@@ -138,8 +140,6 @@ public sealed partial class ContainerRuntime
             timer.Mark("state-dir");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
-            cgroup.Apply(init.Pid);
-            cgroup.ApplyResources(spec.Linux?.Resources);
 
             var initOptions = new InitOptions
             {
@@ -156,6 +156,8 @@ public sealed partial class ContainerRuntime
                 PreserveFds = preserveFds,
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                MountFds = idmapped.FdByMount,
+                Cgroups = cgroupJoin.Options,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);
@@ -166,6 +168,7 @@ public sealed partial class ContainerRuntime
                 HookRunner.Run(spec.Hooks, "createRuntime", state);
             });
             timer.Mark("init-setup");
+            foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
             var record = new ContainerRecord
@@ -182,6 +185,7 @@ public sealed partial class ContainerRuntime
                 NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
+                Cgroup = cgroup?.State,
             };
             dir.SaveConfig(configBytes);
             dir.Save(record);
@@ -199,7 +203,7 @@ public sealed partial class ContainerRuntime
         {
             init?.KillAndReap();
             init?.Dispose();
-            TryDestroy(cgroup);
+            if (cgroup is not null) TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
             if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
@@ -276,7 +280,7 @@ public sealed partial class ContainerRuntime
         if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
         if (status != ContainerStatus.Created) throw new RuntimeException($"cannot start an already {status} container");
 
-        // The pidfd first: once the fifo is open the init execs process.args, which may exit at once.
+        // The pidfd first: opening the fifo releases the init, which may exec and exit at once.
         using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("cannot start a container that has stopped");
         using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
         Span<PollFd> fds = stackalloc PollFd[2];
@@ -370,6 +374,7 @@ public sealed partial class ContainerRuntime
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (status != ContainerStatus.Stopped) KillCgroupForDelete(record, status);
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
@@ -390,7 +395,7 @@ public sealed partial class ContainerRuntime
         catch
         {
             created.Init.KillAndReap();
-            TryDestroy(created.Cgroup);
+            if (created.Cgroup is { } cgroup) TryDestroy(cgroup);
             created.Directory.Remove();
             created.Dispose();
             throw;
@@ -443,7 +448,7 @@ public sealed partial class ContainerRuntime
     internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
     {
         if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
-        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>
@@ -477,7 +482,7 @@ public sealed partial class ContainerRuntime
     {
         Spec.Spec? spec = null;
         try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
-        TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
+        if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
         dir.Remove();
         if (spec?.Hooks is { } hooks)
             HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
@@ -531,13 +536,13 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup, SafeFd? consoleMaster) : IDisposable
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager? cgroup, SafeFd? consoleMaster) : IDisposable
     {
         public SafeFd? ConsoleMaster { get; } = consoleMaster;
         public ContainerDirectory Directory { get; } = directory;
         public ContainerRecord Record { get; } = record;
         public InitProcess Init { get; } = init;
-        public ICgroupManager Cgroup { get; } = cgroup;
+        public ICgroupManager? Cgroup { get; } = cgroup;
 
         public void Dispose()
         {

@@ -27,6 +27,11 @@ public enum SyncMessage : uint
     MappingsDone = 8,
     /// <summary>Raw child → parent: the child has unshared its time namespace; its offsets may be written now (empty frame).</summary>
     ChildReady = 9,
+    /// <summary>
+    /// Raw child → parent: the pid (int32) of the process it forked into a joined pid namespace (it exits next; the
+    /// forked one is the runtime's child through CLONE_PARENT). See InitLauncher.
+    /// </summary>
+    ChildPid = 10,
 }
 
 /// <summary>
