@@ -165,9 +165,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         CopyTree(from, dest);
         if (existed)
         {
-            var (uid, gid, mode) = Libc.LStatOwner(from + "/.");
-            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, uid, gid, 0), $"chown {dest}");
-            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dest, mode & 0xfff, 0), $"chmod {dest}");
+            var owner = Libc.StatPath(from);
+            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, owner.Uid, owner.Gid, 0), $"chown {dest}");
+            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dest, owner.Mode & 0xfff, 0), $"chmod {dest}");
         }
         if ((flags & MountFlags.ReadOnly) != 0) Libc.Mount(null, dest, null, MountFlags.Remount | flags, data);
     }
@@ -178,7 +178,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         foreach (var entry in new DirectoryInfo(from).EnumerateFileSystemInfos())
         {
             var target = Path.Combine(to, entry.Name);
-            var (uid, gid, mode) = Libc.LStatOwner(entry.FullName);
+            var (uid, gid, mode, _, _) = Libc.LStatPath(entry.FullName);
             switch (mode & 0xf000)
             {
                 case 0x4000: // directory
