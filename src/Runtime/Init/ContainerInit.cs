@@ -148,7 +148,7 @@ public static class ContainerInit
         }
     }
 
-    /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte.</summary>
+    /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte (the fd stays open until exec).</summary>
     private static bool WaitForStart(int fifoFd)
     {
         var path = $"/proc/self/fd/{fifoFd}";
@@ -159,7 +159,8 @@ public static class ContainerInit
             return false;
         }
         Libc.WriteAll(fd, "0"u8, "exec fifo");
-        Libc.close(fd);
+        // The write end stays open, close-on-exec: start reads EOF once process.args is exec'd (or the init died),
+        // and runs the poststart hooks only then (runtime.md#lifecycle: after the user-specified program runs).
         Libc.close(fifoFd);
         return true;
     }
