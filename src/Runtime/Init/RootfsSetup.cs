@@ -208,16 +208,23 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         return ipc is null ? "shared" : string.IsNullOrEmpty(ipc.Path) ? "own" : "joined";
     }
 
+    /// <summary>
+    /// The mode of the directories and files the runtime creates in the rootfs (mount points, device directories):
+    /// 0755 as runc, never world-writable. The init's umask is 0 while it builds the rootfs.
+    /// </summary>
+    internal const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+        UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     private static void EnsureTarget(string dest, bool isDir)
     {
         if (isDir)
         {
-            Directory.CreateDirectory(dest);
+            Directory.CreateDirectory(dest, CreateMode);
             return;
         }
         if (Directory.Exists(dest) || File.Exists(dest)) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-        using (File.Create(dest)) { }
+        Directory.CreateDirectory(Path.GetDirectoryName(dest)!, CreateMode);
+        using (File.Open(dest, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = CreateMode })) { }
     }
 
     private void PivotRoot()
