@@ -50,7 +50,25 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         beforePivot();
         if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
         else PivotRoot();
+        CreateCwd();
         timer.Mark("pivot_root");
+    }
+
+    /// <summary>
+    /// Creates a missing process.cwd (mode 0755), as runc does: inside the new root, so symlinks and ".." stay in it,
+    /// and before root.readonly applies.
+    /// </summary>
+    private void CreateCwd()
+    {
+        if (spec.Process?.Cwd is not { Length: > 0 } cwd) return;
+        try
+        {
+            Directory.CreateDirectory(cwd, CreateMode);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InitException($"config.json: process.cwd: create {cwd}: {e.Message}", e);
+        }
     }
 
     /// <summary>readonlyPaths, maskedPaths, then the read-only remounts of /dev and / (config-linux.md, config.md#root).</summary>
@@ -209,7 +227,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     }
 
     /// <summary>
-    /// The mode of the directories and files the runtime creates in the rootfs (mount points, device directories):
+    /// The mode of the directories and files the runtime creates in the rootfs (mount points, device directories, cwd):
     /// 0755 as runc, never world-writable. The init's umask is 0 while it builds the rootfs.
     /// </summary>
     internal const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
