@@ -20,7 +20,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     {
         var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
         Libc.Mount(null, "/", null, propagation, null);
-        // pivot_root refuses a new root whose parent mount is shared; rprivate above covers the default.
+        // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation shared/rshared makes it so),
+        // and the rootfs bind would propagate out of the container: make that parent private, as runc does.
+        MakeParentMountPrivate();
         Libc.Mount(_rootfs, _rootfs, "bind", MountFlags.Bind | MountFlags.Rec, null);
         timer.Mark("rootfs-bind");
 
@@ -69,6 +71,26 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             throw new InitException($"config.json: process.cwd: create {cwd}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Makes the mount holding the rootfs private when it is shared (runc's rootfsParentMountPrivate).</summary>
+    private void MakeParentMountPrivate()
+    {
+        string? parent = null;
+        var shared = false;
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            // "id parent major:minor root mountpoint options [optional fields…] - fstype source superoptions"
+            var fields = line.Split(' ');
+            if (fields.Length < 7) continue;
+            var mountPoint = CgroupMembership.Unescape(fields[4]);
+            var contains = mountPoint == "/" || _rootfs == mountPoint || _rootfs.StartsWith(mountPoint + "/", StringComparison.Ordinal);
+            // The longest mount point wins; of stacked mounts on one point, the last listed (the top one).
+            if (!contains || (parent is not null && mountPoint.Length < parent.Length)) continue;
+            parent = mountPoint;
+            shared = fields.Skip(6).TakeWhile(f => f != "-").Any(f => f.StartsWith("shared:", StringComparison.Ordinal));
+        }
+        if (parent is not null && shared) Libc.Mount(null, parent, null, MountFlags.Private, null);
     }
 
     /// <summary>readonlyPaths, maskedPaths, then the read-only remounts of /dev and / (config-linux.md, config.md#root).</summary>
