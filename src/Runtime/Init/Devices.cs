@@ -51,7 +51,7 @@ internal static class Devices
     private static void CreateNode(string rootfs, LinuxDevice device)
     {
         var dest = SecurePath.Resolve(rootfs, device.Path);
-        Directory.CreateDirectory(Path.GetDirectoryName(dest)!, RootfsSetup.CreateMode);
+        RootfsSetup.MakeDirectories(Path.GetDirectoryName(dest)!);
         var kind = device.Type switch
         {
             "c" or "u" => S_IFCHR,
@@ -82,7 +82,7 @@ internal static class Devices
     public static void CreateSymlinks(string rootfs)
     {
         var dev = SecurePath.Resolve(rootfs, "/dev");
-        Directory.CreateDirectory(dev, RootfsSetup.CreateMode);
+        RootfsSetup.MakeDirectories(dev);
         (string Target, string Name)[] links =
         [
             ("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr"),

@@ -65,7 +65,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (spec.Process?.Cwd is not { Length: > 0 } cwd) return;
         try
         {
-            Directory.CreateDirectory(cwd, CreateMode);
+            MakeDirectories(cwd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -255,15 +255,24 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     internal const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
+    /// <summary>mkdir -p giving every directory it creates <see cref="CreateMode"/> (Directory.CreateDirectory makes the parents 0777).</summary>
+    internal static void MakeDirectories(string path)
+    {
+        if (Directory.Exists(path)) return;
+        var parent = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(parent)) MakeDirectories(parent);
+        Directory.CreateDirectory(path, CreateMode);
+    }
+
     private static void EnsureTarget(string dest, bool isDir)
     {
         if (isDir)
         {
-            Directory.CreateDirectory(dest, CreateMode);
+            MakeDirectories(dest);
             return;
         }
         if (Directory.Exists(dest) || File.Exists(dest)) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(dest)!, CreateMode);
+        MakeDirectories(Path.GetDirectoryName(dest)!);
         using (File.Open(dest, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = CreateMode })) { }
     }
 
