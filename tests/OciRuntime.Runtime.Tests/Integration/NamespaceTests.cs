@@ -1,0 +1,142 @@
+using OciRuntime.Runtime.Tests.Harness;
+
+namespace OciRuntime.Runtime.Tests.Integration;
+
+/// <summary>linux.namespaces: new ones, absent ones (shared with the host), and ones joined by path.</summary>
+public sealed class NamespaceTests : IDisposable
+{
+    private readonly TestContainer _c = new("ns");
+    private readonly List<TestContainer> _others = [];
+
+    public void Dispose()
+    {
+        try
+        {
+            _c.Dispose();
+        }
+        finally
+        {
+            foreach (var o in _others) o.Dispose();
+        }
+    }
+
+    private string RunOk()
+    {
+        var r = _c.Run();
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stderr.Should().BeEmpty();
+        return r.Stdout;
+    }
+
+    private static string HostNs(string file) => new FileInfo($"/proc/self/ns/{file}").LinkTarget!;
+
+    private static string NsOf(int pid, string file) => new FileInfo($"/proc/{pid}/ns/{file}").LinkTarget!;
+
+    /// <summary>A second container, created and started, running `sleep 1000` in runc's default namespaces (+ cgroup).</summary>
+    private TestContainer StartSleeper()
+    {
+        var other = new TestContainer("ns-peer");
+        _others.Add(other);
+        other.Bundle.Args("sleep", "1000").WithNamespace("cgroup");
+        other.CreateOk();
+        other.Start().ExitCode.Should().Be(0);
+        other.Status().Should().Be("running");
+        return other;
+    }
+
+    [Theory]
+    [InlineData("network", "net")]
+    [InlineData("ipc", "ipc")]
+    [InlineData("uts", "uts")]
+    [InlineData("mount", "mnt")]
+    [InlineData("pid", "pid")]
+    [InlineData("cgroup", "cgroup")]
+    public void New_namespace_differs_from_the_host(string type, string file)
+    {
+        _c.Bundle.WithNamespace(type).Args("readlink", $"/proc/self/ns/{file}");
+
+        var ns = RunOk().Trim();
+
+        ns.Should().StartWith(file + ":[").And.NotBe(HostNs(file));
+    }
+
+    [Theory]
+    [InlineData("network", "net")]
+    [InlineData("ipc", "ipc")]
+    [InlineData("uts", "uts")]
+    [InlineData("pid", "pid")]
+    [InlineData("cgroup", "cgroup")]
+    public void Absent_namespace_is_the_hosts(string type, string file)
+    {
+        _c.Bundle.WithoutNamespace(type).Args("readlink", $"/proc/self/ns/{file}");
+        if (type == "uts") _c.Bundle.Spec.Hostname = null;
+
+        RunOk().Trim().Should().Be(HostNs(file));
+    }
+
+    [Fact]
+    public void Network_namespace_has_only_lo()
+    {
+        _c.Bundle.Sh("ls /sys/class/net; sed -n '3,$p' /proc/net/dev | cut -d: -f1 | tr -d ' '");
+
+        RunOk().Should().Be("lo\nlo\n");
+    }
+
+    [Fact]
+    public void Without_a_uts_namespace_the_hostname_is_the_hosts()
+    {
+        _c.Bundle.Spec.Hostname = null;
+        _c.Bundle.WithoutNamespace("uts").Args("hostname");
+
+        RunOk().Trim().Should().Be(File.ReadAllText("/proc/sys/kernel/hostname").Trim());
+    }
+
+    [Fact]
+    public void Joining_the_hosts_network_namespace_by_path_sees_host_interfaces()
+    {
+        _c.Bundle.WithNamespace("network", $"/proc/{Environment.ProcessId}/ns/net").Sh("readlink /proc/self/ns/net; sed -n '3,$p' /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort");
+        var hostInterfaces = File.ReadAllLines("/proc/net/dev").Skip(2).Select(l => l.Split(':')[0].Trim()).Order(StringComparer.Ordinal);
+
+        var output = RunOk().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        output[0].Should().Be(HostNs("net"));
+        output[1..].Should().Equal(hostInterfaces);
+    }
+
+    [Theory]
+    [InlineData("network", "net")]
+    [InlineData("ipc", "ipc")]
+    [InlineData("uts", "uts")]
+    [InlineData("pid", "pid")]
+    [InlineData("cgroup", "cgroup")]
+    public void Joining_another_containers_namespace_by_path(string type, string file)
+    {
+        var other = StartSleeper();
+        var pid = other.Pid();
+        var expected = NsOf(pid, file);
+        expected.Should().NotBe(HostNs(file));
+        _c.Bundle.WithNamespace(type, $"/proc/{pid}/ns/{file}").Args("readlink", $"/proc/self/ns/{file}");
+        if (type == "uts") _c.Bundle.Spec.Hostname = null;
+
+        RunOk().Trim().Should().Be(expected);
+    }
+
+    [Fact]
+    public void Joining_a_network_namespace_sees_the_same_interfaces()
+    {
+        var other = StartSleeper();
+        _c.Bundle.WithNamespace("network", $"/proc/{other.Pid()}/ns/net").Sh("ls /sys/class/net");
+
+        RunOk().Should().Be("lo\n");
+    }
+
+    [Fact]
+    public void Joining_a_pid_namespace_sees_the_other_containers_processes()
+    {
+        var other = StartSleeper();
+        _c.Bundle.WithNamespace("pid", $"/proc/{other.Pid()}/ns/pid").Sh("tr '\\0' ' ' < /proc/1/cmdline; echo; test $$ -ne 1 && echo not-pid-1");
+
+        RunOk().Should().Be("sleep 1000 \nnot-pid-1\n");
+        other.Status().Should().Be("running", "the joined container is untouched");
+    }
+}
