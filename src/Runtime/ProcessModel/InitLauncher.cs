@@ -121,6 +121,7 @@ public static unsafe class InitLauncher
         var pidJoinInChild = joins.Any(j => j.Type == "user") && joins.Any(j => j.Type == "pid");
         var joinFds = new List<SafeFd>();
         SafeFd? pidNsJoin = null, ownPidNs = null, executable = null, hostRoot = null, nsRootSlot = null;
+        string? pidNsPath = null;
         var (parentEnd, childEnd) = Libc.SocketPair();
         var plan = default(NativePlan);
         try
@@ -132,6 +133,7 @@ public static unsafe class InitLauncher
                 if (join.Type == "pid" && !pidJoinInChild)
                 {
                     pidNsJoin = fd;
+                    pidNsPath = join.Path;
                     continue;
                 }
                 // A time namespace is joined by the one-thread child like the others: setns(CLONE_NEWTIME) needs a
@@ -166,7 +168,7 @@ public static unsafe class InitLauncher
                 // setns(CLONE_NEWPID) only sets the namespace of this thread's future children, and is allowed in a
                 // multithreaded process; the child is born in it. Restored right after the clone.
                 ownPidNs = SafeFd.Check(Libc.open("/proc/thread-self/ns/pid", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /proc/thread-self/ns/pid");
-                Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), "join pid namespace");
+                Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), $"join pid namespace {pidNsPath}");
             }
 
             // A time namespace's offsets can be written only before a process enters it: the child unshares it
