@@ -69,7 +69,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InitException($"config.json: process.cwd: create {cwd}: {e.Message}", e);
+            throw new InitException($"config.json: process.cwd: {e.Message}", e);
         }
     }
 
@@ -256,9 +256,12 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     /// <summary>mkdir -p giving every directory it creates <see cref="CreateMode"/> (Directory.CreateDirectory makes the parents 0777).</summary>
+    /// <exception cref="IOException">a component exists and is not a directory.</exception>
     internal static void MakeDirectories(string path)
     {
         if (Directory.Exists(path)) return;
+        // Directory.CreateDirectory's own message is a bare resource key in this trimmed build.
+        if (File.Exists(path)) throw new IOException($"mkdir {path}: not a directory");
         var parent = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(parent)) MakeDirectories(parent);
         Directory.CreateDirectory(path, CreateMode);
