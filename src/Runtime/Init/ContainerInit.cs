@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using OciRuntime.Interop;
@@ -51,6 +52,7 @@ public static class ContainerInit
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
+        var terminators = ExitOnTerminatingSignals();
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
         if (!options.IsExec)
         {
@@ -64,7 +66,25 @@ public static class ContainerInit
                 return 1;
             }
         }
-        return Exec(spec.Process!, executable, options.PreserveFds);
+        var status = Exec(spec.Process!, executable, options.PreserveFds);
+        GC.KeepAlive(terminators);
+        return status;
+    }
+
+    /// <summary>
+    /// Until it execs, the init ends on SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and SIGTERM (status 128 + signal),
+    /// as runc's init does, so that <c>kill</c> of a created container stops it. PID 1 of a pid namespace only
+    /// receives the signals it handles, and the .NET runtime's default re-raises them with the default action,
+    /// which the kernel then drops. execve resets the handlers.
+    /// </summary>
+    private static List<PosixSignalRegistration> ExitOnTerminatingSignals()
+    {
+        var registrations = new List<PosixSignalRegistration>();
+        foreach (var sig in new[] { 1, 2, 3, 10, 12, 14, 15 })
+        {
+            registrations.Add(PosixSignalRegistration.Create((PosixSignal)sig, _ => Environment.Exit(128 + sig)));
+        }
+        return registrations;
     }
 
     private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel)
