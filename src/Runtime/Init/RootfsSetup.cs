@@ -154,6 +154,14 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         else
         {
             var existed = Directory.Exists(dest);
+            var data = parsed.Data;
+            if (type == "tmpfs" && existed)
+            {
+                // A tmpfs over an existing directory keeps the directory's mode, as in runc; a mode= option still
+                // wins (it comes later in the data).
+                var mode = (int)File.GetUnixFileMode(dest) & 0xfff;
+                data = "mode=" + Convert.ToString(mode, 8).PadLeft(4, '0') + (data is null ? "" : "," + data);
+            }
             EnsureTarget(dest, isDir: true);
             var flags = parsed.Flags;
             if (clean == "/dev" && (flags & MountFlags.ReadOnly) != 0)
@@ -167,7 +175,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             {
                 MountTmpfsCopyUp(source, dest, flags, parsed.Data, existed);
             }
-            else if (Libc.mount(source, dest, type, flags, parsed.Data) != 0)
+            else if (Libc.mount(source, dest, type, flags, data) != 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (errno == Errno.EPERM && type == "sysfs")
