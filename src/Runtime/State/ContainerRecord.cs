@@ -82,7 +82,7 @@ public sealed class ContainerStateOutput
 }
 
 /// <summary>Source-generated JSON for state.json and the state output (AOT-clean).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
 [JsonSerializable(typeof(ContainerRecord))]
 [JsonSerializable(typeof(ContainerStateOutput))]
 [JsonSerializable(typeof(List<ContainerStateOutput>))]
