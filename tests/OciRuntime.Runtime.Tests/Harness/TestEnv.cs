@@ -44,6 +44,22 @@ public static class TestEnv
     /// <summary>Lines of the test process's /proc/self/mountinfo.</summary>
     public static string[] MountInfo() => File.ReadAllLines("/proc/self/mountinfo");
 
+    /// <summary>
+    /// Host mounts that belong to this test run: mount point or mounted root under <see cref="BaseDir"/>. The machine is
+    /// shared (other test runs mount and unmount all the time), so the mount table's size proves nothing; every path a
+    /// leaked container mount could have (bundles, rootfs, state roots, host dirs of the tests) is under BaseDir.
+    /// </summary>
+    public static List<string> OurMounts()
+    {
+        var prefix = BaseDir + "/";
+        return MountInfo().Where(l =>
+        {
+            var f = l.Split(' ');
+            return f.Length > 4 && (f[3] == BaseDir || f[3].StartsWith(prefix, StringComparison.Ordinal) ||
+                                    f[4] == BaseDir || f[4].StartsWith(prefix, StringComparison.Ordinal));
+        }).ToList();
+    }
+
     /// <summary>Mount points (host side) at or under <paramref name="path"/>.</summary>
     public static List<string> MountsUnder(string path)
     {

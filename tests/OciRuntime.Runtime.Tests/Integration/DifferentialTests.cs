@@ -25,7 +25,7 @@ public sealed class DifferentialTests
         "dev-listing", "dev-nodes", "linux-devices", "status-root", "status-user-ambient", "status-user", "no-new-privs-off",
         "limits", "rlimits", "umask-default", "umask-027", "pid-1", "ps", "fds", "signals", "tty", "oom-score-adj",
         "mounts", "masked-paths", "readonly-paths", "readonly-root", "writable-root", "tmpfs-options", "bind-options",
-        "no-network", "stderr", "stdin-closed",
+        "no-network", "stderr", "stdin-closed", "tmpfs-over-existing",
     ];
 
     private static void Configure(string name, BundleBuilder b, string hostDir)
@@ -125,6 +125,13 @@ public sealed class DifferentialTests
             case "no-network": b.Sh("ls /sys/class/net; cat /proc/net/dev | wc -l"); break;
             case "stderr": b.Sh("echo out; echo err >&2; echo out2; exit 7"); break;
             case "stdin-closed": b.Sh("cat; echo rc=$?"); break;
+            case "tmpfs-over-existing":
+                // No mode= option: runc 1.1 then keeps the directory's mode (with mode= it overrides the option,
+                // a runc 1.1 bug fixed in 1.2, which ocirun follows).
+                b.Spec.Mounts!.Add(new Mount { Destination = "/usr", Type = "tmpfs", Source = "tmpfs" });
+                b.Spec.Mounts!.Add(new Mount { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs" });
+                b.Sh("stat -c '%n %a' /usr /tmp");
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(name), name, "unknown case");
         }
     }

@@ -285,4 +285,47 @@ public sealed class LifecycleTests : IDisposable
         _c.WaitForStatus("stopped");
         _c.Output.Should().Be("started\n");
     }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    [InlineData("HUP")]
+    [InlineData("KILL")]
+    public void Kill_of_a_created_container_stops_it(string signal)
+    {
+        _c.CreateOk();
+        var pid = _c.Pid();
+
+        var kill = _c.Kill(signal);
+
+        kill.ExitCode.Should().Be(0, kill.ToString());
+        _c.WaitForStatus("stopped");
+        TestEnv.Eventually(() => !Alive(pid)).Should().BeTrue();
+        _c.Output.Should().BeEmpty("process.args never ran");
+    }
+
+    [Fact]
+    public void Kill_with_an_unknown_signal_fails_and_leaves_the_container()
+    {
+        _c.CreateOk();
+        _c.Start().ExitCode.Should().Be(0);
+
+        var kill = _c.Kill("SIGNOPE");
+
+        kill.ExitCode.Should().NotBe(0);
+        kill.StderrLines.Should().ContainSingle().Which.Should().Contain("SIGNOPE");
+        _c.Status().Should().Be("running");
+    }
+
+    [Fact]
+    public void State_is_printed_as_runc_prints_it_two_space_indented()
+    {
+        _c.CreateOk();
+
+        var r = _c.Runtime.Run("state", _c.Id);
+
+        r.ExitCode.Should().Be(0);
+        r.Stdout.Should().StartWith("{\n  \"ociVersion\": \"").And.Contain($"\n  \"id\": \"{_c.Id}\",\n  \"pid\": ");
+        r.Stdout.TrimEnd('\n').Should().EndWith("\n}");
+    }
 }

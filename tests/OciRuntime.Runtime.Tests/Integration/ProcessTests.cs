@@ -206,4 +206,26 @@ public sealed class ProcessTests : IDisposable
 
         RunOk().Should().Be("0 1 2 3 ", "only stdio (and ls's own directory fd) may be open");
     }
+
+    [Fact]
+    public void Sysctls_are_written_in_the_containers_namespaces()
+    {
+        _c.Bundle.Spec.Linux!.Sysctl = new Dictionary<string, string> { ["net.ipv4.ip_forward"] = "1", ["kernel.msgmax"] = "4242" };
+        _c.Bundle.Sh("cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax");
+        var hostForward = File.ReadAllText("/proc/sys/net/ipv4/ip_forward");
+        var hostMsgmax = File.ReadAllText("/proc/sys/kernel/msgmax");
+
+        RunOk().Should().Be("1\n4242\n");
+        File.ReadAllText("/proc/sys/net/ipv4/ip_forward").Should().Be(hostForward, "the host's value is untouched");
+        File.ReadAllText("/proc/sys/kernel/msgmax").Should().Be(hostMsgmax);
+    }
+
+    [Fact]
+    public void Oom_score_adj_is_applied()
+    {
+        _c.Bundle.Process.OomScoreAdj = 321;
+        _c.Bundle.Args("cat", "/proc/self/oom_score_adj");
+
+        RunOk().Should().Be("321\n");
+    }
 }

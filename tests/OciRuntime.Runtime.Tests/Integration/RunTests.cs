@@ -68,6 +68,8 @@ public sealed class RunTests : IDisposable
         _c.Bundle.Args("sleep", "1000");
         using var run = _c.LaunchRun("--pid-file", pidFile);
         var pid = WaitForPidFile(pidFile, run);
+        // The pid file is written at create: wait for start to have exec'd the process.
+        TestEnv.Eventually(() => TestEnv.CommandLine(pid) == "sleep 1000").Should().BeTrue("the container process runs");
 
         TestEnv.Kill(pid, TestEnv.SIGKILL).Should().Be(0);
 
@@ -154,5 +156,56 @@ public sealed class RunTests : IDisposable
         var pid = 0;
         TestEnv.Eventually(() => File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out pid)).Should().BeTrue($"run writes {pidFile}; {run.Stdout}");
         return pid;
+    }
+
+    [Fact]
+    public void Bundle_path_with_a_space_works()
+    {
+        using var c = new TestContainer("space", bundle: new BundleBuilder("with space"));
+        c.Bundle.Dir.Should().Contain(" ");
+        c.Bundle.Spec.Linux!.RootfsPropagation = "rshared"; // reads the rootfs's parent in mountinfo, where a space is \\040
+        c.Bundle.Sh("echo spaced; ls /");
+
+        var r = c.Run();
+
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stdout.Should().StartWith("spaced\nbin\n");
+    }
+
+    [Fact]
+    public void Bundle_defaults_to_the_working_directory()
+    {
+        _c.Bundle.Args("echo", "from-cwd");
+        _c.Bundle.Write();
+
+        var r = Ocirun.Exec(_c.Runtime.Binary, ["--root", _c.Runtime.StateRoot, "run", _c.Id], workingDirectory: _c.Bundle.Dir);
+
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stdout.Should().Be("from-cwd\n");
+    }
+
+    [Fact]
+    public void Relative_bundle_path_is_relative_to_the_working_directory()
+    {
+        _c.Bundle.Args("echo", "relative");
+        _c.Bundle.Write();
+
+        var r = Ocirun.Exec(_c.Runtime.Binary, ["--root", _c.Runtime.StateRoot, "run", "-b", Path.GetFileName(_c.Bundle.Dir), _c.Id],
+            workingDirectory: Path.GetDirectoryName(_c.Bundle.Dir));
+
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stdout.Should().Be("relative\n");
+    }
+
+    [Fact]
+    public void Run_detach_writes_the_pid_file()
+    {
+        var pidFile = Path.Combine(_c.Bundle.Dir, "detached.pid");
+        _c.Bundle.Args("sleep", "1000");
+
+        _c.RunDetached("--pid-file", pidFile).ExitCode.Should().Be(0);
+
+        int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture).Should().Be(_c.Pid());
+        _c.Status().Should().Be("running");
     }
 }
