@@ -46,13 +46,14 @@ public static class ContainerInit
             return 1;
         }
 
+        // Before Ready: once create returns, `kill` may come at any time.
+        var terminators = ExitOnTerminatingSignals();
         // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
         var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
-        var terminators = ExitOnTerminatingSignals();
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
         if (!options.IsExec)
         {
