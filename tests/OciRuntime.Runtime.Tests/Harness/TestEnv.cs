@@ -105,7 +105,7 @@ public static class TestEnv
     }
 
     /// <summary>Waits (hang guard only) until the test process has no live descendants; returns those still there.</summary>
-    public static List<(int Pid, string Command)> WaitForNoDescendants(int guardMs = 20_000)
+    public static List<(int Pid, string Command)> WaitForNoDescendants(int guardMs = 60_000)
     {
         var sw = Stopwatch.StartNew();
         while (true)
@@ -117,7 +117,7 @@ public static class TestEnv
     }
 
     /// <summary>Polls <paramref name="condition"/> until true or the hang guard expires; returns the last value.</summary>
-    public static bool Eventually(Func<bool> condition, int guardMs = 20_000)
+    public static bool Eventually(Func<bool> condition, int guardMs = 60_000)
     {
         var sw = Stopwatch.StartNew();
         while (!condition())
