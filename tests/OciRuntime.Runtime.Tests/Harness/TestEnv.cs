@@ -67,8 +67,32 @@ public static class TestEnv
         return MountInfo().Select(l => l.Split(' ')[4]).Where(m => m == prefix || m.StartsWith(prefix + "/", StringComparison.Ordinal)).ToList();
     }
 
-    /// <summary>Number of open fds of the test process.</summary>
-    public static int OpenFdCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    /// <summary>
+    /// Number of open fds of the test process, after a full collection: handles that only wait for their finalizer
+    /// are not a leak.
+    /// </summary>
+    public static int OpenFdCount()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    }
+
+    /// <summary>The open fds of the test process, counted by kind ("pipe", "socket", "anon_inode:[eventfd]", a path…).</summary>
+    public static string DescribeOpenFds()
+    {
+        var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            string target;
+            try { target = new FileInfo(fd).LinkTarget ?? "?"; } catch (IOException) { continue; }
+            var bracket = target.IndexOf(":[", StringComparison.Ordinal);
+            var kind = bracket > 0 && !target.StartsWith("anon_inode", StringComparison.Ordinal) ? target[..bracket] : target;
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+        return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} x{k.Value}"));
+    }
 
     /// <summary>Live (not zombie) descendants of the test process: pid and command line.</summary>
     public static List<(int Pid, string Command)> Descendants()

@@ -74,13 +74,15 @@ public sealed class MountTests : IDisposable
         File.ReadAllText(Path.Combine(host, "back.txt")).Should().Be("from-container\n");
     }
 
-    [Fact]
-    public void Bind_mount_with_ro_nosuid_nodev_noexec()
+    [Theory]
+    [InlineData("bind")]
+    [InlineData("rbind")]
+    public void Bind_mount_with_ro_nosuid_nodev_noexec(string bind)
     {
         var host = HostDir();
         File.WriteAllText(Path.Combine(host, "run.sh"), "#!/bin/sh\necho ran\n");
         File.SetUnixFileMode(Path.Combine(host, "run.sh"), (UnixFileMode)0x1ed);
-        AddMount("/data", "bind", host, "bind", "ro", "nosuid", "nodev", "noexec");
+        AddMount("/data", "bind", host, bind, "ro", "nosuid", "nodev", "noexec");
         _c.Bundle.Sh("cat /proc/self/mounts; echo; touch /data/x 2>&1; /data/run.sh 2>&1; true");
 
         var output = RunOk().Split("\n\n");

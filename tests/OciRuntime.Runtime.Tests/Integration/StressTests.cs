@@ -15,6 +15,7 @@ public sealed class StressTests : IDisposable
     private readonly BundleBuilder _bundle = new("stress");
     private readonly Ocirun _runtime = new(Ocirun.DefaultBinary, TestEnv.NewDir("root"));
     private readonly string _output;
+    private string _baselineFds = "";
 
     public StressTests()
     {
@@ -66,6 +67,7 @@ public sealed class StressTests : IDisposable
         Cycle(TestEnv.NewId("warmup"));
         TestEnv.WaitForNoDescendants();
         TestEnv.OurMounts().Should().BeEmpty();
+        _baselineFds = TestEnv.DescribeOpenFds();
         return TestEnv.OpenFdCount();
     }
 
@@ -76,7 +78,7 @@ public sealed class StressTests : IDisposable
         TestEnv.MountsUnder(_bundle.Dir).Should().BeEmpty();
         TestEnv.WaitForNoDescendants().Should().BeEmpty("no container process may survive");
         TestEnv.Eventually(() => TestEnv.OpenFdCount() <= baselineFds + FdSlack).Should().BeTrue(
-            $"the test process's fds come back to {baselineFds} (±{FdSlack}), now {TestEnv.OpenFdCount()}");
+            $"the test process's fds come back to {baselineFds} (±{FdSlack}), now {TestEnv.OpenFdCount()}: {TestEnv.DescribeOpenFds()} (at baseline: {_baselineFds})");
     }
 
     [Fact]
