@@ -14,6 +14,16 @@ namespace OciRuntime.Runtime.Tests.Integration;
 /// <item>domainname: runc 1.1 ignores config.json's domainname (runc 1.2 sets it); ocirun sets it. Not compared.</item>
 /// <item>Pipe inode numbers of the container's stdio differ from run to run; the "fds" case drops them.</item>
 /// </list>
+/// Divergences not exercised here (the outputs would differ on purpose):
+/// <list type="bullet">
+/// <item>process.env without PATH: runc 1.1 fails ("executable file not found in $PATH"); ocirun looks args[0] up in
+/// the default PATH.</item>
+/// <item>A tmpfs with an explicit mode= over an existing directory: runc 1.1 chmods it to the directory's mode
+/// (ignoring mode=); ocirun, like runc 1.2, lets mode= win.</item>
+/// <item>rootfsPropagation unset: runc makes / rslave, ocirun rprivate (the same on this host, whose mounts are all
+/// private; different when the host's / is shared).</item>
+/// <item>`state`: "ociVersion" is the runtime's spec version (runc 1.1: "1.0.2-dev", ocirun "1.2.0").</item>
+/// </list>
 /// </summary>
 public sealed class DifferentialTests
 {
