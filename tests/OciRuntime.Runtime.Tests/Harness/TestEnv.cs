@@ -67,6 +67,24 @@ public static class TestEnv
         return MountInfo().Select(l => l.Split(' ')[4]).Where(m => m == prefix || m.StartsWith(prefix + "/", StringComparison.Ordinal)).ToList();
     }
 
+    /// <summary>Cgroup directories (in any hierarchy under /sys/fs/cgroup, a few levels deep) named after one of <paramref name="ids"/>.</summary>
+    public static List<string> CgroupDirsOf(IReadOnlySet<string> ids)
+    {
+        var found = new List<string>();
+        void Walk(string dir, int depth)
+        {
+            List<string> subs;
+            try { subs = Directory.EnumerateDirectories(dir).ToList(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+            foreach (var sub in subs)
+            {
+                if (ids.Contains(Path.GetFileName(sub))) found.Add(sub);
+                else if (depth > 0) Walk(sub, depth - 1);
+            }
+        }
+        Walk("/sys/fs/cgroup", 4);
+        return found;
+    }
+
     /// <summary>
     /// Number of open fds of the test process, after a full collection: handles that only wait for their finalizer
     /// are not a leak.

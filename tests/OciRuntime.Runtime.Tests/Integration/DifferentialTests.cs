@@ -10,7 +10,9 @@ namespace OciRuntime.Runtime.Tests.Integration;
 /// <list type="bullet">
 /// <item>/sys/fs/cgroup (cgroup v1, no cgroup namespace): runc 1.1 leaves the tmpfs holding the hierarchies
 /// read-write although the mount asks "ro"; ocirun remounts it read-only as asked. The binds below are "ro" in both.</item>
-/// <item>/proc/self/cgroup: cgroups are not managed yet (issue "Cgroups"), so the paths differ; not compared.</item>
+/// <item>The cgroup v1 hierarchies bound under /sys/fs/cgroup: runc binds them in the host's mountinfo order, ocirun in
+/// name order; the "mounts" case compares them as a set.</item>
+/// <item>/proc/self/cgroup: the cgroup paths contain the container id, which differs; not compared.</item>
 /// <item>domainname: runc 1.1 ignores config.json's domainname (runc 1.2 sets it); ocirun sets it. Not compared.</item>
 /// <item>Pipe inode numbers of the container's stdio differ from run to run; the "fds" case drops them.</item>
 /// </list>
@@ -149,9 +151,19 @@ public sealed class DifferentialTests
     /// <summary>Removes the lines that legitimately differ between the runtimes (see the class summary).</summary>
     private static string Filter(string name, string stdout) => name switch
     {
-        "mounts" => string.Join('\n', stdout.Split('\n').Where(l => !l.StartsWith("tmpfs /sys/fs/cgroup tmpfs ", StringComparison.Ordinal))),
+        "mounts" => SortCgroupHierarchies(string.Join('\n', stdout.Split('\n').Where(l => !l.StartsWith("tmpfs /sys/fs/cgroup tmpfs ", StringComparison.Ordinal)))),
         _ => stdout,
     };
+
+    /// <summary>The cgroup v1 hierarchy binds under /sys/fs/cgroup sorted among themselves (their order differs; see the class summary).</summary>
+    private static string SortCgroupHierarchies(string mounts)
+    {
+        var lines = mounts.Split('\n');
+        var slots = Enumerable.Range(0, lines.Length).Where(i => lines[i].StartsWith("cgroup /sys/fs/cgroup/", StringComparison.Ordinal)).ToList();
+        var sorted = slots.Select(i => lines[i]).Order(StringComparer.Ordinal).ToList();
+        for (var k = 0; k < slots.Count; k++) lines[slots[k]] = sorted[k];
+        return string.Join('\n', lines);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

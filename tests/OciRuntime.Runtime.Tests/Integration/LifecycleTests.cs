@@ -328,4 +328,25 @@ public sealed class LifecycleTests : IDisposable
         r.Stdout.Should().StartWith("{\n  \"ociVersion\": \"").And.Contain($"\n  \"id\": \"{_c.Id}\",\n  \"pid\": ");
         r.Stdout.TrimEnd('\n').Should().EndWith("\n}");
     }
+
+    [Fact]
+    public void Delete_force_without_a_pid_namespace_kills_every_process_of_the_container()
+    {
+        // Without a pid namespace the kernel does not end the other processes with the init: the runtime must (runc
+        // kills everything in the container's cgroup).
+        _c.Bundle.WithoutNamespace("pid");
+        _c.Bundle.Spec.Root!.Readonly = false;
+        _c.Bundle.Sh("sleep 1001 & echo $! > /tmp/child.pid; exec sleep 1002");
+        _c.CreateOk();
+        _c.Start().ExitCode.Should().Be(0);
+        var childPidFile = Path.Combine(_c.Bundle.Rootfs, "tmp", "child.pid");
+        var child = 0;
+        TestEnv.Eventually(() => File.Exists(childPidFile) && int.TryParse(File.ReadAllText(childPidFile).Trim(), out child)).Should().BeTrue();
+        Alive(child).Should().BeTrue();
+
+        var delete = _c.Delete(force: true);
+
+        delete.ExitCode.Should().Be(0, delete.ToString());
+        TestEnv.Eventually(() => !Alive(child)).Should().BeTrue("the background child of the container is killed too");
+    }
 }

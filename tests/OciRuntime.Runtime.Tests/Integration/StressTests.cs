@@ -16,6 +16,7 @@ public sealed class StressTests : IDisposable
     private readonly Ocirun _runtime = new(Ocirun.DefaultBinary, TestEnv.NewDir("root"));
     private readonly string _output;
     private string _baselineFds = "";
+    private readonly ConcurrentDictionary<string, bool> _ids = new(StringComparer.Ordinal);
 
     public StressTests()
     {
@@ -47,6 +48,7 @@ public sealed class StressTests : IDisposable
     /// <summary>create, start, wait until stopped (`true` exits at once), delete.</summary>
     private void Cycle(string id)
     {
+        _ids[id] = true;
         Ok(_runtime.RunDetached(_output, "create", "-b", _bundle.Dir, id), $"create {id}");
         Ok(_runtime.Run("start", id), $"start {id}");
         var stopped = TestEnv.Eventually(() =>
@@ -76,6 +78,7 @@ public sealed class StressTests : IDisposable
         Directory.EnumerateFileSystemEntries(_runtime.StateRoot).Should().BeEmpty("every container was deleted");
         TestEnv.OurMounts().Should().BeEmpty("no mount may leak to the host");
         TestEnv.MountsUnder(_bundle.Dir).Should().BeEmpty();
+        TestEnv.CgroupDirsOf(_ids.Keys.ToHashSet(StringComparer.Ordinal)).Should().BeEmpty("delete removes the container's cgroups");
         TestEnv.WaitForNoDescendants().Should().BeEmpty("no container process may survive");
         TestEnv.Eventually(() => TestEnv.OpenFdCount() <= baselineFds + FdSlack).Should().BeTrue(
             $"the test process's fds come back to {baselineFds} (±{FdSlack}), now {TestEnv.OpenFdCount()}: {TestEnv.DescribeOpenFds()} (at baseline: {_baselineFds})");
@@ -116,7 +119,12 @@ public sealed class StressTests : IDisposable
         {
             var results = new ConcurrentDictionary<int, CommandResult>();
 
-            RunInParallel(20, i => results[i] = _runtime.Run("run", "-b", bundles[i].Dir, TestEnv.NewId($"run{i}")));
+            RunInParallel(20, i =>
+            {
+                var id = TestEnv.NewId($"run{i}");
+                _ids[id] = true;
+                results[i] = _runtime.Run("run", "-b", bundles[i].Dir, id);
+            });
 
             for (var i = 0; i < 20; i++)
             {
@@ -140,7 +148,9 @@ public sealed class StressTests : IDisposable
 
         for (var i = 0; i < 50; i++)
         {
-            var r = _runtime.Run("run", "-b", _bundle.Dir, TestEnv.NewId($"fg{i}"));
+            var id = TestEnv.NewId($"fg{i}");
+            _ids[id] = true;
+            var r = _runtime.Run("run", "-b", _bundle.Dir, id);
             r.ExitCode.Should().Be(3, r.ToString());
         }
 
