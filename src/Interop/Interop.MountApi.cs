@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+
+namespace OciRuntime.Interop;
+
+/// <summary>struct open_how of openat2(2).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct OpenHow
+{
+    /// <summary>O_* flags.</summary>
+    public ulong Flags;
+    /// <summary>Mode for O_CREAT.</summary>
+    public ulong Mode;
+    /// <summary>RESOLVE_* flags.</summary>
+    public ulong Resolve;
+}
+
+/// <summary>
+/// The file-descriptor based mount API (fsopen(2), fsconfig(2), fsmount(2), open_tree(2), Linux 5.2) and openat2(2)
+/// (Linux 5.6): the syscall numbers are the same on every architecture.
+/// </summary>
+public static partial class Libc
+{
+    /// <summary>openat2 resolve: every component stays on the starting mount (no mount crossing, no overmounts).</summary>
+    public const ulong RESOLVE_NO_XDEV = 0x01;
+    /// <summary>openat2 resolve: no /proc magic links.</summary>
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
+    /// <summary>openat2 resolve: no symlinks at all.</summary>
+    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
+    /// <summary>openat2 resolve: never leave dirfd.</summary>
+    public const ulong RESOLVE_BENEATH = 0x08;
+    /// <summary>openat2 resolve: dirfd is the root ("/" and ".." stay in it).</summary>
+    public const ulong RESOLVE_IN_ROOT = 0x10;
+    /// <summary>fsopen: close-on-exec.</summary>
+    public const uint FSOPEN_CLOEXEC = 1;
+    /// <summary>fsconfig: set a string parameter.</summary>
+    public const uint FSCONFIG_SET_STRING = 1;
+    /// <summary>fsconfig: create the superblock.</summary>
+    public const uint FSCONFIG_CMD_CREATE = 6;
+    /// <summary>fsmount: close-on-exec.</summary>
+    public const uint FSMOUNT_CLOEXEC = 1;
+    /// <summary>MOUNT_ATTR_NOSUID.</summary>
+    public const uint MOUNT_ATTR_NOSUID = 0x2;
+    /// <summary>MOUNT_ATTR_NODEV.</summary>
+    public const uint MOUNT_ATTR_NODEV = 0x4;
+    /// <summary>MOUNT_ATTR_NOEXEC.</summary>
+    public const uint MOUNT_ATTR_NOEXEC = 0x8;
+    /// <summary>open_tree: a detached copy of the mount.</summary>
+    public const uint OPEN_TREE_CLONE = 1;
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial long syscallOpenat2(long number, int dirfd, string path, OpenHow* how, nuint size);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscallFsopen(long number, string fsname, uint flags);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscallFsconfig(long number, int fd, uint cmd, string? key, string? value, int aux);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long syscallFsmount(long number, int fd, uint flags, uint attrFlags);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscallOpenTree(long number, int dirfd, string path, uint flags);
+
+    /// <summary>openat2(2) (syscall 437).</summary>
+    public static unsafe int openat2(int dirfd, string path, ulong flags, ulong resolve)
+    {
+        var how = new OpenHow { Flags = flags, Resolve = resolve };
+        return (int)syscallOpenat2(437, dirfd, path, &how, (nuint)sizeof(OpenHow));
+    }
+
+    /// <summary>fsopen(2) (syscall 430).</summary>
+    public static int fsopen(string fsname, uint flags) => (int)syscallFsopen(430, fsname, flags);
+
+    /// <summary>fsconfig(2) (syscall 431) with a string value or none.</summary>
+    public static int fsconfig(int fd, uint cmd, string? key, string? value, int aux) => (int)syscallFsconfig(431, fd, cmd, key, value, aux);
+
+    /// <summary>fsmount(2) (syscall 432): a detached mount of the configured filesystem.</summary>
+    public static int fsmount(int fd, uint flags, uint attrFlags) => (int)syscallFsmount(432, fd, flags, attrFlags);
+
+    /// <summary>move_mount: the source is dirfd itself (empty path).</summary>
+    public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscallMoveMount(long number, int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+
+    /// <summary>move_mount(2) (syscall 429): attaches a detached mount (from open_tree or fsmount) at <paramref name="toPath"/>.</summary>
+    public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags) =>
+        (int)syscallMoveMount(429, fromDirfd, fromPath, toDirfd, toPath, flags);
+
+    /// <summary>open_tree(2) (syscall 428).</summary>
+    public static int open_tree(int dirfd, string path, uint flags) => (int)syscallOpenTree(428, dirfd, path, flags);
+
+    /// <summary>The file type and device of <paramref name="path"/> relative to <paramref name="dirfd"/> (statx(2); AT_EMPTY_PATH with "" for dirfd itself).</summary>
+    /// <returns>st_mode, and the major and minor of st_rdev.</returns>
+    /// <exception cref="SyscallException">statx failed.</exception>
+    public static unsafe (uint Mode, uint RdevMajor, uint RdevMinor) StatxType(int dirfd, string path, int flags)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(dirfd, path, flags, 0x1 /* STATX_TYPE */ | 0x2 /* STATX_MODE */, buf) != 0)
+            throw SyscallException.FromLastError($"statx {(path.Length == 0 ? $"fd {dirfd}" : path)}");
+        return (*(ushort*)(buf + 28), *(uint*)(buf + 128), *(uint*)(buf + 132));
+    }
+
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+
+    /// <summary>S_IFMT.</summary>
+    public const uint S_IFMT = 0xf000;
+    /// <summary>S_IFCHR.</summary>
+    public const uint S_IFCHR = 0x2000;
+    /// <summary>S_IFDIR.</summary>
+    public const uint S_IFDIR = 0x4000;
+}
