@@ -129,7 +129,9 @@ public static unsafe class InitLauncher
 
             var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
             env.AddRange(request.Environment);
-            plan = NativePlan.Build(request.Executable, request.Args, env, childJoins, childEnd.Fd);
+            // CVE-2019-5736: ocirun itself is exec'd from a sealed memfd copy, never from the host binary.
+            using var sealedSelf = request.Executable == "/proc/self/exe" ? SealedExecutable.Create() : null;
+            plan = NativePlan.Build(sealedSelf?.ExecPath ?? request.Executable, request.Args, env, childJoins, childEnd.Fd);
 
             if (pidNsJoin is not null)
             {
