@@ -23,6 +23,9 @@ public static class ContainerInit
             Console.Error.WriteLine("ocirun init: must be started by ocirun (no sync socket)");
             return 1;
         }
+        // CVE-2016-9962: until execve, no process of the container may ptrace the init or open its /proc files
+        // (exe, fd/, mem); a non-dumpable process needs CAP_SYS_PTRACE for that. execve makes the new program dumpable again.
+        _ = Libc.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         // If the runtime dies before the container is ready, so does the init.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
 
@@ -30,12 +33,12 @@ public static class ContainerInit
         var timer = new PhaseTimer();
         InitOptions options;
         Spec.Spec spec;
-        string executable;
+        ExecPlan plan;
         try
         {
             (options, spec) = ReceiveOrders(channel);
             timer.Mark("receive");
-            executable = Prepare(spec, options, timer);
+            plan = Prepare(spec, options, timer);
         }
         catch (Exception e)
         {
@@ -50,8 +53,10 @@ public static class ContainerInit
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
-        if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
-        return Exec(spec.Process!, executable);
+        if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd, plan.ProcFs!)) return 1;
+        plan.ProcFs?.Dispose();
+        plan.ProcFs = null;
+        return plan.RunFinalSteps(spec.Process!);
     }
 
     private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel)
@@ -65,58 +70,81 @@ public static class ContainerInit
         return (options, SpecSerializer.Parse(payload));
     }
 
-    private static string Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+    private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
         var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
-        var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
-        RootfsSetup? rootfs = null;
-        if (options.NewMountNamespace)
+        var isExec = options.FifoFd < 0;
+        // execCPUAffinity is for processes started by exec, not for the container's init (config.md#linux-process).
+        if (isExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
+        Lsm.CheckSupported(spec);
+        var plan = new ExecPlan { FinalCpuAffinity = isExec ? process.ExecCpuAffinity?.Final : null };
+        try
         {
-            rootfs = new RootfsSetup(spec, options, timer);
-            rootfs.PrepareAndPivot();
+            if (spec.Linux?.Seccomp is { } seccomp)
+            {
+                plan.Seccomp = SeccompFilter.Build(seccomp);
+                if (plan.Seccomp.HasNotify)
+                {
+                    if (options.SeccompListenerFd < 0 || options.SeccompListenerState is null)
+                        throw new InitException("config.json: linux.seccomp.listenerPath: the runtime did not connect to the seccomp listener");
+                    plan.ListenerFd = options.SeccompListenerFd;
+                    plan.ListenerState = Encoding.UTF8.GetBytes(options.SeccompListenerState);
+                }
+                timer.Mark("seccomp-compile");
+            }
+
+            var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
+            RootfsSetup? rootfs = null;
+            if (options.NewMountNamespace)
+            {
+                rootfs = new RootfsSetup(spec, options, timer);
+                rootfs.PrepareAndPivot();
+            }
+            _ = Libc.umask(oldMask);
+            // In the container's pid namespace and mount tree, with all capabilities still (fsopen needs CAP_SYS_ADMIN).
+            plan.ProcFs = ProcFs.Open();
+            ProcessSetup.SetHostnames(spec);
+            ProcessSetup.SetSysctls(spec, plan.ProcFs);
+            rootfs?.FinishAfterPivot();
+            ProcessSetup.SetRlimits(process);
+            ProcessSetup.SetOomScoreAdj(process, plan.ProcFs);
+            ProcessAttributes.SetPersonality(spec.Linux?.Personality);
+            ProcessAttributes.SetScheduler(process.Scheduler);
+            ProcessAttributes.SetIoPriority(process.IoPriority);
+            Lsm.SetExecLabels(spec, plan.ProcFs);
+            plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
+            ProcessSetup.ChangeDirectory(process);
+            plan.Executable = ProcessSetup.LookPath(process);
+            timer.Mark("process");
+            return plan;
         }
-        _ = Libc.umask(oldMask);
-        ProcessSetup.SetHostnames(spec);
-        ProcessSetup.SetSysctls(spec);
-        rootfs?.FinishAfterPivot();
-        ProcessSetup.SetRlimits(process);
-        ProcessSetup.SetOomScoreAdj(process);
-        ProcessSetup.SetUserAndCapabilities(process, lastCap);
-        ProcessSetup.ChangeDirectory(process);
-        var executable = ProcessSetup.LookPath(process);
-        timer.Mark("process");
-        return executable;
+        catch
+        {
+            plan.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte.</summary>
-    private static bool WaitForStart(int fifoFd)
+    /// <summary>
+    /// Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte. The O_PATH fd of
+    /// the fifo is reopened through the trusted procfs handle, never through the container's /proc.
+    /// </summary>
+    private static bool WaitForStart(int fifoFd, ProcFs procfs)
     {
-        var path = $"/proc/self/fd/{fifoFd}";
-        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
+        SafeFd fifo;
+        try
         {
-            Console.Error.WriteLine($"ocirun init: open exec fifo {path}: {SyscallException.FromLastError("open").Message}");
+            fifo = procfs.Reopen(fifoFd, OpenFlags.O_WRONLY);
+        }
+        catch (SyscallException e)
+        {
+            Console.Error.WriteLine($"ocirun init: open exec fifo: {e.Message}");
             return false;
         }
-        Libc.WriteAll(fd, "0"u8, "exec fifo");
-        Libc.close(fd);
+        using (fifo) Libc.WriteAll(fifo.Fd, "0"u8, "exec fifo");
+        // Closed before execve (runc: older kernels reset dumpable after the fd table is shared, CVE-2016-9962).
         Libc.close(fifoFd);
         return true;
-    }
-
-    private static int Exec(Spec.Process process, string executable)
-    {
-        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio closes on exec.
-        _ = Libc.close_range(3, uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
-        Libc.ResetSignalsForExec();
-        var argv = new string?[process.Args!.Count + 1];
-        for (var i = 0; i < process.Args.Count; i++) argv[i] = process.Args[i];
-        var env = new string?[(process.Env?.Count ?? 0) + 1];
-        for (var i = 0; i < (process.Env?.Count ?? 0); i++) env[i] = process.Env![i];
-        Libc.execve(executable, argv, env);
-        var error = SyscallException.FromLastError($"exec {executable}");
-        Console.Error.WriteLine($"ocirun: {error.Message}");
-        return 127;
     }
 }

@@ -114,7 +114,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 flags &= ~MountFlags.ReadOnly;
                 _devReadonly = true;
             }
-            Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, parsed.Data);
+            Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel));
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
@@ -195,11 +195,14 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     {
         var target = SecurePath.Resolve("/", path);
         if (target.Length == 0) target = "/";
-        if (Libc.mount("/dev/null", target, null, MountFlags.Bind, null) == 0) return;
-        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-        if (errno == Errno.ENOENT) return;
-        if (errno != Errno.ENOTDIR) throw new SyscallException($"linux.maskedPaths: mask {path}", errno);
-        Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
+        try
+        {
+            MaskedPaths.Mask(target, path);
+        }
+        catch (SyscallException e)
+        {
+            throw new SyscallException($"linux.maskedPaths: mask {path}: {e.Call}", e.Errno);
+        }
     }
 }
 

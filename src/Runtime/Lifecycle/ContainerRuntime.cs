@@ -114,13 +114,14 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+            using var seccompListener = ConnectSeccompListener(spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [fifo],
+                InheritedFds = seccompListener is null ? [fifo] : [fifo, seccompListener],
             };
             timer.Mark("state-dir");
             init = LaunchInit(request);
@@ -137,6 +138,8 @@ public sealed partial class ContainerRuntime
                 FifoFd = fifo.Fd,
                 NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
                 Debug = _log.IsDebug,
+                SeccompListenerFd = seccompListener?.Fd ?? -1,
+                SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid),
             };
             SendOrders(init, initOptions, spec);
             var report = AwaitReady(init, request);

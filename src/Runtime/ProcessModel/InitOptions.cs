@@ -25,6 +25,15 @@ public sealed class InitOptions
 
     /// <summary>Debug tracing (phase timings) requested.</summary>
     public bool Debug { get; set; }
+
+    /// <summary>
+    /// The init's fd number of a socket the runtime connected to <c>linux.seccomp.listenerPath</c> (the profile has
+    /// SCMP_ACT_NOTIFY rules), or -1. The init sends the notify fd through it right after loading the filter.
+    /// </summary>
+    public int SeccompListenerFd { get; set; } = -1;
+
+    /// <summary>The container process state JSON (config-linux.md#the-container-process-state) sent with the notify fd.</summary>
+    public string? SeccompListenerState { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>

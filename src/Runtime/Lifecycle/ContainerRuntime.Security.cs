@@ -1,0 +1,55 @@
+using System.Text;
+using OciRuntime.Interop;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+public sealed partial class ContainerRuntime
+{
+    /// <summary>
+    /// When the seccomp profile has SCMP_ACT_NOTIFY rules, connects to <c>linux.seccomp.listenerPath</c> (as the runtime's
+    /// caller, as runc does); the init gets the socket and sends the notify fd through it once the filter is loaded.
+    /// Returns null when no listener is needed.
+    /// </summary>
+    /// <exception cref="RuntimeException">the listener cannot be reached (the field is named).</exception>
+    private static SafeFd? ConnectSeccompListener(Spec.Spec spec)
+    {
+        var seccomp = spec.Linux?.Seccomp;
+        if (seccomp?.Syscalls is not { } rules || !rules.Any(r => r.Action == SeccompActions.Notify)) return null;
+        if (string.IsNullOrEmpty(seccomp.ListenerPath))
+            throw new RuntimeException("config.json: linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY rules");
+        try
+        {
+            return UnixSocket.Connect(seccomp.ListenerPath);
+        }
+        catch (Exception e) when (e is SyscallException or ArgumentException)
+        {
+            throw new RuntimeException($"config.json: linux.seccomp.listenerPath: cannot reach the seccomp agent: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The container process state runc sends to a seccomp listener (runtime-spec config-linux.md#the-container-process-state):
+    /// fds ["seccompFd"], the init's pid, listenerMetadata, and the OCI state with status "creating".
+    /// </summary>
+    private static string SeccompListenerState(Spec.Spec spec, string id, string bundle, int pid)
+    {
+        var state = new ContainerProcessState
+        {
+            OciVersion = SpecVersion,
+            Fds = ["seccompFd"],
+            Pid = pid,
+            Metadata = spec.Linux?.Seccomp?.ListenerMetadata,
+            State = new Spec.State
+            {
+                OciVersion = SpecVersion,
+                Id = id,
+                Status = ContainerStatus.Creating,
+                Pid = pid,
+                Bundle = bundle,
+                Annotations = spec.Annotations is { Count: > 0 } a ? a : null,
+            },
+        };
+        return Encoding.UTF8.GetString(SpecSerializer.SerializeContainerProcessStateToUtf8(state));
+    }
+}
