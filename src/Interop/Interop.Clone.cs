@@ -70,6 +70,24 @@ public static unsafe partial class RawSys
     [SuppressGCTransition]
     private static partial long syscall3(long number, nint a, nint b);
 
+    [LibraryImport(Libc.Name, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    private static partial long syscall4(long number, nint a, nint b, nint c);
+
+    /// <summary>setresuid(2) as a raw syscall (this thread only: right for a one-thread child).</summary>
+    public static int Setresuid(uint r, uint e, uint s) => (int)syscall4(SyscallNumbers.Setresuid, (nint)r, (nint)e, (nint)s);
+
+    /// <summary>setresgid(2) as a raw syscall.</summary>
+    public static int Setresgid(uint r, uint e, uint s) => (int)syscall4(SyscallNumbers.Setresgid, (nint)r, (nint)e, (nint)s);
+
+    /// <summary>setgroups(0, NULL) as a raw syscall: drop supplementary groups.</summary>
+    public static int ClearGroups() => (int)syscall4(SyscallNumbers.Setgroups, 0, 0, 0);
+
+    /// <summary>read(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "read")]
+    [SuppressGCTransition]
+    public static partial nint Read(int fd, void* buf, nuint count);
+
     /// <summary>clone3(2): returns the child pid in the parent, 0 in the child, -1 on failure (errno in <see cref="ErrnoValue"/>).</summary>
     public static long Clone3(CloneArgs* args) => syscall3(SyscallNumbers.Clone3, (nint)args, sizeof(CloneArgs));
 
@@ -82,6 +100,36 @@ public static unsafe partial class RawSys
     [LibraryImport(Libc.Name, EntryPoint = "execve")]
     [SuppressGCTransition]
     public static partial int Execve(byte* path, byte** argv, byte** envp);
+
+    /// <summary>execveat(2): execs the file open at <paramref name="dirfd"/> when <paramref name="path"/> is "" and flags hold AT_EMPTY_PATH.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "execveat")]
+    [SuppressGCTransition]
+    public static partial int Execveat(int dirfd, byte* path, byte** argv, byte** envp, int flags);
+
+    /// <summary>open(2) of a pre-marshalled path.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "open")]
+    [SuppressGCTransition]
+    public static partial int Open(byte* path, int flags);
+
+    /// <summary>dup3(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "dup3")]
+    [SuppressGCTransition]
+    public static partial int Dup3(int oldfd, int newfd, int flags);
+
+    /// <summary>close(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "close")]
+    [SuppressGCTransition]
+    public static partial int Close(int fd);
+
+    /// <summary>fchdir(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "fchdir")]
+    [SuppressGCTransition]
+    public static partial int Fchdir(int fd);
+
+    /// <summary>chroot(2) of a pre-marshalled path.</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "chroot")]
+    [SuppressGCTransition]
+    public static partial int Chroot(byte* path);
 
     /// <summary>write(2).</summary>
     [LibraryImport(Libc.Name, EntryPoint = "write")]

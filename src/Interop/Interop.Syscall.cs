@@ -15,6 +15,14 @@ public static class SyscallNumbers
     public const long PidfdOpen = 434;
     /// <summary>pidfd_send_signal.</summary>
     public const long PidfdSendSignal = 424;
+    /// <summary>setresuid (raw: glibc's wrapper signals every thread it knows of, which a forked copy no longer has).</summary>
+    public static long Setresuid => Arm64 ? 147 : 117;
+    /// <summary>setresgid (raw, see <see cref="Setresuid"/>).</summary>
+    public static long Setresgid => Arm64 ? 149 : 119;
+    /// <summary>setgroups (raw, see <see cref="Setresuid"/>).</summary>
+    public static long Setgroups => Arm64 ? 159 : 116;
+    /// <summary>keyctl.</summary>
+    public static long Keyctl => Arm64 ? 219 : 250;
     /// <summary>capget.</summary>
     public static long Capget => Arm64 ? 90 : 125;
     /// <summary>capset.</summary>

@@ -9,8 +9,8 @@ namespace OciRuntime.Spec;
 /// </summary>
 public static class ContainerId
 {
-    /// <summary>The longest accepted ID, in characters: 1024.</summary>
-    public const int MaxLength = 1024;
+    /// <summary>The longest accepted ID, in characters: 255 (NAME_MAX: the id names the state directory).</summary>
+    public const int MaxLength = 255;
 
     /// <summary>Throws when <paramref name="id"/> is not a valid container ID.</summary>
     /// <param name="id">The container ID from the command line.</param>

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
@@ -8,65 +9,89 @@ namespace OciRuntime.Spec;
 /// <summary>
 /// Finds the first <see langword="null"/> where the model does not allow one: array elements (<c>"args": [null]</c>),
 /// dictionary values (<c>"sysctl": {"a": null}</c>) and non-nullable properties set to null in code. System.Text.Json's
-/// RespectNullableAnnotations covers properties only. The walk uses the source-generated getters (no reflection).
+/// RespectNullableAnnotations covers properties only. The walk uses the source-generated getters (no reflection) and
+/// builds the JSON path only once a null is found.
 /// </summary>
 internal static class NullCheck
 {
     public readonly record struct Finding(string Path, string Expected);
 
+    private readonly record struct Segment(string? Name, int Index);
+
+    /// <summary>Per-type walk plan: only the reference-typed properties, with their metadata resolved once.</summary>
+    private sealed record PropertyPlan(string Name, Func<object, object?> Get, JsonTypeInfo Info, bool Nullable, bool IsString);
+
+    private static readonly ConcurrentDictionary<JsonTypeInfo, PropertyPlan[]> s_plans = new();
+
     public static Finding? Find(object root, JsonTypeInfo info)
     {
-        var path = new StringBuilder();
-        return Walk(root, info, path);
+        var stack = new List<Segment>(8);
+        return Walk(root, info, stack);
     }
 
-    private static Finding? Walk(object value, JsonTypeInfo info, StringBuilder path)
+    private static PropertyPlan[] PlanFor(JsonTypeInfo info) => s_plans.GetOrAdd(info, static info =>
+    {
+        var plans = new List<PropertyPlan>();
+        foreach (JsonPropertyInfo property in info.Properties)
+        {
+            if (!property.PropertyType.IsValueType && property.Get is { } get)
+            {
+                plans.Add(new PropertyPlan(property.Name, get, info.Options.GetTypeInfo(property.PropertyType),
+                    property.IsGetNullable, property.PropertyType == typeof(string)));
+            }
+        }
+        return [.. plans];
+    });
+
+    private static Finding? Walk(object value, JsonTypeInfo info, List<Segment> stack)
     {
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Object:
-                foreach (JsonPropertyInfo property in info.Properties)
+                foreach (PropertyPlan plan in PlanFor(info))
                 {
-                    Type type = property.PropertyType;
-                    if (type.IsValueType || property.Get is null)
-                    {
-                        continue;
-                    }
-                    object? child = property.Get(value);
-                    int length = path.Length;
-                    JsonPaths.AppendProperty(path, property.Name);
+                    object? child = plan.Get(value);
                     if (child is null)
                     {
-                        if (!property.IsGetNullable)
+                        if (!plan.Nullable)
                         {
-                            return new Finding(path.ToString(), Describe(info.Options.GetTypeInfo(type)));
+                            stack.Add(new Segment(plan.Name, -1));
+                            return new Finding(Format(stack), Describe(plan.Info));
                         }
                     }
-                    else if (type != typeof(string) && Walk(child, info.Options.GetTypeInfo(type), path) is { } found)
+                    else if (!plan.IsString)
                     {
-                        return found;
+                        stack.Add(new Segment(plan.Name, -1));
+                        if (Walk(child, plan.Info, stack) is { } found)
+                        {
+                            return found;
+                        }
+                        stack.RemoveAt(stack.Count - 1);
                     }
-                    path.Length = length;
                 }
                 return null;
 
             case JsonTypeInfoKind.Enumerable when value is IList list && info.ElementType is { IsValueType: false } elementType:
             {
                 JsonTypeInfo elementInfo = info.Options.GetTypeInfo(elementType);
+                bool recurse = elementInfo.Kind != JsonTypeInfoKind.None;
                 for (int i = 0; i < list.Count; i++)
                 {
                     object? item = list[i];
-                    int length = path.Length;
-                    path.Append('[').Append(i.ToString(CultureInfo.InvariantCulture)).Append(']');
                     if (item is null)
                     {
-                        return new Finding(path.ToString(), Describe(elementInfo));
+                        stack.Add(new Segment(null, i));
+                        return new Finding(Format(stack), Describe(elementInfo));
                     }
-                    if (elementInfo.Kind != JsonTypeInfoKind.None && Walk(item, elementInfo, path) is { } found)
+                    if (recurse)
                     {
-                        return found;
+                        stack.Add(new Segment(null, i));
+                        if (Walk(item, elementInfo, stack) is { } found)
+                        {
+                            return found;
+                        }
+                        stack.RemoveAt(stack.Count - 1);
                     }
-                    path.Length = length;
                 }
                 return null;
             }
@@ -74,19 +99,24 @@ internal static class NullCheck
             case JsonTypeInfoKind.Dictionary when value is IDictionary dictionary && info.ElementType is { IsValueType: false } elementType:
             {
                 JsonTypeInfo elementInfo = info.Options.GetTypeInfo(elementType);
-                foreach (DictionaryEntry entry in dictionary)
+                bool recurse = elementInfo.Kind != JsonTypeInfoKind.None;
+                IDictionaryEnumerator entries = dictionary.GetEnumerator();
+                while (entries.MoveNext())
                 {
-                    int length = path.Length;
-                    JsonPaths.AppendProperty(path, (string)entry.Key);
-                    if (entry.Value is null)
+                    if (entries.Value is null)
                     {
-                        return new Finding(path.ToString(), Describe(elementInfo));
+                        stack.Add(new Segment((string)entries.Key, -1));
+                        return new Finding(Format(stack), Describe(elementInfo));
                     }
-                    if (elementInfo.Kind != JsonTypeInfoKind.None && Walk(entry.Value, elementInfo, path) is { } found)
+                    if (recurse)
                     {
-                        return found;
+                        stack.Add(new Segment((string)entries.Key, -1));
+                        if (Walk(entries.Value, elementInfo, stack) is { } found)
+                        {
+                            return found;
+                        }
+                        stack.RemoveAt(stack.Count - 1);
                     }
-                    path.Length = length;
                 }
                 return null;
             }
@@ -94,6 +124,23 @@ internal static class NullCheck
             default:
                 return null;
         }
+    }
+
+    private static string Format(List<Segment> stack)
+    {
+        var sb = new StringBuilder();
+        foreach (Segment segment in stack)
+        {
+            if (segment.Name is null)
+            {
+                sb.Append('[').Append(segment.Index.ToString(CultureInfo.InvariantCulture)).Append(']');
+            }
+            else
+            {
+                JsonPaths.AppendProperty(sb, segment.Name);
+            }
+        }
+        return sb.ToString();
     }
 
     private static string Describe(JsonTypeInfo info) =>

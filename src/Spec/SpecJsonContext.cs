@@ -19,6 +19,7 @@ namespace OciRuntime.Spec;
     AllowTrailingCommas = false,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(Spec))]
+[JsonSerializable(typeof(Process))]
 [JsonSerializable(typeof(State))]
 [JsonSerializable(typeof(ContainerProcessState))]
 [JsonSerializable(typeof(Features))]

@@ -22,20 +22,36 @@ public static class SpecSerializer
     /// <summary>The deepest JSON nesting accepted (objects and arrays): 64 levels. A valid config.json needs about 7.</summary>
     public const int MaxDepth = 64;
 
+    // One options instance (tab-indented, runc's byte layout) serves reading and the hot-path writes, so a create
+    // builds the model's metadata once. The compact and two-space variants are built only when first used
+    // (each options instance re-creates the metadata of every type it touches).
     private static readonly JsonSerializerOptions s_tabs = CreateOptions(indented: true, '\t', 1);
-    private static readonly JsonSerializerOptions s_compact = CreateOptions(indented: false, ' ', 2);
-    private static readonly JsonSerializerOptions s_twoSpaces = CreateOptions(indented: true, ' ', 2);
-
     private static readonly JsonTypeInfo<Spec> s_specTabs = Info<Spec>(s_tabs);
-    private static readonly JsonTypeInfo<Spec> s_specCompact = Info<Spec>(s_compact);
-    private static readonly JsonTypeInfo<State> s_stateTwoSpaces = Info<State>(s_twoSpaces);
-    private static readonly JsonTypeInfo<State> s_stateCompact = Info<State>(s_compact);
-    private static readonly JsonTypeInfo<Features> s_featuresTabs = Info<Features>(s_tabs);
-    private static readonly JsonTypeInfo<Features> s_featuresCompact = Info<Features>(s_compact);
-    private static readonly JsonTypeInfo<ContainerProcessState> s_processStateCompact = Info<ContainerProcessState>(s_compact);
+    private static readonly JsonTypeInfo<Process> s_processTabs = Info<Process>(s_tabs);
+
+    private static JsonSerializerOptions s_compact => CompactOptions.Value;
+    private static JsonTypeInfo<Spec> s_specCompact => Info<Spec>(s_compact);
+    private static JsonTypeInfo<State> s_stateTwoSpaces => Info<State>(TwoSpacesOptions.Value);
+    private static JsonTypeInfo<State> s_stateCompact => Info<State>(s_compact);
+    private static JsonTypeInfo<Features> s_featuresTabs => Info<Features>(s_tabs);
+    private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(s_compact);
+    private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(s_compact);
+
+    private static class CompactOptions
+    {
+        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: false, ' ', 2);
+    }
+
+    private static class TwoSpacesOptions
+    {
+        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, ' ', 2);
+    }
 
     /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
     internal static JsonTypeInfo<Spec> SpecInfo => s_specTabs;
+
+    /// <summary>The metadata used to read and write <see cref="Process"/> (internal: for <see cref="SpecValidator"/>).</summary>
+    internal static JsonTypeInfo<Process> ProcessInfo => s_processTabs;
 
     /// <summary>
     /// The options used for reading and for tab-indented writing: camelCase, null properties omitted, one tab per level,
@@ -116,6 +132,39 @@ public static class SpecSerializer
     /// <param name="spec">The configuration.</param>
     /// <returns>An independent copy.</returns>
     public static Spec Clone(Spec spec) => Parse(SerializeToUtf8(spec, indented: false), "clone");
+
+    /// <summary>
+    /// Parses a standalone process document: the JSON of <c>config.json</c>'s <c>process</c> object, as passed to
+    /// <c>exec --process process.json</c> by containerd. Does not validate it; see <see cref="SpecValidator.ValidateProcess"/>.
+    /// </summary>
+    /// <param name="utf8Json">The UTF-8 JSON text.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <returns>The process.</returns>
+    /// <exception cref="SpecException">The document cannot be parsed; paths are relative to it, e.g. <c>user.uid</c>.</exception>
+    public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
+        ParseDocument(utf8Json, s_processTabs, fileName);
+
+    /// <summary>Reads and parses a standalone process document (see <see cref="ParseProcess"/>).</summary>
+    /// <param name="path">Path of the file.</param>
+    /// <param name="displayName">Name used in error messages; defaults to <paramref name="path"/>.</param>
+    /// <returns>The process.</returns>
+    /// <exception cref="SpecException">The file is missing, unreadable or invalid.</exception>
+    public static Process LoadProcess(string path, string? displayName = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string name = displayName ?? path;
+        return ParseProcess(ReadDocument(path, name, null), name);
+    }
+
+    /// <summary>Serialises a standalone process document (tab-indented or compact).</summary>
+    /// <param name="process">The process.</param>
+    /// <param name="indented"><see langword="true"/> for tab indentation.</param>
+    /// <returns>The JSON text.</returns>
+    public static string SerializeProcess(Process process, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return indented ? JsonSerializer.Serialize(process, s_processTabs) : JsonSerializer.Serialize(process, Info<Process>(s_compact));
+    }
 
     /// <summary>Parses an OCI state document (runtime.md#state).</summary>
     /// <param name="utf8Json">The UTF-8 JSON text.</param>

@@ -35,9 +35,51 @@ public static class SpecValidator
         return checker.Errors;
     }
 
-    private sealed class Checker(Spec spec, ValidationOptions options)
+    /// <summary>
+    /// Validates a standalone process document (the <c>--process process.json</c> of <c>exec</c>) with the same rules as
+    /// <c>config.json</c>'s <c>process</c>; paths are relative to the document, e.g. <c>args</c>, <c>capabilities.bounding[3]</c>.
+    /// Throws for the first problem.
+    /// </summary>
+    /// <param name="process">The process.</param>
+    /// <param name="options">Start context (Detached, HasConsoleSocket, AllowUnknownCapabilities, FileName e.g. "process.json").</param>
+    /// <exception cref="SpecException">The process is invalid.</exception>
+    public static void ValidateProcess(Process process, ValidationOptions? options = null)
+    {
+        IReadOnlyList<SpecError> errors = CheckProcess(process, options);
+        if (errors.Count > 0)
+        {
+            throw new SpecException(options?.FileName ?? SpecSerializer.ConfigFileName, errors);
+        }
+    }
+
+    /// <summary>Returns every problem of a standalone process document; see <see cref="ValidateProcess"/>.</summary>
+    /// <param name="process">The process.</param>
+    /// <param name="options">Start context.</param>
+    /// <returns>The problems found, with paths relative to the process document.</returns>
+    public static IReadOnlyList<SpecError> CheckProcess(Process process, ValidationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var checker = new Checker(new Spec { Process = process }, options ?? new ValidationOptions(), processPrefix: "");
+        checker.RunProcessOnly();
+        return checker.Errors;
+    }
+
+    private sealed class Checker(Spec spec, ValidationOptions options, string processPrefix = "process.")
     {
         private readonly List<LinuxNamespace> _namespaces = spec.Linux?.Namespaces ?? [];
+
+        // "process." for config.json, "" for a standalone process.json.
+        private readonly string _pp = processPrefix;
+
+        public void RunProcessOnly()
+        {
+            if (NullCheck.Find(spec.Process!, SpecSerializer.ProcessInfo) is { } finding)
+            {
+                Error(finding.Path, $"must not be null (expected {finding.Expected})");
+                return;
+            }
+            CheckProcess();
+        }
 
         public List<SpecError> Errors { get; } = [];
 
@@ -119,29 +161,29 @@ public static class SpecValidator
 
             if (process.Terminal && options.Detached && !options.HasConsoleSocket)
             {
-                Error("process.terminal", "a terminal was requested for a detached container but no console socket was given");
+                Error(_pp + "terminal", "a terminal was requested for a detached container but no console socket was given");
             }
             else if (!process.Terminal && options.HasConsoleSocket)
             {
-                Error("process.terminal", "a console socket was given but process.terminal is false");
+                Error(_pp + "terminal", "a console socket was given but process.terminal is false");
             }
             else if (process.Terminal && options.HasConsoleSocket && !options.Detached)
             {
-                Error("process.terminal", "a console socket can only be used when the container is detached");
+                Error(_pp + "terminal", "a console socket can only be used when the container is detached");
             }
 
             if (process.User is { Umask: > 0x1FF } user)
             {
-                Error("process.user.umask", $"must be at most 0777 (511), got {Num(user.Umask.Value)}");
+                Error(_pp + "user.umask", $"must be at most 0777 (511), got {Num(user.Umask.Value)}");
             }
 
             if (process.Args is null || process.Args.Count == 0)
             {
-                Error("process.args", "must contain at least one entry");
+                Error(_pp + "args", "must contain at least one entry");
             }
             else if (string.IsNullOrEmpty(process.Args[0]))
             {
-                Error("process.args[0]", "must not be empty");
+                Error(_pp + "args[0]", "must not be empty");
             }
 
             if (process.Env is { } env)
@@ -152,35 +194,35 @@ public static class SpecValidator
                     int eq = entry.IndexOf('=', StringComparison.Ordinal);
                     if (eq < 0)
                     {
-                        Error(Idx("process.env", i), $"{Q(entry)} is not of the form KEY=value");
+                        Error(Idx(_pp + "env", i), $"{Q(entry)} is not of the form KEY=value");
                     }
                     else if (eq == 0)
                     {
-                        Error(Idx("process.env", i), $"{Q(entry)} has an empty variable name");
+                        Error(Idx(_pp + "env", i), $"{Q(entry)} has an empty variable name");
                     }
                     else if (entry.Contains('\0', StringComparison.Ordinal))
                     {
-                        Error(Idx("process.env", i), "must not contain a NUL character");
+                        Error(Idx(_pp + "env", i), "must not contain a NUL character");
                     }
                 }
             }
 
             if (string.IsNullOrEmpty(process.Cwd))
             {
-                Error("process.cwd", "is required");
+                Error(_pp + "cwd", "is required");
             }
             else if (!IsAbsolute(process.Cwd))
             {
-                Error("process.cwd", $"must be an absolute path, got {Q(process.Cwd)}");
+                Error(_pp + "cwd", $"must be an absolute path, got {Q(process.Cwd)}");
             }
 
             if (process.Capabilities is { } caps)
             {
-                CheckCapabilities("process.capabilities.bounding", caps.Bounding);
-                CheckCapabilities("process.capabilities.effective", caps.Effective);
-                CheckCapabilities("process.capabilities.inheritable", caps.Inheritable);
-                CheckCapabilities("process.capabilities.permitted", caps.Permitted);
-                CheckCapabilities("process.capabilities.ambient", caps.Ambient);
+                CheckCapabilities(_pp + "capabilities.bounding", caps.Bounding);
+                CheckCapabilities(_pp + "capabilities.effective", caps.Effective);
+                CheckCapabilities(_pp + "capabilities.inheritable", caps.Inheritable);
+                CheckCapabilities(_pp + "capabilities.permitted", caps.Permitted);
+                CheckCapabilities(_pp + "capabilities.ambient", caps.Ambient);
             }
 
             if (process.Rlimits is { } rlimits)
@@ -190,7 +232,7 @@ public static class SpecValidator
 
             if (process.OomScoreAdj is { } oom and (< -1000 or > 1000))
             {
-                Error("process.oomScoreAdj", $"must be between -1000 and 1000, got {Num(oom)}");
+                Error(_pp + "oomScoreAdj", $"must be between -1000 and 1000, got {Num(oom)}");
             }
 
             if (process.Scheduler is { } scheduler)
@@ -202,15 +244,15 @@ public static class SpecValidator
             {
                 if (string.IsNullOrEmpty(io.Class))
                 {
-                    Error("process.ioPriority.class", "is required");
+                    Error(_pp + "ioPriority.class", "is required");
                 }
                 else if (!IoPriorityClasses.IsKnown(io.Class))
                 {
-                    Error("process.ioPriority.class", $"unknown I/O priority class {Q(io.Class)} (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE)");
+                    Error(_pp + "ioPriority.class", $"unknown I/O priority class {Q(io.Class)} (expected IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE)");
                 }
                 if (io.Priority is < 0 or > 7)
                 {
-                    Error("process.ioPriority.priority", $"must be between 0 and 7, got {Num(io.Priority)}");
+                    Error(_pp + "ioPriority.priority", $"must be between 0 and 7, got {Num(io.Priority)}");
                 }
             }
 
@@ -218,11 +260,11 @@ public static class SpecValidator
             {
                 if (!string.IsNullOrEmpty(affinity.Initial) && !CpuList.IsValid(affinity.Initial))
                 {
-                    Error("process.execCPUAffinity.initial", $"invalid CPU list {Q(affinity.Initial)}");
+                    Error(_pp + "execCPUAffinity.initial", $"invalid CPU list {Q(affinity.Initial)}");
                 }
                 if (!string.IsNullOrEmpty(affinity.Final) && !CpuList.IsValid(affinity.Final))
                 {
-                    Error("process.execCPUAffinity.final", $"invalid CPU list {Q(affinity.Final)}");
+                    Error(_pp + "execCPUAffinity.final", $"invalid CPU list {Q(affinity.Final)}");
                 }
             }
         }
@@ -247,14 +289,14 @@ public static class SpecValidator
             for (int i = 0; i < rlimits.Count; i++)
             {
                 PosixRlimit rlimit = rlimits[i];
-                string path = Idx("process.rlimits", i);
+                string Path(string field) => Idx(_pp + "rlimits", i) + field;
                 if (string.IsNullOrEmpty(rlimit.Type))
                 {
-                    Error(path + ".type", "is required");
+                    Error(Path(".type"), "is required");
                 }
                 else if (!RlimitTypes.IsKnown(rlimit.Type))
                 {
-                    Error(path + ".type", $"unknown rlimit type {Q(rlimit.Type)}");
+                    Error(Path(".type"), $"unknown rlimit type {Q(rlimit.Type)}");
                 }
                 else
                 {
@@ -262,14 +304,14 @@ public static class SpecValidator
                     {
                         if (rlimits[j].Type == rlimit.Type)
                         {
-                            Error(path + ".type", $"duplicate rlimit {Q(rlimit.Type)} (also at process.rlimits[{Num(j)}])");
+                            Error(Path(".type"), $"duplicate rlimit {Q(rlimit.Type)} (also at {_pp}rlimits[{Num(j)}])");
                             break;
                         }
                     }
                 }
                 if (rlimit.Soft > rlimit.Hard)
                 {
-                    Error(path + ".soft", $"soft limit {Num(rlimit.Soft)} is greater than the hard limit {Num(rlimit.Hard)}");
+                    Error(Path(".soft"), $"soft limit {Num(rlimit.Soft)} is greater than the hard limit {Num(rlimit.Hard)}");
                 }
             }
         }
@@ -278,26 +320,26 @@ public static class SpecValidator
         {
             if (string.IsNullOrEmpty(scheduler.Policy))
             {
-                Error("process.scheduler.policy", "is required");
+                Error(_pp + "scheduler.policy", "is required");
             }
             else if (!SchedulerPolicies.IsKnown(scheduler.Policy))
             {
-                Error("process.scheduler.policy", $"unknown scheduling policy {Q(scheduler.Policy)}");
+                Error(_pp + "scheduler.policy", $"unknown scheduling policy {Q(scheduler.Policy)}");
             }
             if (scheduler.Nice is { } nice and (< -20 or > 19))
             {
-                Error("process.scheduler.nice", $"must be between -20 and 19, got {Num(nice)}");
+                Error(_pp + "scheduler.nice", $"must be between -20 and 19, got {Num(nice)}");
             }
             if (scheduler.Priority is { } priority)
             {
                 bool realtime = scheduler.Policy is "SCHED_FIFO" or "SCHED_RR";
                 if (realtime && priority is < 1 or > 99)
                 {
-                    Error("process.scheduler.priority", $"must be between 1 and 99 for {scheduler.Policy}, got {Num(priority)}");
+                    Error(_pp + "scheduler.priority", $"must be between 1 and 99 for {scheduler.Policy}, got {Num(priority)}");
                 }
                 else if (!realtime && priority != 0)
                 {
-                    Error("process.scheduler.priority", $"must be 0 for {Q(scheduler.Policy)}, got {Num(priority)}");
+                    Error(_pp + "scheduler.priority", $"must be 0 for {Q(scheduler.Policy)}, got {Num(priority)}");
                 }
             }
             if (scheduler.Flags is { } flags)
@@ -306,7 +348,7 @@ public static class SpecValidator
                 {
                     if (!SchedulerFlags.IsKnown(flags[i]))
                     {
-                        Error(Idx("process.scheduler.flags", i), $"unknown scheduler flag {Q(flags[i])}");
+                        Error(Idx(_pp + "scheduler.flags", i), $"unknown scheduler flag {Q(flags[i])}");
                     }
                 }
             }
@@ -315,11 +357,11 @@ public static class SpecValidator
                 ulong runtime = scheduler.Runtime ?? 0, deadline = scheduler.Deadline ?? 0, period = scheduler.Period ?? 0;
                 if (deadline != 0 && runtime > deadline)
                 {
-                    Error("process.scheduler.runtime", $"must not exceed the deadline ({Num(deadline)} ns), got {Num(runtime)}");
+                    Error(_pp + "scheduler.runtime", $"must not exceed the deadline ({Num(deadline)} ns), got {Num(runtime)}");
                 }
                 if (period != 0 && deadline > period)
                 {
-                    Error("process.scheduler.deadline", $"must not exceed the period ({Num(period)} ns), got {Num(deadline)}");
+                    Error(_pp + "scheduler.deadline", $"must not exceed the period ({Num(period)} ns), got {Num(deadline)}");
                 }
             }
         }
@@ -382,17 +424,23 @@ public static class SpecValidator
             for (int i = 0; i < mounts.Count; i++)
             {
                 Mount mount = mounts[i];
-                string path = Idx("mounts", i);
+                string Path(string field) => Idx("mounts", i) + field;
                 if (string.IsNullOrEmpty(mount.Destination))
                 {
-                    Error(path + ".destination", "is required");
+                    Error(Path(".destination"), "is required");
                 }
                 else if (!IsAbsolute(mount.Destination))
                 {
-                    Error(path + ".destination", $"must be an absolute path, got {Q(mount.Destination)}");
+                    Error(Path(".destination"), $"must be an absolute path, got {Q(mount.Destination)}");
                 }
-                CheckMappings(path + ".uidMappings", mount.UidMappings);
-                CheckMappings(path + ".gidMappings", mount.GidMappings);
+                if (mount.UidMappings is not null)
+                {
+                    CheckMappings(Path(".uidMappings"), mount.UidMappings);
+                }
+                if (mount.GidMappings is not null)
+                {
+                    CheckMappings(Path(".gidMappings"), mount.GidMappings);
+                }
             }
         }
 
@@ -419,18 +467,18 @@ public static class SpecValidator
             for (int i = 0; i < hooks.Count; i++)
             {
                 Hook hook = hooks[i];
-                string path = Idx(prefix, i);
+                string Path(string field) => Idx(prefix, i) + field;
                 if (string.IsNullOrEmpty(hook.Path))
                 {
-                    Error(path + ".path", "is required");
+                    Error(Path(".path"), "is required");
                 }
                 else if (!IsAbsolute(hook.Path))
                 {
-                    Error(path + ".path", $"must be an absolute path, got {Q(hook.Path)}");
+                    Error(Path(".path"), $"must be an absolute path, got {Q(hook.Path)}");
                 }
                 if (hook.Timeout is { } timeout and <= 0)
                 {
-                    Error(path + ".timeout", $"must be greater than zero, got {Num(timeout)}");
+                    Error(Path(".timeout"), $"must be greater than zero, got {Num(timeout)}");
                 }
             }
         }
@@ -495,28 +543,28 @@ public static class SpecValidator
             for (int i = 0; i < _namespaces.Count; i++)
             {
                 LinuxNamespace ns = _namespaces[i];
-                string path = Idx("linux.namespaces", i);
+                string Path(string field) => Idx("linux.namespaces", i) + field;
                 if (string.IsNullOrEmpty(ns.Type))
                 {
-                    Error(path + ".type", "is required");
+                    Error(Path(".type"), "is required");
                     continue;
                 }
                 if (!NamespaceType.IsKnown(ns.Type))
                 {
-                    Error(path + ".type", $"unknown namespace type {Q(ns.Type)} (expected one of {string.Join(", ", NamespaceType.All)})");
+                    Error(Path(".type"), $"unknown namespace type {Q(ns.Type)} (expected one of {string.Join(", ", NamespaceType.All)})");
                     continue;
                 }
                 for (int j = 0; j < i; j++)
                 {
                     if (_namespaces[j].Type == ns.Type)
                     {
-                        Error(path + ".type", $"duplicate namespace {Q(ns.Type)} (also at linux.namespaces[{Num(j)}])");
+                        Error(Path(".type"), $"duplicate namespace {Q(ns.Type)} (also at linux.namespaces[{Num(j)}])");
                         break;
                     }
                 }
                 if (!string.IsNullOrEmpty(ns.Path) && !IsAbsolute(ns.Path))
                 {
-                    Error(path + ".path", $"must be an absolute path, got {Q(ns.Path)}");
+                    Error(Path(".path"), $"must be an absolute path, got {Q(ns.Path)}");
                 }
             }
         }
@@ -604,18 +652,18 @@ public static class SpecValidator
             for (int i = 0; i < devices.Count; i++)
             {
                 LinuxDevice device = devices[i];
-                string path = Idx("linux.devices", i);
+                string Path(string field) => Idx("linux.devices", i) + field;
                 if (string.IsNullOrEmpty(device.Path))
                 {
-                    Error(path + ".path", "is required");
+                    Error(Path(".path"), "is required");
                 }
                 else if (!IsAbsolute(device.Path))
                 {
-                    Error(path + ".path", $"must be an absolute path, got {Q(device.Path)}");
+                    Error(Path(".path"), $"must be an absolute path, got {Q(device.Path)}");
                 }
                 else if (!device.Path.StartsWith("/dev/", StringComparison.Ordinal) || HasDotDotComponent(device.Path))
                 {
-                    Error(path + ".path", $"must be a path under /dev, got {Q(device.Path)}");
+                    Error(Path(".path"), $"must be a path under /dev, got {Q(device.Path)}");
                 }
                 else
                 {
@@ -623,24 +671,24 @@ public static class SpecValidator
                     {
                         if (devices[j].Path == device.Path)
                         {
-                            Error(path + ".path", $"duplicate device {Q(device.Path)} (also at linux.devices[{Num(j)}])");
+                            Error(Path(".path"), $"duplicate device {Q(device.Path)} (also at linux.devices[{Num(j)}])");
                             break;
                         }
                     }
                 }
                 if (device.Type is not ("c" or "b" or "u" or "p"))
                 {
-                    Error(path + ".type", string.IsNullOrEmpty(device.Type) ? "is required (one of c, b, u or p)" : $"must be one of c, b, u or p, got {Q(device.Type)}");
+                    Error(Path(".type"), string.IsNullOrEmpty(device.Type) ? "is required (one of c, b, u or p)" : $"must be one of c, b, u or p, got {Q(device.Type)}");
                 }
                 else if (device.Type != "p")
                 {
                     if (device.Major < 0)
                     {
-                        Error(path + ".major", $"must not be negative, got {Num(device.Major)}");
+                        Error(Path(".major"), $"must not be negative, got {Num(device.Major)}");
                     }
                     if (device.Minor < 0)
                     {
-                        Error(path + ".minor", $"must not be negative, got {Num(device.Minor)}");
+                        Error(Path(".minor"), $"must not be negative, got {Num(device.Minor)}");
                     }
                 }
             }
@@ -695,14 +743,14 @@ public static class SpecValidator
                 for (int i = 0; i < rules.Count; i++)
                 {
                     LinuxDeviceCgroup rule = rules[i];
-                    string path = Idx("linux.resources.devices", i);
+                    string Path(string field) => Idx("linux.resources.devices", i) + field;
                     if (rule.Type is { Length: > 0 } type && type is not ("a" or "c" or "b"))
                     {
-                        Error(path + ".type", $"must be one of a, c or b, got {Q(type)}");
+                        Error(Path(".type"), $"must be one of a, c or b, got {Q(type)}");
                     }
                     if (rule.Access is { } access && access.AsSpan().IndexOfAnyExcept("rwm") >= 0)
                     {
-                        Error(path + ".access", $"must contain only the characters r, w and m, got {Q(access)}");
+                        Error(Path(".access"), $"must contain only the characters r, w and m, got {Q(access)}");
                     }
                 }
             }
@@ -872,40 +920,40 @@ public static class SpecValidator
             for (int i = 0; i < syscalls.Count; i++)
             {
                 LinuxSyscall rule = syscalls[i];
-                string path = Idx(prefix + ".syscalls", i);
+                string Path(string field) => Idx(prefix + ".syscalls", i) + field;
                 if (rule.Names.Count == 0)
                 {
-                    Error(path + ".names", "must contain at least one syscall name");
+                    Error(Path(".names"), "must contain at least one syscall name");
                 }
                 for (int j = 0; j < rule.Names.Count; j++)
                 {
                     if (string.IsNullOrEmpty(rule.Names[j]))
                     {
-                        Error(Idx(path + ".names", j), "must not be empty");
+                        Error(Idx(Path(".names"), j), "must not be empty");
                     }
                 }
                 if (string.IsNullOrEmpty(rule.Action))
                 {
-                    Error(path + ".action", "is required");
+                    Error(Path(".action"), "is required");
                 }
                 else if (!SeccompActions.IsKnown(rule.Action))
                 {
-                    Error(path + ".action", $"unknown seccomp action {Q(rule.Action)}");
+                    Error(Path(".action"), $"unknown seccomp action {Q(rule.Action)}");
                 }
                 else if (rule.Action == SeccompActions.Notify)
                 {
                     if (!hasListener)
                     {
-                        Error(path + ".action", "SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath");
+                        Error(Path(".action"), "SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath");
                     }
                     else if (rule.Names.Contains("write", StringComparer.Ordinal))
                     {
-                        Error(path + ".action", "SCMP_ACT_NOTIFY cannot be used for the write syscall");
+                        Error(Path(".action"), "SCMP_ACT_NOTIFY cannot be used for the write syscall");
                     }
                 }
                 if (rule.ErrnoRet is not null && SeccompActions.IsKnown(rule.Action) && !SeccompActions.TakesErrno(rule.Action))
                 {
-                    Error(path + ".errnoRet", $"is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {Q(rule.Action)}");
+                    Error(Path(".errnoRet"), $"is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not {Q(rule.Action)}");
                 }
                 if (rule.Args is not { } args)
                 {
@@ -914,18 +962,18 @@ public static class SpecValidator
                 for (int j = 0; j < args.Count; j++)
                 {
                     LinuxSeccompArg arg = args[j];
-                    string argPath = Idx(path + ".args", j);
+                    string ArgPath(string field) => Idx(Path(".args"), j) + field;
                     if (arg.Index > 5)
                     {
-                        Error(argPath + ".index", $"must be between 0 and 5, got {Num(arg.Index)}");
+                        Error(ArgPath(".index"), $"must be between 0 and 5, got {Num(arg.Index)}");
                     }
                     if (string.IsNullOrEmpty(arg.Op))
                     {
-                        Error(argPath + ".op", "is required");
+                        Error(ArgPath(".op"), "is required");
                     }
                     else if (!SeccompOperators.IsKnown(arg.Op))
                     {
-                        Error(argPath + ".op", $"unknown seccomp operator {Q(arg.Op)}");
+                        Error(ArgPath(".op"), $"unknown seccomp operator {Q(arg.Op)}");
                     }
                 }
             }

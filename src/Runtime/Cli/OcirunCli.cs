@@ -20,7 +20,7 @@ public static partial class OcirunCli
     {
         // The container init takes no options and must start fast: bypass the parser.
         if (args.Length == 1 && args[0] == "init") return ContainerInit.Main();
-        return BuildRoot().Parse(args).Invoke();
+        return BuildRoot().Parse(PassThrough.Normalize(args)).Invoke();
     }
 
     private static readonly Option<string> RootOption = new("--root")
@@ -79,6 +79,10 @@ public static partial class OcirunCli
         root.Subcommands.Add(KillCommand());
         root.Subcommands.Add(DeleteCommand());
         root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(ExecCommand());
+        root.Subcommands.Add(PsCommand());
+        root.Subcommands.Add(ListCommand());
+        root.Subcommands.Add(FeaturesCommand());
         return root;
     }
 
@@ -111,6 +115,21 @@ public static partial class OcirunCli
         Description = "do not use pivot root to jail process inside rootfs (for a rootfs on a ramdisk)",
     };
 
+    private static Option<string?> PidfdSocketOption() => new("--pidfd-socket")
+    {
+        Description = "path to an AF_UNIX socket which will receive a file descriptor referencing the process (a pidfd)",
+    };
+
+    private static Option<bool> NoNewKeyringOption() => new("--no-new-keyring")
+    {
+        Description = "do not create a new session keyring for the container",
+    };
+
+    private static Option<int> PreserveFdsOption() => new("--preserve-fds")
+    {
+        Description = "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)",
+    };
+
     private static Command SpecCommand()
     {
         var command = new Command("spec", "create a new specification file (config.json) for a bundle");
@@ -139,11 +158,12 @@ public static partial class OcirunCli
         var pidFile = PidFileOption();
         var consoleSocket = ConsoleSocketOption();
         var noPivot = NoPivotOption();
+        var pidfdSocket = PidfdSocketOption();
+        var noNewKeyring = NoNewKeyringOption();
+        var preserveFds = PreserveFdsOption();
+        var detach = new Option<bool>("--detach", "-d") { Description = "accepted for go-runc compatibility; create always returns once the container exists" };
         command.Arguments.Add(id);
-        command.Options.Add(bundle);
-        command.Options.Add(pidFile);
-        command.Options.Add(consoleSocket);
-        command.Options.Add(noPivot);
+        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, pidfdSocket, noPivot, noNewKeyring, preserveFds, detach }) command.Options.Add(o);
         command.SetAction(r => Execute(r, runtime =>
         {
             runtime.Create(new CreateOptions
@@ -152,7 +172,10 @@ public static partial class OcirunCli
                 Bundle = r.GetValue(bundle),
                 PidFile = r.GetValue(pidFile),
                 ConsoleSocket = r.GetValue(consoleSocket),
+                PidfdSocket = r.GetValue(pidfdSocket),
                 NoPivot = r.GetValue(noPivot),
+                NoNewKeyring = r.GetValue(noNewKeyring),
+                PreserveFds = r.GetValue(preserveFds),
             });
             return 0;
         }));
@@ -190,13 +213,16 @@ public static partial class OcirunCli
         var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
         var id = IdArgument();
         var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
+        var all = new Option<bool>("--all", "-a") { Description = "send the specified signal to all processes inside the container" };
         command.Arguments.Add(id);
         command.Arguments.Add(signal);
+        command.Options.Add(all);
         command.SetAction(r => Execute(r, runtime =>
         {
             var text = r.GetValue(signal)!;
             if (!Signals.TryParse(text, out var number)) throw new RuntimeException($"unknown signal \"{text}\"");
-            runtime.Kill(r.GetValue(id)!, number);
+            if (r.GetValue(all)) runtime.KillAll(r.GetValue(id)!, number);
+            else runtime.Kill(r.GetValue(id)!, number);
             return 0;
         }));
         return command;
@@ -228,8 +254,11 @@ public static partial class OcirunCli
         var detach = new Option<bool>("--detach", "-d") { Description = "detach from the container's process" };
         var keep = new Option<bool>("--keep") { Description = "do not delete the container after it exits" };
         var noSubreaper = new Option<bool>("--no-subreaper", "-no-subreaper") { Description = "disable the use of the subreaper used to reap reparented processes" };
+        var pidfdSocket = PidfdSocketOption();
+        var noNewKeyring = NoNewKeyringOption();
+        var preserveFds = PreserveFdsOption();
         command.Arguments.Add(id);
-        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, noPivot, detach, keep, noSubreaper }) command.Options.Add(o);
+        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, pidfdSocket, noPivot, noNewKeyring, preserveFds, detach, keep, noSubreaper }) command.Options.Add(o);
         command.SetAction(r => Execute(r, runtime =>
         {
             var detached = r.GetValue(detach);
@@ -243,6 +272,9 @@ public static partial class OcirunCli
                     ConsoleSocket = r.GetValue(consoleSocket),
                     NoPivot = r.GetValue(noPivot),
                     Detached = detached,
+                    PidfdSocket = r.GetValue(pidfdSocket),
+                    NoNewKeyring = r.GetValue(noNewKeyring),
+                    PreserveFds = r.GetValue(preserveFds),
                 },
                 Detach = detached,
                 Keep = r.GetValue(keep),
@@ -252,8 +284,12 @@ public static partial class OcirunCli
         return command;
     }
 
-    /// <summary>Runs a command body with the global options applied; turns every expected failure into one line and exit 1.</summary>
-    private static int Execute(ParseResult r, Func<ContainerRuntime, int> body)
+    /// <summary>
+    /// Runs a command body with the global options applied; turns every expected failure into one line and
+    /// <paramref name="failureCode"/> (1; exec uses 255 as runc does). With --log the line goes to the log only:
+    /// create's stdio is the container's (containerd reads errors from the log); without, to stderr.
+    /// </summary>
+    private static int Execute(ParseResult r, Func<ContainerRuntime, int> body, int failureCode = 1)
     {
         var format = r.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
         using var log = new RuntimeLog(r.GetValue(LogOption), format, r.GetValue(DebugOption));
@@ -262,12 +298,18 @@ public static partial class OcirunCli
             return body(new ContainerRuntime(r.GetValue(RootOption)!, log));
         }
         catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
-                                       or IOException or UnauthorizedAccessException or ArgumentException)
+                                       or IOException or UnauthorizedAccessException or ArgumentException or HookException)
         {
-            if (log.HasFile) log.Error(e.Message);
-            Console.Error.WriteLine(e.Message);
-            if (log.IsDebug && e.InnerException is { } inner) Console.Error.WriteLine($"(caused by {inner.GetType().Name}: {inner.Message})");
-            return 1;
+            if (log.HasFile)
+            {
+                log.Error(e.Message);
+            }
+            else
+            {
+                Console.Error.WriteLine(e.Message);
+                if (log.IsDebug && e.InnerException is { } inner) Console.Error.WriteLine($"(caused by {inner.GetType().Name}: {inner.Message})");
+            }
+            return failureCode;
         }
     }
 }

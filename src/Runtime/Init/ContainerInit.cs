@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using OciRuntime.Interop;
+using OciRuntime.Runtime.Lifecycle;
 using OciRuntime.Runtime.ProcessModel;
 using OciRuntime.Spec;
 
@@ -38,7 +39,7 @@ public static class ContainerInit
         {
             (options, spec) = ReceiveOrders(channel);
             timer.Mark("receive");
-            plan = Prepare(spec, options, timer);
+            plan = Prepare(spec, options, timer, channel);
         }
         catch (Exception e)
         {
@@ -56,6 +57,18 @@ public static class ContainerInit
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd, plan.ProcFs!)) return 1;
         plan.ProcFs?.Dispose();
         plan.ProcFs = null;
+        if (!options.IsExec)
+        {
+            try
+            {
+                HookRunner.Run(spec.Hooks, "startContainer", HookRunner.StateFor(options.Id, ContainerStatus.Created, options.HostPid, options.Bundle, spec.Annotations));
+            }
+            catch (HookException e)
+            {
+                Console.Error.WriteLine($"ocirun: {e.Message}");
+                return 1;
+            }
+        }
         return plan.RunFinalSteps(spec.Process!);
     }
 
@@ -70,17 +83,17 @@ public static class ContainerInit
         return (options, SpecSerializer.Parse(payload));
     }
 
-    private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+    private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
         var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
-        var isExec = options.FifoFd < 0;
         // execCPUAffinity is for processes started by exec, not for the container's init (config.md#linux-process).
-        if (isExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
+        if (options.IsExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
         Lsm.CheckSupported(spec);
-        var plan = new ExecPlan { FinalCpuAffinity = isExec ? process.ExecCpuAffinity?.Final : null };
+        var plan = new ExecPlan { PreserveFds = options.PreserveFds, FinalCpuAffinity = options.IsExec ? process.ExecCpuAffinity?.Final : null };
         try
         {
+            // Compiled here, while the host's libraries are still reachable (libseccomp is loaded before the chroot below).
             if (spec.Linux?.Seccomp is { } seccomp)
             {
                 plan.Seccomp = SeccompFilter.Build(seccomp);
@@ -93,26 +106,47 @@ public static class ContainerInit
                 }
                 timer.Mark("seccomp-compile");
             }
-
+            if (options.NamespaceRootFd >= 0)
+            {
+                // The launcher exec'd us chrooted to the host root (for the ELF interpreter): enter the joined mount
+                // namespace's root now. Anything ocirun needs from the host (libraries) must be loaded before this.
+                Libc.Check(Libc.fchdir(options.NamespaceRootFd), "enter the container's root");
+                Libc.Check(Libc.chroot("."), "chroot into the container's root");
+                Libc.Check(Libc.chdir("/"), "chdir /");
+                Libc.close(options.NamespaceRootFd);
+            }
             var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
             RootfsSetup? rootfs = null;
-            if (options.NewMountNamespace)
+            if (options.NewMountNamespace && !options.IsExec)
             {
-                rootfs = new RootfsSetup(spec, options, timer);
+                rootfs = new RootfsSetup(spec, options, timer, () => RunCreateHooks(spec, options, channel));
                 rootfs.PrepareAndPivot();
+            }
+            else if (!options.IsExec)
+            {
+                RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
+            }
+            if (process.Terminal && options.ConsoleSocketFd >= 0)
+            {
+                ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
             }
             _ = Libc.umask(oldMask);
             // In the container's pid namespace and mount tree, with all capabilities still (fsopen needs CAP_SYS_ADMIN).
-            plan.ProcFs = ProcFs.Open();
-            ProcessSetup.SetHostnames(spec);
-            ProcessSetup.SetSysctls(spec, plan.ProcFs);
-            rootfs?.FinishAfterPivot();
+            // An exec'd process needs procfs only for LSM labels.
+            if (!options.IsExec || Lsm.WantsExecLabel(spec)) plan.ProcFs = ProcFs.Open();
+            if (!options.IsExec)
+            {
+                ProcessSetup.SetHostnames(spec);
+                ProcessSetup.SetSysctls(spec, plan.ProcFs!);
+                rootfs?.FinishAfterPivot();
+                ProcessSetup.SetOomScoreAdj(process, plan.ProcFs!);
+            }
+            if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
             ProcessSetup.SetRlimits(process);
-            ProcessSetup.SetOomScoreAdj(process, plan.ProcFs);
             ProcessAttributes.SetPersonality(spec.Linux?.Personality);
             ProcessAttributes.SetScheduler(process.Scheduler);
             ProcessAttributes.SetIoPriority(process.IoPriority);
-            Lsm.SetExecLabels(spec, plan.ProcFs);
+            if (plan.ProcFs is not null) Lsm.SetExecLabels(spec, plan.ProcFs);
             plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
             ProcessSetup.ChangeDirectory(process);
             plan.Executable = ProcessSetup.LookPath(process);
@@ -123,6 +157,28 @@ public static class ContainerInit
         {
             plan.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Before pivot_root: asks the runtime to run prestart and createRuntime hooks (runtime namespace) and waits
+    /// for it, then runs createContainer hooks here, in the container's namespaces.
+    /// </summary>
+    private static void RunCreateHooks(Spec.Spec spec, InitOptions options, SyncChannel channel)
+    {
+        if (HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0)
+        {
+            channel.Send(SyncMessage.RunHooks, []);
+            if (!channel.TryReceive(out var type, out _) || type != SyncMessage.HooksDone)
+                throw new InitException("container init: the runtime did not finish the prestart/createRuntime hooks");
+        }
+        try
+        {
+            HookRunner.Run(spec.Hooks, "createContainer", HookRunner.StateFor(options.Id, ContainerStatus.Creating, options.HostPid, options.Bundle, spec.Annotations));
+        }
+        catch (HookException e)
+        {
+            throw new InitException(e.Message, e);
         }
     }
 

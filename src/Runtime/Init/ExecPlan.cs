@@ -36,14 +36,18 @@ internal sealed unsafe class ExecPlan : IDisposable
     /// <summary>process.execCPUAffinity.final for an exec'd process, or null.</summary>
     public string? FinalCpuAffinity { get; set; }
 
+    /// <summary>--preserve-fds: fds 3 … 3+N-1 stay open in the container process.</summary>
+    public int PreserveFds { get; set; }
+
     /// <summary>The trusted procfs handle (see <see cref="ProcFs"/>).</summary>
     public ProcFs? ProcFs { get; set; }
 
     /// <summary>Runs the final steps and execs; returns only on failure, with the exit status to use.</summary>
     public int RunFinalSteps(Spec.Process process)
     {
-        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio closes on exec.
-        _ = Libc.close_range(3, uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
+        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio and the preserved
+        // fds closes on exec.
+        _ = Libc.close_range(3 + (uint)Math.Max(0, PreserveFds), uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
         Libc.ResetSignalsForExec();
         var args = process.Args!;
         var env = process.Env ?? [];

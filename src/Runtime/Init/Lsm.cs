@@ -56,6 +56,10 @@ internal static class Lsm
         }
     }
 
+    /// <summary>An AppArmor profile or an SELinux process label is asked for.</summary>
+    public static bool WantsExecLabel(Spec.Spec spec) =>
+        !string.IsNullOrEmpty(spec.Process?.ApparmorProfile) || !string.IsNullOrEmpty(spec.Process?.SelinuxLabel);
+
     /// <summary>
     /// Sets the labels the next execve of this thread takes: "exec PROFILE" into attr/apparmor/exec (attr/exec before
     /// Linux 5.1), the SELinux label into attr/exec; both through the trusted procfs handle (CVE-2019-16884).

@@ -54,6 +54,9 @@ public sealed class MountOptions
         ["runbindable"] = MountFlags.Unbindable | MountFlags.Rec,
     };
 
+    /// <summary>Every option name understood as a flag or a propagation (for <c>features</c>), sorted.</summary>
+    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Order(StringComparer.Ordinal);
+
     /// <summary>MS_* flags for the mount call.</summary>
     public MountFlags Flags { get; private set; }
 

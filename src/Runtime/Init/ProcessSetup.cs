@@ -54,6 +54,20 @@ internal static class ProcessSetup
         }
     }
 
+    /// <summary>
+    /// Joins a new session keyring named after the container (runc's default; --no-new-keyring skips it), so
+    /// containers do not share the host's session keyring. Kernels without keyrings (ENOSYS) are tolerated.
+    /// </summary>
+    public static void JoinSessionKeyring(string id)
+    {
+        if (Libc.JoinSessionKeyring("_ses." + id) < 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno is Errno.ENOSYS or Errno.EPERM or Errno.EACCES) return;
+            throw new InitException($"join session keyring: {Libc.StrError(errno)}");
+        }
+    }
+
     public static unsafe void SetRlimits(Process process)
     {
         var rlimits = process.Rlimits ?? [];

@@ -10,7 +10,7 @@ namespace OciRuntime.Runtime.Init;
 /// propagation of /, the rootfs bind, the mounts of config.json, /dev, pivot_root (or MS_MOVE + chroot);
 /// then, after the hostname, readonlyPaths, maskedPaths and root.readonly (<see cref="FinishAfterPivot"/>).
 /// </summary>
-internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer)
+internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer, Action beforePivot)
 {
     private readonly string _rootfs = options.Rootfs.TrimEnd('/');
     private bool _devReadonly;
@@ -45,6 +45,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             timer.Mark("devices");
         }
 
+        // prestart, createRuntime (by the runtime) and createContainer (here) hooks: the mounts are in place,
+        // the old root is still reachable (config.md#posix-platform-hooks).
+        beforePivot();
         if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
         else PivotRoot();
         timer.Mark("pivot_root");
@@ -96,13 +99,16 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
             if (extra != MountFlags.None)
             {
-                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra, null);
+                // In a user namespace the flags the source mount had (nosuid, nodev, noexec, ro, atime) are locked:
+                // a remount must repeat them or it is refused.
+                var locked = Libc.MountFlagsOf(dest) & (MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.NoAtime | MountFlags.NoDirAtime | MountFlags.RelAtime);
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra | (options.InUserNamespace ? locked : MountFlags.None), null);
             }
         }
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed);
+            MountCgroup(dest, parsed, _rootfs);
         }
         else
         {
@@ -114,7 +120,18 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 flags &= ~MountFlags.ReadOnly;
                 _devReadonly = true;
             }
-            Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel));
+            if (type == "sysfs" && Libc.mount(m.Source ?? "sysfs", dest, type, flags, parsed.Data) != 0)
+            {
+                // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
+                // bind the host's /sys instead, read-only and recursive (runc does the same).
+                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EPERM) throw SyscallException.FromLastError($"mount sysfs on {dest}");
+                Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
+            }
+            else if (type != "sysfs")
+            {
+                Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel));
+            }
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
@@ -132,7 +149,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         using (File.Create(dest)) { }
     }
 
-    private static void MountCgroup(string dest, MountOptions options)
+    private static void MountCgroup(string dest, MountOptions options, string rootfs)
     {
         if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
         {
@@ -143,8 +160,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         // without a cgroup namespace.
         Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
         var own = CgroupMembership.Read();
+        var done = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
         {
+            // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
+            if (mountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
             var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
             if (path is null) continue;
             var sub = dest + "/" + Path.GetFileName(mountPoint);

@@ -30,9 +30,10 @@ public sealed partial class ContainerRuntime
 
     /// <summary>
     /// The container process state runc sends to a seccomp listener (runtime-spec config-linux.md#the-container-process-state):
-    /// fds ["seccompFd"], the init's pid, listenerMetadata, and the OCI state with status "creating".
+    /// fds ["seccompFd"], the process's pid, listenerMetadata, and the OCI state with <paramref name="status"/>
+    /// ("creating" for the init, as runc; "running" for an exec'd process).
     /// </summary>
-    private static string SeccompListenerState(Spec.Spec spec, string id, string bundle, int pid)
+    private static string SeccompListenerState(Spec.Spec spec, string id, string bundle, int pid, string status)
     {
         var state = new ContainerProcessState
         {
@@ -44,7 +45,7 @@ public sealed partial class ContainerRuntime
             {
                 OciVersion = SpecVersion,
                 Id = id,
-                Status = ContainerStatus.Creating,
+                Status = status,
                 Pid = pid,
                 Bundle = bundle,
                 Annotations = spec.Annotations is { Count: > 0 } a ? a : null,

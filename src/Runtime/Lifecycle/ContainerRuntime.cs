@@ -34,6 +34,15 @@ public sealed class CreateOptions
 
     /// <summary>The container will run detached from the caller (create, run -d): a terminal then needs a console socket.</summary>
     public bool Detached { get; init; } = true;
+
+    /// <summary>--preserve-fds: pass fds 3 … 3+N-1 of the caller to the container process.</summary>
+    public int PreserveFds { get; init; }
+
+    /// <summary>--no-new-keyring: do not create a new session keyring for the container.</summary>
+    public bool NoNewKeyring { get; init; }
+
+    /// <summary>--pidfd-socket: AF_UNIX socket path that receives a pidfd of the container init.</summary>
+    public string? PidfdSocket { get; init; }
 }
 
 /// <summary>Options of <c>run</c>.</summary>
@@ -100,9 +109,7 @@ public sealed partial class ContainerRuntime
             HasConsoleSocket = options.ConsoleSocket is not null,
         });
         if (spec.Process is null) throw new RuntimeException("config.json: process: required to create a container");
-        if (spec.Process.Terminal) throw new RuntimeException("config.json: process.terminal: terminals are not supported yet");
-        if (spec.Hooks is { } hooks && new[] { hooks.Prestart, hooks.CreateRuntime, hooks.CreateContainer, hooks.StartContainer, hooks.Poststart, hooks.Poststop }.Any(h => h is { Count: > 0 }))
-            throw new RuntimeException("config.json: hooks: hooks are not supported yet");
+        var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
@@ -115,13 +122,15 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
             using var seccompListener = ConnectSeccompListener(spec);
+            using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = seccompListener is null ? [fifo] : [fifo, seccompListener],
+                InheritedFds = [fifo, .. (console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>()), .. (seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>())],
+                AfterClone = pid => UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []),
             };
             timer.Mark("state-dir");
             init = LaunchInit(request);
@@ -138,11 +147,23 @@ public sealed partial class ContainerRuntime
                 FifoFd = fifo.Fd,
                 NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
                 Debug = _log.IsDebug,
+                HostPid = init.Pid,
+                NamespaceRootFd = request.NamespaceRootFd,
+                InUserNamespace = namespaces.Any(n => n.Type == NamespaceType.User),
+                PreserveFds = preserveFds,
+                NoNewKeyring = options.NoNewKeyring,
+                ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                 SeccompListenerFd = seccompListener?.Fd ?? -1,
-                SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid),
+                SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
             };
-            SendOrders(init, initOptions, spec);
-            var report = AwaitReady(init, request);
+            var configBytes = SpecSerializer.SerializeToUtf8(spec);
+            SendOrders(init, initOptions, configBytes);
+            var report = AwaitReady(init, request, () =>
+            {
+                var state = HookRunner.StateFor(options.Id, ContainerStatus.Creating, init.Pid, bundle, spec.Annotations);
+                HookRunner.Run(spec.Hooks, "prestart", state);
+                HookRunner.Run(spec.Hooks, "createRuntime", state);
+            });
             timer.Mark("init-setup");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
@@ -161,14 +182,17 @@ public sealed partial class ContainerRuntime
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
             };
+            dir.SaveConfig(configBytes);
             dir.Save(record);
             if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, init.Pid);
+            if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, init);
+            var master = console.ReceiveMaster();
             timer.Mark("state");
             if (_log.IsDebug)
             {
                 foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"create {options.Id}: phase {p.Name} took {p.Micros} µs");
             }
-            return new CreatedContainer(dir, record, init, cgroup);
+            return new CreatedContainer(dir, record, init, cgroup, master);
         }
         catch (Exception e)
         {
@@ -177,7 +201,7 @@ public sealed partial class ContainerRuntime
             TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
-            if (e is SyscallException or IOException or UnauthorizedAccessException) throw new RuntimeException(e.Message, e);
+            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
             throw;
         }
     }
@@ -194,12 +218,12 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static void SendOrders(InitProcess init, InitOptions options, Spec.Spec spec)
+    private static void SendOrders(InitProcess init, InitOptions options, byte[] config)
     {
         try
         {
             init.Channel.Send(SyncMessage.Bootstrap, JsonSerializer.SerializeToUtf8Bytes(options, ProcessJsonContext.Default.InitOptions));
-            init.Channel.Send(SyncMessage.Config, SpecSerializer.SerializeToUtf8(spec));
+            init.Channel.Send(SyncMessage.Config, config);
         }
         catch (SyscallException)
         {
@@ -207,7 +231,7 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static InitReport AwaitReady(InitProcess init, LaunchRequest request)
+    private static InitReport AwaitReady(InitProcess init, LaunchRequest request, Action? runHooks = null)
     {
         while (true)
         {
@@ -224,6 +248,10 @@ public sealed partial class ContainerRuntime
                     throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
                 case SyncMessage.Error:
                     throw new RuntimeException(Encoding.UTF8.GetString(payload));
+                case SyncMessage.RunHooks when runHooks is not null:
+                    runHooks();
+                    init.Channel.Send(SyncMessage.HooksDone, []);
+                    break;
                 case SyncMessage.Ready:
                     return JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitReport) ?? new InitReport();
                 default:
@@ -241,7 +269,7 @@ public sealed partial class ContainerRuntime
         StartLocked(dir, dir.Load());
     }
 
-    private static void StartLocked(ContainerDirectory dir, ContainerRecord record)
+    private void StartLocked(ContainerDirectory dir, ContainerRecord record)
     {
         var status = StatusOf(dir, record);
         if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
@@ -257,6 +285,8 @@ public sealed partial class ContainerRuntime
         if ((fds[0].REvents & PollFd.POLLIN) == 0 || Libc.ReadSome(fifo.Fd, one, "exec fifo") != 1)
             throw new RuntimeException("container init exited before start");
         File.Delete(dir.ExecFifo);
+        var spec = dir.LoadConfig();
+        HookRunner.RunWarnOnly(spec.Hooks, "poststart", HookRunner.StateFor(record.Id, ContainerStatus.Running, record.InitPid, record.Bundle, record.Annotations), _log.Warn);
     }
 
     /// <summary>state: runc's state JSON of container <paramref name="id"/>.</summary>
@@ -274,15 +304,30 @@ public sealed partial class ContainerRuntime
             Status = status,
             Bundle = record.Bundle,
             Rootfs = record.Rootfs,
-            Created = record.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
+            Created = Rfc3339Nano(record.Created),
             Annotations = record.Annotations is { Count: > 0 } a ? a : null,
             Owner = record.Owner,
         };
     }
 
+    /// <summary>Go's time.RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed (e.g. 2026-11-21T07:09:38.1724750Z → .172475Z).</summary>
+    public static string Rfc3339Nano(DateTimeOffset time)
+    {
+        var utc = time.UtcDateTime;
+        var fraction = (utc.Ticks % TimeSpan.TicksPerSecond * 100).ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
+        return utc.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) + (fraction.Length > 0 ? "." + fraction : "") + "Z";
+    }
+
     /// <summary>Serializes <see cref="State"/> output as runc prints it (2-space indented JSON).</summary>
-    public static string FormatState(ContainerStateOutput state) =>
-        JsonSerializer.Serialize(state, StateJsonContext.Default.ContainerStateOutput);
+    public static string FormatState(ContainerStateOutput state)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            JsonSerializer.Serialize(writer, state, StateJsonContext.Default.ContainerStateOutput);
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     /// <summary>kill: sends <paramref name="signal"/> to the container's init.</summary>
     /// <exception cref="ContainerNotFoundException">no such container.</exception>
@@ -359,10 +404,12 @@ public sealed partial class ContainerRuntime
         }
 
         WaitStatus status;
+        var relay = created.ConsoleMaster is { } master ? TerminalRelay.Start(master) : null;
         using (SignalForwarder.Start(pidFd))
         {
             status = WaitForInit(pid);
         }
+        relay?.Dispose();
         created.Dispose();
         if (!options.Keep)
         {
@@ -426,8 +473,12 @@ public sealed partial class ContainerRuntime
 
     private void Destroy(ContainerDirectory dir, ContainerRecord record)
     {
+        Spec.Spec? spec = null;
+        try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
         TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
         dir.Remove();
+        if (spec?.Hooks is { } hooks)
+            HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
     }
 
     private void TryDestroy(ICgroupManager cgroup)
@@ -464,6 +515,12 @@ public sealed partial class ContainerRuntime
         return uid == 0 ? "" : uid.ToString(CultureInfo.InvariantCulture);
     }
 
+    private static void SendPidFd(string socketPath, InitProcess process)
+    {
+        using var socket = Libc.ConnectUnix(socketPath);
+        Libc.SendFd(socket.Fd, process.PidFd.Fd, "pidfd");
+    }
+
     private static void WritePidFile(string path, int pid)
     {
         var full = Path.GetFullPath(path);
@@ -472,8 +529,9 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup) : IDisposable
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup, SafeFd? consoleMaster) : IDisposable
     {
+        public SafeFd? ConsoleMaster { get; } = consoleMaster;
         public ContainerDirectory Directory { get; } = directory;
         public ContainerRecord Record { get; } = record;
         public InitProcess Init { get; } = init;
@@ -483,6 +541,7 @@ public sealed partial class ContainerRuntime
         {
             Init.Dispose();
             Directory.Dispose();
+            ConsoleMaster?.Dispose();
         }
     }
 }

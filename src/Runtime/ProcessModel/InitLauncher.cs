@@ -20,7 +20,10 @@ public sealed class LaunchRequest
     /// <summary>Existing namespaces the child joins with setns before execve (pid: the parent's thread, see docs/process-model.md).</summary>
     public IReadOnlyList<NamespaceJoin> Joins { get; init; } = [];
 
-    /// <summary>The program to exec; default /proc/self/exe (ocirun itself).</summary>
+    /// <summary>
+    /// The program to exec; default /proc/self/exe (ocirun itself). It is opened before the clone and exec'd by fd
+    /// (execveat AT_EMPTY_PATH), so nothing is looked up after the child has joined the container's mount namespace.
+    /// </summary>
     public string Executable { get; init; } = "/proc/self/exe";
 
     /// <summary>argv of the exec'd program (argv[0] included).</summary>
@@ -28,6 +31,18 @@ public sealed class LaunchRequest
 
     /// <summary>Extra environment entries (KEY=VALUE) besides <see cref="InitProcess.SyncFdVariable"/>.</summary>
     public IReadOnlyList<string> Environment { get; init; } = [];
+
+    /// <summary>
+    /// When the child joins a mount namespace: the fd number at which the exec'd init finds that namespace's root
+    /// (see <see cref="InitLauncher"/>); set by <see cref="InitLauncher.Launch"/>, -1 otherwise.
+    /// </summary>
+    public int NamespaceRootFd { get; internal set; } = -1;
+
+    /// <summary>
+    /// Called in the parent right after clone3 with the child's pid: with a new user namespace it writes the id
+    /// maps (<see cref="UserNamespace"/>); the child waits for it before it becomes root in the namespace and execs.
+    /// </summary>
+    public Action<int>? AfterClone { get; init; }
 
     /// <summary>fds the child inherits at the same numbers (their close-on-exec flag is cleared for the clone).</summary>
     public IReadOnlyList<SafeFd> InheritedFds { get; init; } = [];
@@ -101,7 +116,7 @@ public static unsafe class InitLauncher
     {
         var joins = request.Joins.OrderBy(j => JoinOrder(j.Type)).ToList();
         var joinFds = new List<SafeFd>();
-        SafeFd? pidNsJoin = null, ownPidNs = null;
+        SafeFd? pidNsJoin = null, ownPidNs = null, executable = null, hostRoot = null, nsRootSlot = null;
         var (parentEnd, childEnd) = Libc.SocketPair();
         var plan = default(NativePlan);
         try
@@ -130,8 +145,21 @@ public static unsafe class InitLauncher
             var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
             env.AddRange(request.Environment);
             // CVE-2019-5736: ocirun itself is exec'd from a sealed memfd copy, never from the host binary.
-            using var sealedSelf = request.Executable == "/proc/self/exe" ? SealedExecutable.Create() : null;
-            plan = NativePlan.Build(sealedSelf?.ExecPath ?? request.Executable, request.Args, env, childJoins, childEnd.Fd);
+            executable = request.Executable == "/proc/self/exe"
+                ? SealedExecutable.Create().Fd
+                : SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
+            if (joins.Any(j => j.Type == "mount"))
+            {
+                // After setns(mnt) the child's root is the container's, where the ELF interpreter of ocirun does not
+                // exist. The child keeps that root at a reserved fd, chroots back to the host root and execs; the
+                // init chroots into the container from the reserved fd (ContainerInit).
+                hostRoot = SafeFd.Check(Libc.open("/", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), "open /");
+                nsRootSlot = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /dev/null");
+                request.NamespaceRootFd = nsRootSlot.Fd;
+            }
+            plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable.Fd, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
+            plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
+            plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
 
             if (pidNsJoin is not null)
             {
@@ -165,7 +193,22 @@ public static unsafe class InitLauncher
 
             if (ownPidNs is not null) Libc.Check(Libc.setns(ownPidNs.Fd, (int)CloneFlags.NewPid), "restore pid namespace");
             if (pid < 0) throw new SyscallException($"clone3 (namespaces {request.NewNamespaces})", cloneErrno);
-            return new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            var process = new InitProcess((int)pid, new SafeFd(pidFd), new SyncChannel(parentEnd));
+            if (plan.WaitForMappings)
+            {
+                try
+                {
+                    request.AfterClone?.Invoke(process.Pid);
+                    process.Channel.Send(SyncMessage.MappingsDone, []);
+                }
+                catch
+                {
+                    process.KillAndReap();
+                    process.Dispose();
+                    throw;
+                }
+            }
+            return process;
         }
         catch
         {
@@ -179,6 +222,9 @@ public static unsafe class InitLauncher
             foreach (var fd in joinFds) fd.Dispose();
             pidNsJoin?.Dispose();
             ownPidNs?.Dispose();
+            executable?.Dispose();
+            hostRoot?.Dispose();
+            nsRootSlot?.Dispose();
         }
     }
 
@@ -209,7 +255,32 @@ public static unsafe class InitLauncher
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
         }
-        _ = RawSys.Execve(plan.Path, plan.Argv, plan.Envp);
+        if (plan.WaitForMappings)
+        {
+            // The MappingsDone frame: 8 bytes, written once the parent has written uid_map and gid_map.
+            byte* frame = stackalloc byte[8];
+            var got = 0;
+            while (got < 8)
+            {
+                var n = RawSys.Read(plan.ErrorFd, frame + got, (nuint)(8 - got));
+                if (n <= 0) RawSys.Exit(1); // the parent gave up
+                got += (int)n;
+            }
+        }
+        if (plan.BecomeNamespaceRoot)
+        {
+            // Root of the (new or joined) user namespace: otherwise execve would leave the init without capabilities.
+            if (RawSys.Setresgid(0, 0, 0) != 0 || RawSys.Setresuid(0, 0, 0) != 0) ChildFail(plan.ErrorFd, -4, RawSys.ErrnoValue);
+            _ = RawSys.ClearGroups(); // refused where setgroups is denied; nothing to drop then
+        }
+        if (plan.HostRootFd >= 0)
+        {
+            var nsRoot = RawSys.Open(plan.SlashPath, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+            if (nsRoot < 0 || RawSys.Dup3(nsRoot, plan.NsRootSlot, 0) < 0) ChildFail(plan.ErrorFd, -2, RawSys.ErrnoValue);
+            _ = RawSys.Close(nsRoot);
+            if (RawSys.Fchdir(plan.HostRootFd) != 0 || RawSys.Chroot(plan.DotPath) != 0) ChildFail(plan.ErrorFd, -3, RawSys.ErrnoValue);
+        }
+        _ = RawSys.Execveat(plan.ExecutableFd, plan.EmptyPath, plan.Argv, plan.Envp, OpenFlags.AT_EMPTY_PATH);
         ChildFail(plan.ErrorFd, -1, RawSys.ErrnoValue);
     }
 
@@ -229,7 +300,10 @@ public static unsafe class InitLauncher
     {
         var step = BinaryPrimitives.ReadInt32LittleEndian(payload);
         var errno = BinaryPrimitives.ReadInt32LittleEndian(payload[4..]);
-        if (step < 0) return $"exec {request.Executable}: {Libc.StrError(errno)}";
+        if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
+        if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
+        if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
+        if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
         var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
         var join = step < joins.Count ? joins[step] : null;
         return join is null
@@ -240,7 +314,14 @@ public static unsafe class InitLauncher
     /// <summary>argv, envp and the join list, marshalled to native memory before the clone.</summary>
     private struct NativePlan
     {
-        public byte* Path;
+        public byte* EmptyPath;
+        public byte* SlashPath;
+        public byte* DotPath;
+        public int ExecutableFd;
+        public int HostRootFd;
+        public int NsRootSlot;
+        public bool WaitForMappings;
+        public bool BecomeNamespaceRoot;
         public byte** Argv;
         public byte** Envp;
         public int* JoinFds;
@@ -249,11 +330,14 @@ public static unsafe class InitLauncher
         public int ErrorFd;
         private byte* _strings;
 
-        public static NativePlan Build(string path, IReadOnlyList<string> args, List<string> env, List<(int Fd, int Type)> joins, int errorFd)
+        public static NativePlan Build(IReadOnlyList<string> args, List<string> env, List<(int Fd, int Type)> joins, int errorFd, int executableFd, int hostRootFd, int nsRootSlot)
         {
-            var all = new List<string>(1 + args.Count + env.Count) { path };
+            // Strings, NUL-terminated, in one block: "" (execveat's path), argv, envp, then "/" and ".".
+            var all = new List<string>(3 + args.Count + env.Count) { "" };
             all.AddRange(args);
             all.AddRange(env);
+            all.Add("/");
+            all.Add(".");
             var size = all.Sum(s => Encoding.UTF8.GetByteCount(s) + 1);
             var plan = new NativePlan
             {
@@ -264,6 +348,9 @@ public static unsafe class InitLauncher
                 JoinTypes = (int*)NativeMemory.Alloc((nuint)(Math.Max(1, joins.Count) * sizeof(int))),
                 JoinCount = joins.Count,
                 ErrorFd = errorFd,
+                ExecutableFd = executableFd,
+                HostRootFd = hostRootFd,
+                NsRootSlot = nsRootSlot,
             };
             var cursor = plan._strings;
             for (var i = 0; i < all.Count; i++)
@@ -272,9 +359,11 @@ public static unsafe class InitLauncher
                 var n = Encoding.UTF8.GetBytes(all[i], new Span<byte>(cursor, size - (int)(cursor - plan._strings)));
                 cursor[n] = 0;
                 cursor += n + 1;
-                if (i == 0) plan.Path = start;
+                if (i == 0) plan.EmptyPath = start;
                 else if (i <= args.Count) plan.Argv[i - 1] = start;
-                else plan.Envp[i - 1 - args.Count] = start;
+                else if (i <= args.Count + env.Count) plan.Envp[i - 1 - args.Count] = start;
+                else if (i == all.Count - 2) plan.SlashPath = start;
+                else plan.DotPath = start;
             }
             for (var i = 0; i < joins.Count; i++)
             {

@@ -27,6 +27,30 @@ public sealed class InitOptions
     public bool Debug { get; set; }
 
     /// <summary>
+    /// True for <c>exec</c>: the process joins a running container, so the container-wide steps (rootfs, hostname,
+    /// sysctl, oom_score_adj) are skipped and there is no exec fifo.
+    /// </summary>
+    public bool IsExec { get; set; }
+
+    /// <summary>--preserve-fds: fds 3 … 3+N-1 stay open in the container process (plus LISTEN_FDS ones, already counted).</summary>
+    public int PreserveFds { get; set; }
+
+    /// <summary>The init's fd of the console socket (process.terminal): the pty master goes there; -1 = no terminal.</summary>
+    public int ConsoleSocketFd { get; set; } = -1;
+
+    /// <summary>The init's fd of the root of the mount namespace it joined (it runs chrooted to the host root until it enters it); -1 = none.</summary>
+    public int NamespaceRootFd { get; set; } = -1;
+
+    /// <summary>The container has a user namespace (new or joined): mount flags locked by the host must be kept on remounts.</summary>
+    public bool InUserNamespace { get; set; }
+
+    /// <summary>The init's pid as the host sees it (what hooks get in the state's "pid").</summary>
+    public int HostPid { get; set; }
+
+    /// <summary>--no-new-keyring: keep the caller's session keyring instead of joining a new one.</summary>
+    public bool NoNewKeyring { get; set; }
+
+    /// <summary>
     /// The init's fd number of a socket the runtime connected to <c>linux.seccomp.listenerPath</c> (the profile has
     /// SCMP_ACT_NOTIFY rules), or -1. The init sends the notify fd through it right after loading the filter.
     /// </summary>

@@ -14,7 +14,7 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// <c>/proc/PID/exe</c> names that copy: it is sealed (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
 /// so it cannot be changed either, and the host file is never referenced. This is runc's memfd clone (runc 1.0.0-rc7).
 /// The copy costs one sendfile of the binary per launched init; <see cref="CopyMicros"/> measures it.
-/// The memfd is close-on-exec: execve resolves /proc/self/fd/N before it closes, so the init does not inherit it.
+/// The memfd is close-on-exec: execveat(fd, "", AT_EMPTY_PATH) runs it and closes it, so the init does not inherit it.
 /// </remarks>
 public sealed class SealedExecutable : IDisposable
 {

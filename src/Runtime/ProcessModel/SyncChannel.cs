@@ -16,6 +16,15 @@ public enum SyncMessage : uint
     Ready = 4,
     /// <summary>Init → parent: setup failed. Payload: a one-line UTF-8 message.</summary>
     Error = 5,
+    /// <summary>Init → parent: the mounts are done, pivot_root not yet: run the prestart and createRuntime hooks now.</summary>
+    RunHooks = 6,
+    /// <summary>Parent → init: the hooks of <see cref="RunHooks"/> succeeded; go on.</summary>
+    HooksDone = 7,
+    /// <summary>
+    /// Parent → the raw child of a new user namespace: uid_map and gid_map are written (an empty frame, read by
+    /// raw syscalls before execve: until then the child's ids have no mapping and an execve would drop its capabilities).
+    /// </summary>
+    MappingsDone = 8,
 }
 
 /// <summary>

@@ -100,6 +100,9 @@ public sealed class ContainerDirectory : IDisposable
     /// <summary>state.json.</summary>
     public string StateFile => Path + "/state.json";
 
+    /// <summary>The validated config.json the container was created from (exec defaults, hooks after create).</summary>
+    public string ConfigFile => Path + "/config.json";
+
     /// <summary>The exec fifo: present from create until start.</summary>
     public string ExecFifo => Path + "/exec.fifo";
 
@@ -127,6 +130,13 @@ public sealed class ContainerDirectory : IDisposable
         }
         File.Move(tmp, StateFile, overwrite: true);
     }
+
+    /// <summary>Keeps a copy of the container's config.json.</summary>
+    public void SaveConfig(byte[] config) => File.WriteAllBytes(ConfigFile, config);
+
+    /// <summary>The container's config.json as created.</summary>
+    /// <exception cref="OciRuntime.Spec.SpecException">the copy is damaged.</exception>
+    public OciRuntime.Spec.Spec LoadConfig() => OciRuntime.Spec.SpecSerializer.Load(ConfigFile);
 
     /// <summary>Reads state.json.</summary>
     /// <exception cref="InvalidDataException">state.json is damaged.</exception>

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text.Json;
+using OciRuntime.Cgroups;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Runtime.State;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+/// <summary>Options of <c>exec</c> (runc's flags). Without <see cref="ProcessFile"/>, the process is the container's
+/// config.json process with <see cref="Args"/> and the flags applied on top, as runc builds it.</summary>
+public sealed class ExecOptions
+{
+    /// <summary>The container id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>-p/--process: a runtime-spec process JSON file ("-" = stdin). Replaces the other process flags.</summary>
+    public string? ProcessFile { get; init; }
+
+    /// <summary>The command and its arguments (when no process file).</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>-t/--tty.</summary>
+    public bool Tty { get; init; }
+
+    /// <summary>-d/--detach.</summary>
+    public bool Detach { get; init; }
+
+    /// <summary>-u/--user "uid[:gid]".</summary>
+    public string? User { get; init; }
+
+    /// <summary>-g/--additional-gids.</summary>
+    public IReadOnlyList<uint> AdditionalGids { get; init; } = [];
+
+    /// <summary>-e/--env KEY=VALUE (replacing a config entry of the same key).</summary>
+    public IReadOnlyList<string> Env { get; init; } = [];
+
+    /// <summary>--cwd.</summary>
+    public string? Cwd { get; init; }
+
+    /// <summary>--cap: capabilities added to every set.</summary>
+    public IReadOnlyList<string> Caps { get; init; } = [];
+
+    /// <summary>--no-new-privs.</summary>
+    public bool NoNewPrivs { get; init; }
+
+    /// <summary>--apparmor profile.</summary>
+    public string? Apparmor { get; init; }
+
+    /// <summary>--process-label (SELinux).</summary>
+    public string? ProcessLabel { get; init; }
+
+    /// <summary>--preserve-fds N.</summary>
+    public int PreserveFds { get; init; }
+
+    /// <summary>--pid-file.</summary>
+    public string? PidFile { get; init; }
+
+    /// <summary>--console-socket.</summary>
+    public string? ConsoleSocket { get; init; }
+
+    /// <summary>--pidfd-socket: AF_UNIX socket path that receives a pidfd of the new process.</summary>
+    public string? PidfdSocket { get; init; }
+
+    /// <summary>--ignore-paused: allow exec into a paused container.</summary>
+    public bool IgnorePaused { get; init; }
+}
+
+public sealed partial class ContainerRuntime
+{
+    /// <summary>
+    /// exec: starts another process in a running container. A fresh process is cloned (no new namespaces), joins
+    /// every namespace of the container with setns while it has one thread, execs <c>ocirun init</c> in exec mode,
+    /// which applies the process's user, capabilities, rlimits, cwd, no_new_privs and execs it.
+    /// In the foreground returns the process's status (exit code, or 128 + signal); detached, 0.
+    /// </summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">the container does not run, or the process could not be started.</exception>
+    public int Exec(ExecOptions options)
+    {
+        Spec.Spec spec;
+        ContainerRecord record;
+        InitProcess process;
+        SafeFd? master;
+        using (var dir = _store.Open(options.Id))
+        {
+            record = dir.Load();
+            var status = StatusOf(dir, record);
+            if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot exec in a stopped container");
+            if (status == ContainerStatus.Paused && !options.IgnorePaused) throw new RuntimeException("cannot exec in a paused container");
+            spec = dir.LoadConfig();
+            spec.Process = BuildExecProcess(options, spec.Process);
+            if (spec.Process.Terminal && options.Detach && options.ConsoleSocket is not { Length: > 0 })
+                throw new RuntimeException("exec: a terminal (-t) with --detach needs --console-socket");
+            var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
+
+            using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var seccompListener = ConnectSeccompListener(spec);
+            var request = new LaunchRequest
+            {
+                NewNamespaces = CloneFlags.None,
+                Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
+                InheritedFds = [.. (console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>()), .. (seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>())],
+            };
+            process = LaunchInit(request);
+            try
+            {
+                CgroupManagerFactory.Create(record.Id, record.CgroupsPath).Apply(process.Pid);
+                var initOptions = new InitOptions
+                {
+                    Id = record.Id,
+                    Bundle = record.Bundle,
+                    Rootfs = record.Rootfs,
+                    IsExec = true,
+                    NewMountNamespace = false,
+                    HostPid = process.Pid,
+                    NamespaceRootFd = request.NamespaceRootFd,
+                    PreserveFds = preserveFds,
+                    NoNewKeyring = true,
+                    Debug = _log.IsDebug,
+                    ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                    SeccompListenerFd = seccompListener?.Fd ?? -1,
+                    SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
+                };
+                SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
+                AwaitReady(process, request);
+                if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
+                if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);
+                master = console.ReceiveMaster();
+            }
+            catch (Exception e)
+            {
+                process.KillAndReap();
+                process.Dispose();
+                if (e is SyscallException or IOException or UnauthorizedAccessException) throw new RuntimeException(e.Message, e);
+                throw;
+            }
+        }
+
+        using (process)
+        using (master)
+        {
+            if (options.Detach) return 0;
+            WaitStatus exit;
+            var relay = master is not null ? TerminalRelay.Start(master) : null;
+            using (SignalForwarder.Start(process.PidFd))
+            {
+                exit = Libc.WaitPid(process.Pid);
+            }
+            relay?.Dispose();
+            return exit.ShellStatus;
+        }
+    }
+
+    /// <summary>The process to exec: the -p file, or the container's process with the flags applied (runc's rules).</summary>
+    internal static Spec.Process BuildExecProcess(ExecOptions options, Spec.Process? containerProcess)
+    {
+        Spec.Process process;
+        if (options.ProcessFile is { Length: > 0 } file)
+        {
+            var bytes = file == "-" ? ReadAllStdin() : File.ReadAllBytes(file);
+            var name = file == "-" ? "process.json (stdin)" : Path.GetFileName(file);
+            process = SpecSerializer.ParseProcess(bytes, name);
+        }
+        else
+        {
+            if (options.Args.Count == 0) throw new RuntimeException("exec: a command to run is required (or -p/--process)");
+            var baseProcess = containerProcess ?? new Spec.Process();
+            process = SpecSerializer.ParseProcess(JsonSerializer.SerializeToUtf8Bytes(baseProcess, SpecJsonContext.Default.Process), "config.json process");
+            process.Args = [.. options.Args];
+            process.Terminal = options.Tty;
+            process.Env ??= [];
+            foreach (var e in options.Env)
+            {
+                var key = e.Split('=', 2)[0];
+                process.Env.RemoveAll(x => x.Split('=', 2)[0] == key);
+                process.Env.Add(e);
+            }
+            if (options.Cwd is { Length: > 0 } cwd) process.Cwd = cwd;
+            if (options.User is { Length: > 0 } user)
+            {
+                var parts = user.Split(':', 2);
+                if (!uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ||
+                    (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                    throw new RuntimeException($"exec: --user: expected uid[:gid] as numbers, got \"{user}\"");
+                process.User.Uid = uid;
+                if (parts.Length == 2) process.User.Gid = uint.Parse(parts[1], CultureInfo.InvariantCulture);
+            }
+            if (options.AdditionalGids.Count > 0) process.User.AdditionalGids = [.. options.AdditionalGids];
+            if (options.Caps.Count > 0)
+            {
+                process.Capabilities ??= new LinuxCapabilities();
+                foreach (var cap in options.Caps)
+                {
+                    var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
+                    foreach (var set in new Func<List<string>?>[] { () => process.Capabilities.Bounding ??= [], () => process.Capabilities.Effective ??= [], () => process.Capabilities.Permitted ??= [], () => process.Capabilities.Ambient ??= [] })
+                    {
+                        var list = set()!;
+                        if (!list.Contains(name)) list.Add(name);
+                    }
+                }
+            }
+            if (options.NoNewPrivs) process.NoNewPrivileges = true;
+            if (options.Apparmor is { Length: > 0 } profile) process.ApparmorProfile = profile;
+            if (options.ProcessLabel is { Length: > 0 } label) process.SelinuxLabel = label;
+        }
+        if (process.Args is not { Count: > 0 }) throw new RuntimeException("exec: process.args: must not be empty");
+        if (string.IsNullOrEmpty(process.Cwd)) process.Cwd = "/";
+        return process;
+    }
+
+    private static byte[] ReadAllStdin()
+    {
+        using var stdin = Console.OpenStandardInput();
+        using var buffer = new MemoryStream();
+        stdin.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+}

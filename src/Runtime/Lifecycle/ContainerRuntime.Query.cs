@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using OciRuntime.Cgroups;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
+using OciRuntime.Runtime.State;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+public sealed partial class ContainerRuntime
+{
+    /// <summary>kill --all: sends <paramref name="signal"/> to every process of the container (init last).</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
+    public void KillAll(string id, int signal)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+        foreach (var pid in ProcessesOf(record).Where(p => p != record.InitPid)) _ = Libc.kill(pid, signal);
+        using var pidFd = OpenPidFd(record);
+        if (pidFd is not null) _ = Libc.pidfd_send_signal(pidFd.Fd, signal);
+    }
+
+    /// <summary>ps: the host pids of every process of the container, ascending.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    public IReadOnlyList<int> Processes(string id)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        return StatusOf(dir, record) == ContainerStatus.Stopped ? [] : ProcessesOf(record);
+    }
+
+    /// <summary>
+    /// The container's processes: from its cgroup when the manager knows them, else every process in the init's
+    /// pid namespace (when the container has its own), else the init alone.
+    /// </summary>
+    internal static List<int> ProcessesOf(ContainerRecord record)
+    {
+        var fromCgroup = CgroupManagerFactory.Create(record.Id, record.CgroupsPath).GetPids();
+        if (fromCgroup.Count > 0) return [.. fromCgroup.Order()];
+        if (!record.OwnPidNamespace) return [record.InitPid];
+        var ns = NamespaceOf(record.InitPid);
+        if (ns is null) return [];
+        var result = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(entry);
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (NamespaceOf(pid) == ns) result.Add(pid);
+        }
+        result.Sort();
+        return result;
+    }
+
+    private static string? NamespaceOf(int pid) => SecurePath.ReadLink($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/pid");
+
+    /// <summary>list: the state of every container in the root (skipping ones removed while listing).</summary>
+    public IReadOnlyList<ContainerStateOutput> List()
+    {
+        var result = new List<ContainerStateOutput>();
+        foreach (var id in _store.List())
+        {
+            try
+            {
+                result.Add(State(id));
+            }
+            catch (Exception e) when (e is ContainerNotFoundException or InvalidDataException or IOException)
+            {
+                _log.Debug($"list: skipping {id}: {e.Message}");
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// features: what this build of ocirun really implements (runtime-spec features.md). Lists only what works:
+    /// seccomp, AppArmor and SELinux show enabled only once implemented.
+    /// </summary>
+    public static Features Features() => new()
+    {
+        OciVersionMin = "1.0.0",
+        OciVersionMax = SpecVersion,
+        Hooks = [.. HookRunner.Kinds],
+        MountOptions = [.. MountOptions.KnownOptions],
+        Linux = new FeaturesLinux
+        {
+            Namespaces = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+            Capabilities = [.. Capabilities.Names],
+            Apparmor = new FeaturesEnabled { Enabled = false },
+            Selinux = new FeaturesEnabled { Enabled = false },
+        },
+        Annotations = new Dictionary<string, string>
+        {
+            ["org.opencontainers.runtime-spec.features.ocirun.version"] = typeof(ContainerRuntime).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+        },
+    };
+}
