@@ -58,7 +58,7 @@ public static class Reaper
             {
                 foreach (var pid in ZombieChildren())
                 {
-                    if (!Spawned.Contains(pid)) waitpid(pid, out _, 1 /* WNOHANG */);
+                    if (!Spawned.Contains(pid)) _ = waitpid(pid, out _, 1 /* WNOHANG */);
                 }
             }
         }
