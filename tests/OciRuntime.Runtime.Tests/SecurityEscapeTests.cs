@@ -7,23 +7,9 @@ namespace OciRuntime.Runtime.Tests;
 /// <summary>The known runc escapes, each attempted for real against ocirun.</summary>
 public sealed class SecurityEscapeTests
 {
-    /// <summary>Runs <c>ocirun create</c> with the init's stdio going to files (so the test does not wait on its pipes).</summary>
-    private static (CommandResult Result, int Pid) CreateDetached(SecurityTestBundle bundle, string id)
-    {
-        bundle.Save();
-        var outFile = Path.Combine(bundle.Dir, id + ".out");
-        var script = $"exec {Harness.Ocirun.DefaultBinary} --root {bundle.Ocirun.StateRoot} create --bundle {bundle.Dir} {id} </dev/null >{outFile} 2>&1";
-        var r = Harness.Ocirun.Exec("sh", ["-c", script]);
-        var pid = 0;
-        if (r.ExitCode == 0)
-        {
-            var state = bundle.Command("state", id);
-            pid = System.Text.Json.JsonDocument.Parse(state.Stdout).RootElement.GetProperty("pid").GetInt32();
-        }
-        return (r with { Stderr = r.Stderr + File.ReadAllText(outFile) }, pid);
-    }
+    private static (CommandResult Result, int Pid) CreateDetached(SecurityTestBundle bundle, string id) => bundle.CreateDetached(id);
 
-    private static string Output(SecurityTestBundle bundle, string id) => File.ReadAllText(Path.Combine(bundle.Dir, id + ".out"));
+    private static string Output(SecurityTestBundle bundle, string id) => File.ReadAllText(bundle.OutputFile(id));
 
     private static void WaitFor(Func<bool> condition, string what, int timeoutMs = 20_000)
     {
@@ -39,12 +25,16 @@ public sealed class SecurityEscapeTests
     private static string InnermostPid(int hostPid) =>
         File.ReadAllLines($"/proc/{hostPid}/status").First(l => l.StartsWith("NSpid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1];
 
+    /// <summary>
+    /// The attacker of CVE-2019-5736, in its own container: waits for a pid in /tmp/target, opens that process's
+    /// /proc/PID/exe (read-only, keeping the fd), tries to write through it, and once told the process is gone
+    /// (/tmp/victim-done), reopens the kept fd for writing through /proc/self/fd/3, as the published exploit does.
+    /// </summary>
     private const string Attacker = """
         while [ ! -e /tmp/target ]; do sleep 0.02; done
         p=$(cat /tmp/target)
         echo "cmdline: $(tr '\0' ' ' < /proc/$p/cmdline)"
         echo "exe-link: $(readlink -v /proc/$p/exe 2>&1)"
-        (exec 4</proc/$p/exe) 2>/dev/null && echo open-ro=ok || echo open-ro=failed
         (echo pwned > /proc/$p/exe) 2>/dev/null && echo write-direct=ok || echo write-direct=failed
         # (a failed redirection on the special builtin exec would end the shell: try it in a subshell first)
         if (exec 4</proc/$p/exe) 2>/dev/null; then exec 3</proc/$p/exe; echo held=yes; else echo held=no; fi
@@ -55,72 +45,118 @@ public sealed class SecurityEscapeTests
         echo attack-done
         """;
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void CVE_2019_5736_a_container_cannot_overwrite_the_host_binary_through_proc_pid_exe(bool attackerHasPtrace)
+    private static (SecurityTestBundle Bundle, string Id, int Pid) StartAttacker(bool withPtrace)
     {
-        var host = Harness.Ocirun.DefaultBinary;
-        var before = SecurityTestBundle.Sha256(host);
-
-        // The attacker waits in its pid namespace for the victim's init; the victim joins that pid namespace.
-        using var attacker = SecurityTestBundle.Create(Attacker);
-        if (attackerHasPtrace)
+        var attacker = SecurityTestBundle.Create(Attacker);
+        if (withPtrace)
         {
             foreach (var set in new[] { attacker.Spec.Process!.Capabilities!.Bounding!, attacker.Spec.Process.Capabilities.Effective!, attacker.Spec.Process.Capabilities.Permitted! })
                 set.Add("CAP_SYS_PTRACE");
         }
-        var attackerId = SecurityTestBundle.NewId();
-        var (created, attackerPid) = CreateDetached(attacker, attackerId);
+        var id = SecurityTestBundle.NewId();
+        var (created, pid) = attacker.CreateDetached(id);
         created.ExitCode.Should().Be(0, created.ToString());
-        attacker.Command("start", attackerId).ExitCode.Should().Be(0);
+        attacker.Command("start", id).ExitCode.Should().Be(0);
+        return (attacker, id, pid);
+    }
 
-        // The classic: the victim's entrypoint is a script whose interpreter is /proc/self/exe.
-        using var victim = SecurityTestBundle.Create();
-        File.WriteAllText(Path.Combine(victim.Rootfs, "evil"), "#!/proc/self/exe\n");
-        File.SetUnixFileMode(Path.Combine(victim.Rootfs, "evil"), (UnixFileMode)0x1ed); // 0755
-        victim.Spec.Process!.Args = ["/evil"];
+    /// <summary>A victim container joining the attacker's pid namespace.</summary>
+    private static SecurityTestBundle Victim(int attackerPid)
+    {
+        var victim = SecurityTestBundle.Create();
         var ns = victim.Spec.Linux!.Namespaces!;
         ns.RemoveAll(n => n.Type == NamespaceType.Pid);
         ns.Add(new LinuxNamespace { Type = NamespaceType.Pid, Path = $"/proc/{attackerPid}/ns/pid" });
-        var victimId = SecurityTestBundle.NewId();
-        var (victimCreated, victimPid) = CreateDetached(victim, victimId);
-        victimCreated.ExitCode.Should().Be(0, victimCreated.ToString());
+        return victim;
+    }
 
+    private static string Attack(SecurityTestBundle attacker, string attackerId, int targetHostPid, Action killTarget)
+    {
+        // Written then renamed: the attacker must never see the file before its content.
+        File.WriteAllText(Path.Combine(attacker.Rootfs, "tmp/target.new"), InnermostPid(targetHostPid));
+        File.Move(Path.Combine(attacker.Rootfs, "tmp/target.new"), Path.Combine(attacker.Rootfs, "tmp/target"));
+        WaitFor(() => File.Exists(Path.Combine(attacker.Rootfs, "tmp/attacked")), "the attacker");
+        killTarget();
+        WaitFor(() => !Directory.Exists($"/proc/{targetHostPid}") || File.ReadAllText($"/proc/{targetHostPid}/stat").Contains(") Z ", StringComparison.Ordinal), "the target to exit");
+        File.WriteAllText(Path.Combine(attacker.Rootfs, "tmp/victim-done"), "");
+        WaitFor(() => Output(attacker, attackerId).Contains("attack-done", StringComparison.Ordinal), "the attacker to finish");
+        return Output(attacker, attackerId);
+    }
+
+    [Fact]
+    public void CVE_2019_5736_a_hashbang_proc_self_exe_entrypoint_cannot_be_used_to_overwrite_the_host_binary()
+    {
+        var host = Harness.Ocirun.DefaultBinary;
+        var before = SecurityTestBundle.Sha256(host);
+        var (attacker, attackerId, attackerPid) = StartAttacker(withPtrace: false);
+        using var attackerBundle = attacker;
+
+        // The classic: the entrypoint is a script whose interpreter is /proc/self/exe, so the container's pid 1 execs
+        // the runtime's own binary (the rootfs has the loader and libc so it can run at all). That copy of ocirun
+        // prints a usage error at once; its stdout is a fifo whose buffer is full, so it stays blocked in that write.
+        using var victim = Victim(attackerPid);
+        victim.AddHostLibraries();
+        File.WriteAllText(Path.Combine(victim.Rootfs, "evil"), "#!/proc/self/exe\n");
+        File.SetUnixFileMode(Path.Combine(victim.Rootfs, "evil"), (UnixFileMode)0x1ed); // 0755
+        victim.Spec.Process!.Args = ["/evil"];
+        var victimId = SecurityTestBundle.NewId();
         try
         {
-            // The victim's init now waits on its exec fifo, visible to the attacker: attack it.
-            File.WriteAllText(Path.Combine(attacker.Rootfs, "tmp/target"), InnermostPid(victimPid));
-            WaitFor(() => File.Exists(Path.Combine(attacker.Rootfs, "tmp/attacked")), "the attacker");
-            var started = victim.Command("start", victimId);
-            started.ExitCode.Should().Be(0, started.ToString() + Output(victim, victimId));
-            WaitFor(() => !Directory.Exists($"/proc/{victimPid}") || File.ReadAllText($"/proc/{victimPid}/stat").Contains(") Z ", StringComparison.Ordinal), "the victim to exit");
-            File.WriteAllText(Path.Combine(attacker.Rootfs, "tmp/victim-done"), "");
-            WaitFor(() => Output(attacker, attackerId).Contains("attack-done", StringComparison.Ordinal), "the attacker to finish");
+            var (created, victimPid) = victim.CreateDetached(victimId, outputFifo: "out.fifo");
+            created.ExitCode.Should().Be(0, created.ToString());
+            victim.FillFifo("out.fifo");
+            victim.Command("start", victimId).ExitCode.Should().Be(0);
+            WaitFor(() => File.ReadAllText($"/proc/{victimPid}/cmdline").StartsWith("/proc/self/exe\0/evil", StringComparison.Ordinal)
+                          && File.ReadAllText($"/proc/{victimPid}/wchan").Contains("pipe_write", StringComparison.Ordinal), "the container's pid 1 to run ocirun and block");
+
+            var log = Attack(attacker, attackerId, victimPid, () => victim.Command("kill", victimId, "KILL"));
+            log.Should().Contain("cmdline: /proc/self/exe /evil", "the attacker must have found the container process running ocirun");
+            // The process is dumpable again after execve: the attacker gets its exe, which is the sealed in-memory copy.
+            log.Should().Contain("exe-link: /memfd:ocirun (deleted)").And.Contain("held=yes");
+            log.Should().Contain("write-direct=failed").And.Contain("write-after=failed").And.Contain("dd-after=failed");
         }
         finally
         {
             victim.Command("delete", "--force", victimId);
             attacker.Command("delete", "--force", attackerId);
         }
+        SecurityTestBundle.Sha256(host).Should().Be(before, "the host ocirun binary must be unchanged");
+    }
 
-        var log = Output(attacker, attackerId);
-        log.Should().Contain("cmdline: ocirun init", "the attacker must have found the victim's init");
-        if (attackerHasPtrace)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CVE_2016_9962_and_2019_5736_a_created_init_is_out_of_reach(bool attackerHasPtrace)
+    {
+        var host = Harness.Ocirun.DefaultBinary;
+        var before = SecurityTestBundle.Sha256(host);
+        var (attacker, attackerId, attackerPid) = StartAttacker(attackerHasPtrace);
+        using var attackerBundle = attacker;
+        using var victim = Victim(attackerPid);
+        var victimId = SecurityTestBundle.NewId();
+        try
         {
-            // It can reach the init's exe, but that is a sealed in-memory copy: no write lands anywhere.
-            log.Should().Contain("exe-link: /memfd:ocirun (deleted)");
-            log.Should().Contain("held=yes");
+            // The victim's init waits on its exec fifo, visible in the attacker's pid namespace.
+            var (created, victimPid) = victim.CreateDetached(victimId);
+            created.ExitCode.Should().Be(0, created.ToString());
+            var log = Attack(attacker, attackerId, victimPid, () => victim.Command("delete", "--force", victimId));
+            log.Should().Contain("cmdline: ocirun init", "the attacker must have found the victim's init");
+            if (attackerHasPtrace)
+            {
+                log.Should().Contain("exe-link: /memfd:ocirun (deleted)").And.Contain("held=yes");
+            }
+            else
+            {
+                // The init is not dumpable: without CAP_SYS_PTRACE its /proc/PID/exe is out of reach.
+                log.Should().Contain("exe-link: readlink: /proc/").And.Contain("Permission denied").And.Contain("held=no");
+            }
+            log.Should().Contain("write-direct=failed").And.Contain("write-after=failed").And.Contain("dd-after=failed");
         }
-        else
+        finally
         {
-            // CVE-2016-9962: the init is not dumpable, so without CAP_SYS_PTRACE its /proc/PID/exe is out of reach.
-            log.Should().Contain("exe-link: readlink: /proc/").And.Contain("Permission denied");
-            log.Should().Contain("open-ro=failed").And.Contain("held=no");
+            victim.Command("delete", "--force", victimId);
+            attacker.Command("delete", "--force", attackerId);
         }
-        log.Should().Contain("write-direct=failed").And.Contain("write-after=failed").And.Contain("dd-after=failed");
-        // The victim's pid 1 really ran ocirun's copy (#!/proc/self/exe), which printed its usage error.
-        Output(victim, victimId).Should().NotBeEmpty();
         SecurityTestBundle.Sha256(host).Should().Be(before, "the host ocirun binary must be unchanged");
     }
 

@@ -73,7 +73,8 @@ internal sealed unsafe class ExecPlan : IDisposable
             return 1;
         }
         _ = RawSys.Execve(native.Path, native.Argv, native.Envp);
-        var error = new SyscallException($"exec {Executable}", RawSys.ErrnoValue);
+        var errno = RawSys.ErrnoValue; // before anything else can overwrite it
+        var error = new SyscallException($"exec {Executable}", errno);
         Console.Error.WriteLine($"ocirun: {error.Message}");
         return 127;
     }

@@ -75,6 +75,68 @@ public sealed class SecurityTestBundle : IDisposable
         return Harness.Ocirun.Exec(Ocirun.Binary, ["--root", Ocirun.StateRoot, "run", "--bundle", Dir, NewId()], timeoutMs);
     }
 
+    /// <summary>
+    /// Runs <c>ocirun create</c> (or <c>run -d</c> with <paramref name="detachedRun"/>) with the container's stdio going to
+    /// DIR/ID.out, so the test does not wait on the container's pipes; returns the result and the init's pid.
+    /// </summary>
+    /// <param name="id">The container id.</param>
+    /// <param name="detachedRun">Use <c>run -d</c> instead of <c>create</c>.</param>
+    /// <param name="outputFifo">A fifo in the bundle to use as the container's stdout and stderr instead of DIR/ID.out
+    /// (see <see cref="FillFifo"/>); null = the file.</param>
+    public (CommandResult Result, int Pid) CreateDetached(string id, bool detachedRun = false, string? outputFifo = null)
+    {
+        Save();
+        var outFile = OutputFile(id);
+        File.WriteAllText(outFile, "");
+        var verb = detachedRun ? "run -d" : "create";
+        var stdout = $">{outFile} 2>&1";
+        if (outputFifo is not null)
+        {
+            var fifo = Path.Combine(Dir, outputFifo);
+            if (!File.Exists(fifo)) Harness.Ocirun.Exec("mkfifo", [fifo]);
+            stdout = $"1<>{fifo} 2>&1";
+        }
+        var script = $"exec {Harness.Ocirun.DefaultBinary} --root {Ocirun.StateRoot} {verb} --bundle {Dir} {id} </dev/null {stdout}";
+        var r = Harness.Ocirun.Exec("sh", ["-c", script]);
+        var pid = 0;
+        if (r.ExitCode == 0)
+        {
+            var state = Command("state", id);
+            pid = System.Text.Json.JsonDocument.Parse(state.Stdout).RootElement.GetProperty("pid").GetInt32();
+        }
+        return (r with { Stderr = r.Stderr + File.ReadAllText(outFile) }, pid);
+    }
+
+    /// <summary>Fills the pipe buffer of fifo <paramref name="name"/> (someone must hold it open), so the next write to it blocks.</summary>
+    public unsafe void FillFifo(string name)
+    {
+        var fd = OciRuntime.Interop.Libc.open(Path.Combine(Dir, name), OciRuntime.Interop.OpenFlags.O_WRONLY | OciRuntime.Interop.OpenFlags.O_NONBLOCK | OciRuntime.Interop.OpenFlags.O_CLOEXEC);
+        if (fd < 0) throw new IOException($"open {name} for writing");
+        try
+        {
+            var chunk = stackalloc byte[4096];
+            while (OciRuntime.Interop.Libc.write(fd, chunk, 4096) > 0) { }
+        }
+        finally
+        {
+            OciRuntime.Interop.Libc.close(fd);
+        }
+    }
+
+    /// <summary>The file a detached container's stdout and stderr go to.</summary>
+    public string OutputFile(string id) => Path.Combine(Dir, id + ".out");
+
+    /// <summary>Copies the host's dynamic loader and C library into the rootfs, so that host binaries (ocirun) can run inside.</summary>
+    public void AddHostLibraries()
+    {
+        foreach (var lib in new[] { "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6" })
+        {
+            var target = Rootfs + lib;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(new FileInfo(lib).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? lib, target, overwrite: true);
+        }
+    }
+
     /// <summary>Runs a command of the runtime against this bundle's state root.</summary>
     public CommandResult Command(params string[] args) => Harness.Ocirun.Exec(Ocirun.Binary, ["--root", Ocirun.StateRoot, .. args]);
 
