@@ -88,6 +88,35 @@ public static partial class Libc
     public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags) =>
         (int)syscallMoveMount(429, fromDirfd, fromPath, toDirfd, toPath, flags);
 
+    [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
+    private static unsafe partial int fstatfsForFlags(int fd, long* buf);
+
+    /// <summary>The ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC mount flags of the mount holding open fd <paramref name="fd"/> (fstatfs f_flags).</summary>
+    /// <exception cref="SyscallException">fstatfs failed.</exception>
+    public static unsafe MountFlags MountFlagsOfFd(int fd)
+    {
+        long* buf = stackalloc long[16];
+        Check(fstatfsForFlags(fd, buf), $"fstatfs {fd}");
+        return (MountFlags)((ulong)buf[10] & (ulong)(MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec));
+    }
+
+    /// <summary>MOUNT_ATTR_RDONLY.</summary>
+    public const ulong MOUNT_ATTR_RDONLY = 0x1;
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial long syscallMountSetattr(long number, int dirfd, string path, uint flags, ulong* attr, nuint size);
+
+    /// <summary>mount_setattr(2) (syscall 442, Linux 5.12): sets <paramref name="attrSet"/> (MOUNT_ATTR_*) on the mount at dirfd/path.</summary>
+    public static unsafe int mount_setattr(int dirfd, string path, uint flags, ulong attrSet, ulong attrClear)
+    {
+        ulong* attr = stackalloc ulong[4]; // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
+        attr[0] = attrSet;
+        attr[1] = attrClear;
+        attr[2] = 0;
+        attr[3] = 0;
+        return (int)syscallMountSetattr(442, dirfd, path, flags, attr, 32);
+    }
+
     /// <summary>open_tree(2) (syscall 428).</summary>
     public static int open_tree(int dirfd, string path, uint flags) => (int)syscallOpenTree(428, dirfd, path, flags);
 
