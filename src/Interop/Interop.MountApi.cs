@@ -140,4 +140,14 @@ public static partial class Libc
     public const uint S_IFCHR = 0x2000;
     /// <summary>S_IFDIR.</summary>
     public const uint S_IFDIR = 0x4000;
+
+    /// <summary>The mode, owner and size of open fd <paramref name="fd"/> (statx(2) with AT_EMPTY_PATH).</summary>
+    /// <exception cref="SyscallException">statx failed.</exception>
+    public static unsafe (uint Mode, uint Uid, long Size) FstatOwner(int fd)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(fd, "", OpenFlags.AT_EMPTY_PATH, 0x2 /* STATX_MODE */ | 0x8 /* STATX_UID */ | 0x200 /* STATX_SIZE */, buf) != 0)
+            throw SyscallException.FromLastError($"statx fd {fd}");
+        return (*(ushort*)(buf + 28), *(uint*)(buf + 20), *(long*)(buf + 40));
+    }
 }

@@ -87,12 +87,20 @@ public sealed class SecuritySeccompTests
     {
         using var bundle = SecurityTestBundle.Create("mkdir /tmp/logged && echo made");
         bundle.Spec.Linux!.Seccomp = Deny(SeccompActions.Log, "mkdir");
-        var before = Harness.Ocirun.Exec("dmesg", []).Stdout.Split('\n').Length;
+        var start = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
         var r = bundle.Run();
         r.Stdout.Should().Contain("made", r.ToString());
-        var after = Harness.Ocirun.Exec("dmesg", []).Stdout.Split('\n');
-        // audit type 1326 (AUDIT_SECCOMP): syscall 83 (mkdir on x86-64) with action SECCOMP_RET_LOG.
-        after.Skip(Math.Max(0, before - 1)).Should().Contain(l => l.Contains("type=1326") && l.Contains("syscall=83") && l.Contains("code=0x7ffc0000"));
+        // audit type 1326 (AUDIT_SECCOMP): syscall 83 (mkdir on x86-64) with action SECCOMP_RET_LOG, stamped after the start.
+        var lines = Harness.Ocirun.Exec("dmesg", []).Stdout.Split('\n');
+        lines.Should().Contain(l => l.Contains("type=1326") && l.Contains("syscall=83") && l.Contains("code=0x7ffc0000") && AuditSeconds(l) >= start);
+    }
+
+    private static long AuditSeconds(string line)
+    {
+        var at = line.IndexOf("audit(", StringComparison.Ordinal);
+        if (at < 0) return 0;
+        var end = line.IndexOf('.', at);
+        return end > at && long.TryParse(line.AsSpan(at + 6, end - at - 6), out var seconds) ? seconds : 0;
     }
 
     [Fact]
@@ -291,5 +299,56 @@ public sealed class SecuritySeccompTests
         filter.Length.Should().BeInRange(100, 4096);
         filter.HasNotify.Should().BeFalse();
         clock.ElapsedMilliseconds.Should().BeLessThan(500);
+    }
+}
+
+/// <summary>The compiled-profile cache in the state root.</summary>
+public sealed class SecuritySeccompCacheTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ocirun-seccomp-cache-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private static LinuxSeccomp Profile(string name) => new()
+    {
+        DefaultAction = SeccompActions.Allow,
+        Syscalls = [new LinuxSyscall { Names = [name], Action = SeccompActions.Errno }],
+    };
+
+    [Fact]
+    public void Second_build_of_a_profile_comes_from_the_cache_with_the_same_program()
+    {
+        using var first = Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out var hit1);
+        using var second = Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out var hit2);
+        hit1.Should().BeFalse();
+        hit2.Should().BeTrue();
+        second.ToBytes().Should().Equal(first.ToBytes());
+        second.Flags.Should().Be(first.Flags);
+        using var other = Init.SeccompCache.GetOrBuild(Profile("rmdir"), _root, out var hit3);
+        hit3.Should().BeFalse();
+        other.ToBytes().Should().NotEqual(first.ToBytes());
+    }
+
+    [Fact]
+    public void A_cache_file_others_can_write_or_that_names_another_profile_is_not_used()
+    {
+        using (Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out _)) { }
+        var file = Directory.GetFiles(_root, ".seccomp-*.bpf").Single();
+        File.SetUnixFileMode(file, (UnixFileMode)0x1b6); // 0666
+        using (Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out var hit)) hit.Should().BeFalse();
+
+        // A file under the right name whose recorded profile differs (a forged or colliding entry) is a miss too.
+        var bytes = File.ReadAllBytes(file);
+        var index = bytes.AsSpan().IndexOf("mkdir"u8);
+        "rmdir"u8.CopyTo(bytes.AsSpan(index));
+        File.WriteAllBytes(file, bytes);
+        File.SetUnixFileMode(file, (UnixFileMode)0x180);
+        using (Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out var hit)) hit.Should().BeFalse();
+        File.WriteAllBytes(file, [1, 2, 3]);
+        File.SetUnixFileMode(file, (UnixFileMode)0x180);
+        using (Init.SeccompCache.GetOrBuild(Profile("mkdir"), _root, out var hit)) hit.Should().BeFalse();
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 }

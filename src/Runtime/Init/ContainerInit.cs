@@ -93,10 +93,13 @@ public static class ContainerInit
         var plan = new ExecPlan { PreserveFds = options.PreserveFds, FinalCpuAffinity = options.IsExec ? process.ExecCpuAffinity?.Final : null };
         try
         {
-            // Compiled here, while the host's libraries are still reachable (libseccomp is loaded before the chroot below).
+            // Normally compiled by the runtime; compiled here otherwise, while the host's libraries are still reachable
+            // (libseccomp is loaded before the chroot below).
             if (spec.Linux?.Seccomp is { } seccomp)
             {
-                plan.Seccomp = SeccompFilter.Build(seccomp);
+                plan.Seccomp = options.SeccompProgram is { } program
+                    ? SeccompFilter.FromProgram(Convert.FromBase64String(program), options.SeccompFlags)
+                    : SeccompFilter.Build(seccomp);
                 if (plan.Seccomp.HasNotify)
                 {
                     if (options.SeccompListenerFd < 0 || options.SeccompListenerState is null)

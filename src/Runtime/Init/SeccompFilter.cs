@@ -54,6 +54,21 @@ public sealed unsafe class SeccompFilter : IDisposable
     /// <summary>The BPF program (struct sock_filter[]), e.g. for inspection in tests.</summary>
     public ReadOnlySpan<SockFilter> Program => new(_program, Length);
 
+    /// <summary>A filter from a compiled program (<see cref="ToBytes"/>) and its seccomp(2) flags, e.g. compiled by the runtime.</summary>
+    /// <exception cref="InitException">not a program of whole instructions, or longer than the kernel accepts.</exception>
+    public static SeccompFilter FromProgram(ReadOnlySpan<byte> program, uint flags)
+    {
+        if (program.Length == 0 || program.Length % sizeof(SockFilter) != 0 || program.Length / sizeof(SockFilter) > SeccompKernel.BPF_MAXINSNS)
+            throw new InitException($"container init: a {program.Length}-byte seccomp program is not valid");
+        var memory = (byte*)NativeMemory.Alloc((nuint)program.Length);
+        program.CopyTo(new Span<byte>(memory, program.Length));
+        return new SeccompFilter((SockFilter*)memory, program.Length / sizeof(SockFilter), flags,
+            (flags & SeccompKernel.SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0, 0);
+    }
+
+    /// <summary>The program as bytes (struct sock_filter[]).</summary>
+    public byte[] ToBytes() => MemoryMarshal.AsBytes(Program).ToArray();
+
     /// <summary>
     /// Compiles <paramref name="config"/> with libseccomp.
     /// </summary>

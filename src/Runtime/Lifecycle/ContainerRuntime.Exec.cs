@@ -97,6 +97,7 @@ public sealed partial class ContainerRuntime
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
+            var seccompProgram = CompileSeccomp(spec);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
@@ -122,6 +123,8 @@ public sealed partial class ContainerRuntime
                     ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                     SeccompListenerFd = seccompListener?.Fd ?? -1,
                     SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
+                    SeccompProgram = seccompProgram.Program,
+                    SeccompFlags = seccompProgram.Flags,
                 };
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
                 AwaitReady(process, request);

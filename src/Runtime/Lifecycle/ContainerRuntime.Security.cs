@@ -1,11 +1,32 @@
 using System.Text;
 using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
 using OciRuntime.Spec;
 
 namespace OciRuntime.Runtime.Lifecycle;
 
 public sealed partial class ContainerRuntime
 {
+    /// <summary>
+    /// Compiles linux.seccomp here, on the host, before the init exists (errors are create-time errors naming the
+    /// field), through the compiled-profile cache in the state root, and hands the program to the init, which only loads it.
+    /// </summary>
+    /// <exception cref="RuntimeException">libseccomp is missing or a field is refused.</exception>
+    private (string? Program, uint Flags) CompileSeccomp(Spec.Spec spec)
+    {
+        if (spec.Linux?.Seccomp is not { } config) return (null, 0);
+        try
+        {
+            using var filter = SeccompCache.GetOrBuild(config, _store.Root, out var hit);
+            if (_log.IsDebug) _log.Debug($"seccomp: {filter.Length} BPF instructions, flags 0x{filter.Flags:x}, {(hit ? "from the cache" : $"compiled in {filter.BuildMicros} µs")}");
+            return (Convert.ToBase64String(filter.ToBytes()), filter.Flags);
+        }
+        catch (InitException e)
+        {
+            throw new RuntimeException(e.Message, e);
+        }
+    }
+
     /// <summary>
     /// When the seccomp profile has SCMP_ACT_NOTIFY rules, connects to <c>linux.seccomp.listenerPath</c> (as the runtime's
     /// caller, as runc does); the init gets the socket and sends the notify fd through it once the filter is loaded.

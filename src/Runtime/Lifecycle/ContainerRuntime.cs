@@ -133,6 +133,8 @@ public sealed partial class ContainerRuntime
                 AfterClone = pid => UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []),
             };
             timer.Mark("state-dir");
+            var seccompProgram = CompileSeccomp(spec);
+            timer.Mark("seccomp");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
             cgroup.Apply(init.Pid);
@@ -155,6 +157,8 @@ public sealed partial class ContainerRuntime
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                 SeccompListenerFd = seccompListener?.Fd ?? -1,
                 SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
+                SeccompProgram = seccompProgram.Program,
+                SeccompFlags = seccompProgram.Flags,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);

@@ -58,6 +58,12 @@ public sealed class InitOptions
 
     /// <summary>The container process state JSON (config-linux.md#the-container-process-state) sent with the notify fd.</summary>
     public string? SeccompListenerState { get; set; }
+
+    /// <summary>linux.seccomp compiled by the runtime: the BPF program (struct sock_filter[]) in base64, or null.</summary>
+    public string? SeccompProgram { get; set; }
+
+    /// <summary>The seccomp(2) SECCOMP_FILTER_FLAG_* bits to load <see cref="SeccompProgram"/> with.</summary>
+    public uint SeccompFlags { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>
