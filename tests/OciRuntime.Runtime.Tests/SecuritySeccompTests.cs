@@ -289,6 +289,23 @@ public sealed class SecuritySeccompTests
     }
 
     [Fact]
+    public void Features_report_seccomp_and_the_LSMs_as_they_are_on_this_host()
+    {
+        var r = Harness.Ocirun.Exec(Harness.Ocirun.DefaultBinary, ["features"]);
+        r.ExitCode.Should().Be(0, r.ToString());
+        var features = SpecSerializer.ParseFeatures(System.Text.Encoding.UTF8.GetBytes(r.Stdout));
+        var seccomp = features.Linux!.Seccomp!;
+        seccomp.Enabled.Should().BeTrue();
+        seccomp.Actions.Should().BeEquivalentTo(SeccompActions.All);
+        seccomp.Operators.Should().BeEquivalentTo(SeccompOperators.All);
+        seccomp.Archs.Should().Contain(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"]);
+        seccomp.KnownFlags.Should().BeEquivalentTo(SeccompFlags.All);
+        seccomp.SupportedFlags.Should().Contain([SeccompFlags.Tsync, SeccompFlags.Log, SeccompFlags.SpecAllow]);
+        features.Linux.Apparmor!.Enabled.Should().Be(Init.Lsm.AppArmorEnabled());
+        features.Linux.Selinux!.Enabled.Should().Be(Init.Lsm.SelinuxEnabled());
+    }
+
+    [Fact]
     public void Compiling_and_loading_the_docker_profile_is_fast()
     {
         var fixture = Path.Combine(Harness.Ocirun.RepoRoot, "benchmarks/Seccomp/fixtures/docker-default-exploded.json");

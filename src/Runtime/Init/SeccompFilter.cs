@@ -193,6 +193,8 @@ public sealed unsafe class SeccompFilter : IDisposable
                     // Set with libseccomp >= 2.6 (CTL_WAITKILL); 2.5 does not know the attribute, seccomp(2) gets the flag anyway.
                     if (hasNotify)
                     {
+                        if (!KernelAccepts(SeccompKernel.SECCOMP_FILTER_FLAG_NEW_LISTENER | SeccompKernel.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
+                            throw new InitException($"config.json: {field}: {name}: not supported by this kernel (Linux 5.19+)");
                         _ = Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_WAITKILL, 1);
                         flags |= SeccompKernel.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
                     }
@@ -289,6 +291,17 @@ public sealed unsafe class SeccompFilter : IDisposable
             throw;
         }
         return ((nint)program, length);
+    }
+
+    /// <summary>
+    /// Whether this kernel accepts the SECCOMP_FILTER_FLAG_* bits <paramref name="flags"/>: seccomp(2) is asked to install
+    /// a NULL program with them, which fails with EFAULT when the flags are valid and EINVAL when they are not (libseccomp's
+    /// own probe). Nothing is installed either way.
+    /// </summary>
+    public static bool KernelAccepts(uint flags)
+    {
+        var r = RawSys.SeccompSetModeFilter(flags, null);
+        return r < 0 && RawSys.ErrnoValue == 14; // EFAULT
     }
 
     /// <summary>

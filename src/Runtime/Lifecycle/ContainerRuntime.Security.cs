@@ -74,4 +74,42 @@ public sealed partial class ContainerRuntime
         };
         return Encoding.UTF8.GetString(SpecSerializer.SerializeContainerProcessStateToUtf8(state));
     }
+
+    /// <summary>
+    /// The seccomp part of <c>features</c> (runtime-spec features.md): enabled when libseccomp loads; every action and
+    /// operator; the architectures this libseccomp knows; the flags, and those this kernel and libseccomp accept.
+    /// </summary>
+    public static FeaturesSeccomp SeccompFeatures()
+    {
+        if (!Libseccomp.TryLoad(out _)) return new FeaturesSeccomp { Enabled = false };
+        var supported = new List<string>();
+        var ctx = Libseccomp.seccomp_init(Libseccomp.SCMP_ACT_ALLOW);
+        try
+        {
+            if (Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_TSYNC, 1) == 0) supported.Add(SeccompFlags.Tsync);
+            if (Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_LOG, 1) == 0) supported.Add(SeccompFlags.Log);
+            if (Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_SSB, 1) == 0) supported.Add(SeccompFlags.SpecAllow);
+        }
+        finally
+        {
+            Libseccomp.seccomp_release(ctx);
+        }
+        if (SeccompFilter.KernelAccepts(SeccompKernel.SECCOMP_FILTER_FLAG_NEW_LISTENER | SeccompKernel.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
+            supported.Add(SeccompFlags.WaitKillableRecv);
+        return new FeaturesSeccomp
+        {
+            Enabled = true,
+            Actions = [.. SeccompActions.All.Order(StringComparer.Ordinal)],
+            Operators = [.. SeccompOperators.All.Order(StringComparer.Ordinal)],
+            Archs = [.. SeccompArchitectures.All.Where(a => Libseccomp.seccomp_arch_resolve_name(SeccompFilter.ArchName(a)) != 0).Order(StringComparer.Ordinal)],
+            KnownFlags = [.. SeccompFlags.All],
+            SupportedFlags = supported,
+        };
+    }
+
+    /// <summary>AppArmor for <c>features</c>: enabled when this host runs it.</summary>
+    public static FeaturesEnabled AppArmorFeatures() => new() { Enabled = Lsm.AppArmorEnabled() };
+
+    /// <summary>SELinux for <c>features</c>: enabled when this host runs it.</summary>
+    public static FeaturesEnabled SelinuxFeatures() => new() { Enabled = Lsm.SelinuxEnabled() };
 }
