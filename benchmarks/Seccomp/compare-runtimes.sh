@@ -19,14 +19,21 @@ mkdir -p "$work/seccomp"
 jq --slurpfile s "$here/fixtures/docker-default.json" '.linux.seccomp = $s[0]' "$work/plain/config.json" > "$work/seccomp/config.json"
 
 declare -A bin=([ocirun]="$ocirun" [runc]="$(command -v runc || true)" [crun]="$(command -v crun || true)")
-printf '%-8s %14s %14s %14s\n' runtime "plain (ms)" "seccomp (ms)" "profile (ms)"
+# Median and minimum: this is usually a shared machine, and the mean follows the neighbours' load.
+printf '%-14s %22s %22s %16s\n' runtime "plain: median/min ms" "seccomp: median/min" "profile: median"
 for rt in ocirun runc crun; do
   b=${bin[$rt]}
   [ -n "$b" ] || { echo "$rt: not installed, skipped"; continue; }
   hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/$rt.json" \
     "$b --root $work/state-$rt run --bundle $work/plain bench-$rt-plain" \
     "$b --root $work/state-$rt run --bundle $work/seccomp bench-$rt-seccomp" >/dev/null
-  read -r plain seccomp < <(jq -r '[.results[].mean * 1000] | "\(.[0]) \(.[1])"' "$work/$rt.json")
-  read -r plainSd seccompSd < <(jq -r '[.results[].stddev * 1000] | "\(.[0]) \(.[1])"' "$work/$rt.json")
-  printf '%-8s %8.1f ± %4.1f %8.1f ± %4.1f %10.1f\n' "$rt" "$plain" "$plainSd" "$seccomp" "$seccompSd" "$(echo "$seccomp - $plain" | bc -l)"
+  jq -r --arg rt "$rt" '.results as $r | [$r[0].median, $r[0].min, $r[1].median, $r[1].min] | map(. * 1000)
+    | "\($rt) \(.[0]) \(.[1]) \(.[2]) \(.[3]) \(.[2] - .[0])"' "$work/$rt.json" |
+    while read -r name pm pn sm sn d; do printf '%-14s %12.1f / %6.1f %12.1f / %6.1f %16.1f\n' "$name" "$pm" "$pn" "$sm" "$sn" "$d"; done
 done
+# ocirun without its compiled-profile cache (every run compiles with libseccomp, as runc and crun do).
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/ocirun-cold.json" \
+  --prepare "sh -c 'rm -f $work/state-ocirun/.seccomp-*.bpf'" \
+  "$ocirun --root $work/state-ocirun run --bundle $work/seccomp bench-ocirun-cold" >/dev/null
+jq -r '.results[0] | [.median, .min] | map(. * 1000) | "\(.[0]) \(.[1])"' "$work/ocirun-cold.json" |
+  while read -r m n; do printf '%-14s %22s %12.1f / %6.1f\n' "ocirun (cold)" "" "$m" "$n"; done

@@ -16,7 +16,8 @@ namespace OciRuntime.Runtime.Init;
 /// a rule whose action equals the default action is skipped; a syscall name libseccomp does not know is skipped;
 /// the args of a rule are ANDed into one libseccomp rule, unless two of them compare the same argument index, in
 /// which case every arg becomes a rule of its own (ORed); SCMP_CMP_MASKED_EQ compares (arg &amp; value) == valueTwo;
-/// more than 32 rules turn on libseccomp's binary-tree optimisation.
+/// more than 32 rules turn on libseccomp's binary-tree optimisation (counted in rules added to libseccomp, not in entries
+/// of syscalls[] as runc does, so Docker's profile of 19 entries and 434 names gets it).
 /// <para>
 /// Compiling happens at create time (<see cref="Build"/>: every error names its config.json field); loading
 /// (<see cref="Load"/>) is one syscall on the thread that then calls execve. Without TSYNC only that thread gets the
@@ -107,8 +108,12 @@ public sealed unsafe class SeccompFilter : IDisposable
             AddArchitectures(ctx, config.Architectures);
             var flags = ApplyFlags(ctx, config.Flags, hasNotify);
             _ = Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_NNP, 0);
-            if (syscalls.Count > 32) _ = Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_OPTIMIZE, 2);
-            for (var i = 0; i < syscalls.Count; i++) AddRule(ctx, syscalls[i], i, defaultAction);
+            var added = 0;
+            for (var i = 0; i < syscalls.Count; i++) added += AddRule(ctx, syscalls[i], i, defaultAction);
+            // libseccomp's binary tree for long filters (runc: more than 32 entries of syscalls[]). Counted here in rules
+            // really added, so that a profile listing many names in few entries (Docker's: 19 entries, 434 names) gets
+            // it too, and a profile whose names are all unknown does not (libseccomp <= 2.5.4 mishandles an empty tree).
+            if (added > 32) _ = Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_OPTIMIZE, 2);
             var (program, length) = Export(ctx);
             return new SeccompFilter((SockFilter*)program, length, flags, hasNotify, clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency);
         }
@@ -215,11 +220,11 @@ public sealed unsafe class SeccompFilter : IDisposable
         throw new InitException($"config.json: {field}: {name}: {reason}");
     }
 
-    private static void AddRule(nint ctx, LinuxSyscall rule, int index, uint defaultAction)
+    private static int AddRule(nint ctx, LinuxSyscall rule, int index, uint defaultAction)
     {
         var field = $"linux.seccomp.syscalls[{index}]";
         var action = Action(rule.Action, rule.ErrnoRet, field + ".action");
-        if (action == defaultAction) return; // redundant, as runc skips it
+        if (action == defaultAction) return 0; // redundant, as runc skips it
         var args = rule.Args ?? [];
         var conditions = new ScmpArgCmp[args.Count];
         Span<int> perIndex = stackalloc int[6];
@@ -238,6 +243,7 @@ public sealed unsafe class SeccompFilter : IDisposable
         }
         var separate = false;
         foreach (var count in perIndex) separate |= count > 1;
+        var added = 0;
 
         for (var n = 0; n < rule.Names.Count; n++)
         {
@@ -249,14 +255,17 @@ public sealed unsafe class SeccompFilter : IDisposable
                 if (conditions.Length == 0 || !separate)
                 {
                     Check(Libseccomp.seccomp_rule_add_array(ctx, action, nr, (uint)conditions.Length, c), field, name);
+                    added++;
                 }
                 else
                 {
                     // Two conditions on one argument cannot be ANDed by libseccomp: one rule per condition (runc).
                     for (var j = 0; j < conditions.Length; j++) Check(Libseccomp.seccomp_rule_add_array(ctx, action, nr, 1, c + j), field, name);
+                    added += conditions.Length;
                 }
             }
         }
+        return added;
     }
 
     private static void Check(int result, string field, string name)
