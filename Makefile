@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DOTNET  ?= dotnet
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props
 
-.PHONY: all install demo test deps deps-test clean bench
+.PHONY: all install demo test clean bench bench-micro
 
 all: ocirun
 
@@ -25,6 +25,14 @@ test:
 	scripts/install-deps.sh test
 	$(MAKE) ocirun
 	scripts/test.sh
+
+# Lifecycle benchmark: ocirun vs crun vs runc (hyperfine), a markdown table on stdout.
+bench: ocirun
+	benchmarks/lifecycle.sh
+
+# BenchmarkDotNet microbenchmarks of the hot code (parse/validate, state I/O).
+bench-micro:
+	$(DOTNET) run -c Release --project benchmarks/OciRuntime.Benchmarks -- --filter '*'
 
 clean:
 	rm -rf ocirun artifacts demo-bundle

@@ -5,7 +5,7 @@ set -euo pipefail
 want=(busybox-static jq libseccomp2)
 case "${1:-demo}" in
   demo) ;;
-  test) want+=(runc) ;;
+  test) want+=(runc uidmap) ;;  # uidmap: newuidmap/newgidmap for the rootless tests
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 command -v dotnet >/dev/null || { echo "install-deps: the .NET SDK (dotnet) is required on PATH" >&2; exit 1; }

@@ -1,60 +1,115 @@
+using OciRuntime.Interop;
 using OciRuntime.Spec;
 
 namespace OciRuntime.Cgroups;
 
+/// <summary>The freezer state of a container's cgroup (runc's configs.FreezerState).</summary>
+public enum FreezerState
+{
+    /// <summary>Not frozen.</summary>
+    Thawed,
+
+    /// <summary>Frozen (every task stopped).</summary>
+    Frozen,
+
+    /// <summary>No freezer (v1 without the freezer hierarchy, or a v2 kernel without cgroup.freeze).</summary>
+    Undefined,
+}
+
 /// <summary>
-/// One container's cgroup(s), whatever the host's mode (v1, v2, hybrid): create and join, apply
-/// linux.resources, freeze, list processes, remove. runtime-spec config-linux.md#control-groups.
-/// Implementations: see <see cref="CgroupManagerFactory"/>.
+/// One container's cgroup(s), whatever the host's mode (v1, v2, hybrid): create, apply linux.resources, join, freeze,
+/// list and signal processes, read stats, watch OOM kills, remove. runtime-spec config-linux.md#control-groups.
+/// Implementations: <see cref="V1CgroupManager"/> (v1 and hybrid) and <see cref="V2CgroupManager"/>; see <see cref="CgroupManagerFactory"/>.
 /// </summary>
 public interface ICgroupManager
 {
-    /// <summary>The cgroup path as given by linux.cgroupsPath or derived from the container id (e.g. "/ocirun/ID").</summary>
+    /// <summary>The host mode this manager works in.</summary>
+    CgroupMode Mode { get; }
+
+    /// <summary>The cgroup path as given by linux.cgroupsPath or derived from the container id (relative "ID", as runc).</summary>
     string Path { get; }
 
-    /// <summary>Creates the cgroup(s) and moves process <paramref name="pid"/> into them.</summary>
-    /// <exception cref="IOException">a cgroup cannot be created or joined.</exception>
+    /// <summary>
+    /// The container's cgroup directories, by hierarchy: v1 hierarchy names ("memory", "cpu,cpuacct", "systemd") and
+    /// "" for the cgroup2 one (v2, or hybrid's unified hierarchy). Absolute paths on the host.
+    /// </summary>
+    IReadOnlyDictionary<string, string> Paths { get; }
+
+    /// <summary>What to record in the container's state to rebuild this manager later (<see cref="CgroupManagerFactory.Load"/>).</summary>
+    CgroupState State { get; }
+
+    /// <summary>
+    /// Creates the cgroup directories that do not exist yet (recording which; v1 cpuset gets its parent's cpus/mems;
+    /// v2 ancestors get the available controllers in cgroup.subtree_control). Idempotent.
+    /// </summary>
+    /// <exception cref="CgroupException">a directory cannot be created.</exception>
+    void Create();
+
+    /// <summary>Creates the cgroups if needed and moves process <paramref name="pid"/> (with all its threads) into every one.</summary>
+    /// <exception cref="CgroupException">a cgroup cannot be created or joined.</exception>
     void Apply(int pid);
 
-    /// <summary>Writes <paramref name="resources"/> (null = nothing) to the cgroup files.</summary>
-    /// <exception cref="IOException">a value is refused by the kernel; the message names the linux.resources field.</exception>
-    void ApplyResources(LinuxResources? resources);
+    /// <summary>
+    /// Opens cgroup.procs of every container cgroup for writing (O_WRONLY|O_CLOEXEC): a process holding these fds can
+    /// join the cgroups later by writing "0" (itself), even after pivot_root, setuid or dropping capabilities (cgroup
+    /// permission checks use the opener's credentials).
+    /// </summary>
+    /// <exception cref="CgroupException">a file cannot be opened.</exception>
+    IReadOnlyList<SafeFd> OpenProcsFiles();
 
-    /// <summary>Pids of every process in the container's cgroup(s).</summary>
+    /// <summary>
+    /// Writes <paramref name="resources"/> (null = nothing) to the cgroup files, devices included. On a v1 host the
+    /// devices controller gets the effective rule list (<see cref="DeviceRules.Effective"/>); on v2 an eBPF program.
+    /// </summary>
+    /// <param name="resources">linux.resources.</param>
+    /// <param name="devices">linux.devices (their paths drop the matching default rules, as runc does).</param>
+    /// <exception cref="CgroupException">a value is refused; the message names the linux.resources field.</exception>
+    void ApplyResources(LinuxResources? resources, IReadOnlyList<LinuxDevice>? devices = null);
+
+    /// <summary>
+    /// Writes the resources of an update (runc update: everything but devices; memory.checkBeforeUpdate honoured).
+    /// <paramref name="resources"/> is the merged result (<see cref="ResourceMerge"/>).
+    /// </summary>
+    /// <exception cref="CgroupException">a value is refused; the message names the linux.resources field.</exception>
+    void Update(LinuxResources resources);
+
+    /// <summary>Freezes (<see cref="FreezerState.Frozen"/>) or thaws every process, and waits until the kernel says it is done.</summary>
+    /// <exception cref="CgroupException">no freezer, or the cgroup did not reach the state.</exception>
+    void Freeze(FreezerState state);
+
+    /// <summary>The current freezer state.</summary>
+    FreezerState GetFreezerState();
+
+    /// <summary>Pids of every process in the container's cgroup and the cgroups below it.</summary>
     IReadOnlyList<int> GetPids();
 
-    /// <summary>Removes the cgroup(s) this manager created (never one it did not create). Idempotent.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> to every process of the cgroup: v2 SIGKILL through cgroup.kill when the kernel
+    /// has it; otherwise freeze, kill(2) each pid, thaw (runc's signalAllProcesses), so no fork escapes.
+    /// </summary>
+    void SignalAll(int signal);
+
+    /// <summary>The container's resource usage, in runc's stats shape.</summary>
+    ContainerStats GetStats();
+
+    /// <summary>Starts watching OOM kills in the container's memory cgroup, or null when there is no memory controller.</summary>
+    IOomWatcher? WatchOom();
+
+    /// <summary>
+    /// Kills whatever is left in the cgroups, then removes the directories this manager created (the container's own
+    /// ones together with the cgroups below them; created parents only when empty). Never removes a directory it did
+    /// not create. Idempotent.
+    /// </summary>
+    /// <exception cref="CgroupException">a directory cannot be removed.</exception>
     void Destroy();
 }
 
-/// <summary>Chooses the cgroup manager for a container.</summary>
-public static class CgroupManagerFactory
+/// <summary>Reports OOM kills of one cgroup: poll <see cref="Fd"/> for POLLIN, then call <see cref="ReadEvents"/>.</summary>
+public interface IOomWatcher : IDisposable
 {
-    /// <summary>
-    /// The manager for container <paramref name="id"/> with linux.cgroupsPath <paramref name="cgroupsPath"/>.
-    /// Until the v1/v2 managers land (issue "Cgroups v1 and v2") this is <see cref="NoCgroupManager"/>: the
-    /// container stays in the runtime's cgroup and linux.resources is not applied.
-    /// </summary>
-    public static ICgroupManager Create(string id, string? cgroupsPath) =>
-        new NoCgroupManager(string.IsNullOrEmpty(cgroupsPath) ? "/ocirun/" + id : cgroupsPath);
-}
+    /// <summary>An fd that becomes readable when something may have happened.</summary>
+    int Fd { get; }
 
-/// <summary>A manager that leaves processes where they are and applies nothing.</summary>
-/// <param name="path">The cgroup path it stands for.</param>
-public sealed class NoCgroupManager(string path) : ICgroupManager
-{
-    /// <inheritdoc />
-    public string Path { get; } = path;
-
-    /// <inheritdoc />
-    public void Apply(int pid) { }
-
-    /// <inheritdoc />
-    public void ApplyResources(LinuxResources? resources) { }
-
-    /// <inheritdoc />
-    public IReadOnlyList<int> GetPids() => [];
-
-    /// <inheritdoc />
-    public void Destroy() { }
+    /// <summary>The number of OOM events since the last call (0 when the wake-up was for something else).</summary>
+    int ReadEvents();
 }

@@ -83,6 +83,11 @@ public static unsafe partial class RawSys
     /// <summary>setgroups(0, NULL) as a raw syscall: drop supplementary groups.</summary>
     public static int ClearGroups() => (int)syscall4(SyscallNumbers.Setgroups, 0, 0, 0);
 
+    /// <summary>unshare(2).</summary>
+    [LibraryImport(Libc.Name, EntryPoint = "unshare")]
+    [SuppressGCTransition]
+    public static partial int Unshare(int flags);
+
     /// <summary>read(2).</summary>
     [LibraryImport(Libc.Name, EntryPoint = "read")]
     [SuppressGCTransition]

@@ -2,152 +2,105 @@ using System.Runtime.InteropServices;
 
 namespace OciRuntime.Interop;
 
-/// <summary>struct open_how of openat2(2).</summary>
-[StructLayout(LayoutKind.Sequential)]
-public struct OpenHow
+/// <summary>MOUNT_ATTR_* of mount_setattr(2).</summary>
+[Flags]
+public enum MountAttr : ulong
 {
-    /// <summary>O_* flags.</summary>
-    public ulong Flags;
-    /// <summary>Mode for O_CREAT.</summary>
-    public ulong Mode;
-    /// <summary>RESOLVE_* flags.</summary>
-    public ulong Resolve;
+    /// <summary>No attribute.</summary>
+    None = 0,
+    /// <summary>MOUNT_ATTR_RDONLY.</summary>
+    ReadOnly = 0x1,
+    /// <summary>MOUNT_ATTR_NOSUID.</summary>
+    NoSuid = 0x2,
+    /// <summary>MOUNT_ATTR_NODEV.</summary>
+    NoDev = 0x4,
+    /// <summary>MOUNT_ATTR_NOEXEC.</summary>
+    NoExec = 0x8,
+    /// <summary>MOUNT_ATTR_IDMAP: idmap the mount with the user namespace in <see cref="MountAttrArgs.UsernsFd"/>.</summary>
+    Idmap = 0x100000,
 }
 
-/// <summary>
-/// The file-descriptor based mount API (fsopen(2), fsconfig(2), fsmount(2), open_tree(2), Linux 5.2) and openat2(2)
-/// (Linux 5.6): the syscall numbers are the same on every architecture.
-/// </summary>
-public static partial class Libc
+/// <summary>struct mount_attr of mount_setattr(2) (MOUNT_ATTR_SIZE_VER0, 32 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct MountAttrArgs
 {
-    /// <summary>openat2 resolve: every component stays on the starting mount (no mount crossing, no overmounts).</summary>
-    public const ulong RESOLVE_NO_XDEV = 0x01;
-    /// <summary>openat2 resolve: no /proc magic links.</summary>
-    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
-    /// <summary>openat2 resolve: no symlinks at all.</summary>
-    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
-    /// <summary>openat2 resolve: never leave dirfd.</summary>
-    public const ulong RESOLVE_BENEATH = 0x08;
-    /// <summary>openat2 resolve: dirfd is the root ("/" and ".." stay in it).</summary>
-    public const ulong RESOLVE_IN_ROOT = 0x10;
-    /// <summary>fsopen: close-on-exec.</summary>
-    public const uint FSOPEN_CLOEXEC = 1;
-    /// <summary>fsconfig: set a string parameter.</summary>
-    public const uint FSCONFIG_SET_STRING = 1;
-    /// <summary>fsconfig: create the superblock.</summary>
-    public const uint FSCONFIG_CMD_CREATE = 6;
-    /// <summary>fsmount: close-on-exec.</summary>
-    public const uint FSMOUNT_CLOEXEC = 1;
-    /// <summary>MOUNT_ATTR_NOSUID.</summary>
-    public const uint MOUNT_ATTR_NOSUID = 0x2;
-    /// <summary>MOUNT_ATTR_NODEV.</summary>
-    public const uint MOUNT_ATTR_NODEV = 0x4;
-    /// <summary>MOUNT_ATTR_NOEXEC.</summary>
-    public const uint MOUNT_ATTR_NOEXEC = 0x8;
-    /// <summary>open_tree: a detached copy of the mount.</summary>
+    /// <summary>Attributes to set.</summary>
+    public ulong AttrSet;
+    /// <summary>Attributes to clear.</summary>
+    public ulong AttrClr;
+    /// <summary>Propagation type (MS_SHARED …), 0 = unchanged.</summary>
+    public ulong Propagation;
+    /// <summary>User namespace fd for <see cref="MountAttr.Idmap"/>.</summary>
+    public ulong UsernsFd;
+}
+
+/// <summary>The owner, mode and device number of a file (from statx(2)).</summary>
+/// <param name="Uid">Owner uid (as the caller's user namespace sees it).</param>
+/// <param name="Gid">Owner gid.</param>
+/// <param name="Mode">File type and permission bits.</param>
+/// <param name="RdevMajor">Device major number (device files).</param>
+/// <param name="RdevMinor">Device minor number.</param>
+public readonly record struct FileOwner(uint Uid, uint Gid, uint Mode, uint RdevMajor, uint RdevMinor);
+
+public static unsafe partial class Libc
+{
+    /// <summary>open_tree(2) flag: clone the mount (a detached copy) instead of opening it.</summary>
     public const uint OPEN_TREE_CLONE = 1;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial long syscallOpenat2(long number, int dirfd, string path, OpenHow* how, nuint size);
+    /// <summary>open_tree(2) flag: close-on-exec (= O_CLOEXEC).</summary>
+    public const uint OPEN_TREE_CLOEXEC = 0x80000;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallFsopen(long number, string fsname, uint flags);
+    /// <summary>AT_RECURSIVE: the whole mount tree (open_tree, mount_setattr).</summary>
+    public const uint AT_RECURSIVE = 0x8000;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallFsconfig(long number, int fd, uint cmd, string? key, string? value, int aux);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long syscallFsmount(long number, int fd, uint flags, uint attrFlags);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallOpenTree(long number, int dirfd, string path, uint flags);
-
-    /// <summary>openat2(2) (syscall 437).</summary>
-    public static unsafe int openat2(int dirfd, string path, ulong flags, ulong resolve)
-    {
-        var how = new OpenHow { Flags = flags, Resolve = resolve };
-        return (int)syscallOpenat2(437, dirfd, path, &how, (nuint)sizeof(OpenHow));
-    }
-
-    /// <summary>fsopen(2) (syscall 430).</summary>
-    public static int fsopen(string fsname, uint flags) => (int)syscallFsopen(430, fsname, flags);
-
-    /// <summary>fsconfig(2) (syscall 431) with a string value or none.</summary>
-    public static int fsconfig(int fd, uint cmd, string? key, string? value, int aux) => (int)syscallFsconfig(431, fd, cmd, key, value, aux);
-
-    /// <summary>fsmount(2) (syscall 432): a detached mount of the configured filesystem.</summary>
-    public static int fsmount(int fd, uint flags, uint attrFlags) => (int)syscallFsmount(432, fd, flags, attrFlags);
-
-    /// <summary>move_mount: the source is dirfd itself (empty path).</summary>
+    /// <summary>move_mount(2) flag: the source is the fd itself (empty path).</summary>
     public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallMoveMount(long number, int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+    // The new mount API has the same numbers on every architecture (the unified syscall table).
+    private const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442;
 
-    /// <summary>move_mount(2) (syscall 429): attaches a detached mount (from open_tree or fsmount) at <paramref name="toPath"/>.</summary>
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscall_open_tree(long number, int dirfd, string path, uint flags);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscall_move_mount(long number, int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial long syscall_mount_setattr(long number, int dirfd, string path, uint flags, MountAttrArgs* attr, nuint size);
+
+    /// <summary>open_tree(2): an fd of the mount at <paramref name="path"/>, or with OPEN_TREE_CLONE a detached copy of it.</summary>
+    public static int open_tree(int dirfd, string path, uint flags) => (int)syscall_open_tree(SysOpenTree, dirfd, path, flags);
+
+    /// <summary>move_mount(2): attaches (or moves) a mount.</summary>
     public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags) =>
-        (int)syscallMoveMount(429, fromDirfd, fromPath, toDirfd, toPath, flags);
+        (int)syscall_move_mount(SysMoveMount, fromDirfd, fromPath, toDirfd, toPath, flags);
 
-    [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
-    private static unsafe partial int fstatfsForFlags(int fd, long* buf);
-
-    /// <summary>The ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC mount flags of the mount holding open fd <paramref name="fd"/> (fstatfs f_flags).</summary>
-    /// <exception cref="SyscallException">fstatfs failed.</exception>
-    public static unsafe MountFlags MountFlagsOfFd(int fd)
+    /// <summary>mount_setattr(2): changes the attributes of a mount (or a tree of them with AT_RECURSIVE).</summary>
+    public static int mount_setattr(int dirfd, string path, uint flags, MountAttrArgs attr)
     {
-        long* buf = stackalloc long[16];
-        Check(fstatfsForFlags(fd, buf), $"fstatfs {fd}");
-        return (MountFlags)((ulong)buf[10] & (ulong)(MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec));
+        return (int)syscall_mount_setattr(SysMountSetattr, dirfd, path, flags, &attr, (nuint)sizeof(MountAttrArgs));
     }
 
-    /// <summary>MOUNT_ATTR_RDONLY.</summary>
-    public const ulong MOUNT_ATTR_RDONLY = 0x1;
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial long syscallMountSetattr(long number, int dirfd, string path, uint flags, ulong* attr, nuint size);
-
-    /// <summary>mount_setattr(2) (syscall 442, Linux 5.12): sets <paramref name="attrSet"/> (MOUNT_ATTR_*) on the mount at dirfd/path.</summary>
-    public static unsafe int mount_setattr(int dirfd, string path, uint flags, ulong attrSet, ulong attrClear)
-    {
-        ulong* attr = stackalloc ulong[4]; // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
-        attr[0] = attrSet;
-        attr[1] = attrClear;
-        attr[2] = 0;
-        attr[3] = 0;
-        return (int)syscallMountSetattr(442, dirfd, path, flags, attr, 32);
-    }
-
-    /// <summary>open_tree(2) (syscall 428).</summary>
-    public static int open_tree(int dirfd, string path, uint flags) => (int)syscallOpenTree(428, dirfd, path, flags);
-
-    /// <summary>The file type and device of <paramref name="path"/> relative to <paramref name="dirfd"/> (statx(2); AT_EMPTY_PATH with "" for dirfd itself).</summary>
-    /// <returns>st_mode, and the major and minor of st_rdev.</returns>
-    /// <exception cref="SyscallException">statx failed.</exception>
-    public static unsafe (uint Mode, uint RdevMajor, uint RdevMinor) StatxType(int dirfd, string path, int flags)
-    {
-        byte* buf = stackalloc byte[256];
-        if (statx(dirfd, path, flags, 0x1 /* STATX_TYPE */ | 0x2 /* STATX_MODE */, buf) != 0)
-            throw SyscallException.FromLastError($"statx {(path.Length == 0 ? $"fd {dirfd}" : path)}");
-        return (*(ushort*)(buf + 28), *(uint*)(buf + 128), *(uint*)(buf + 132));
-    }
+    /// <summary>fchown(2).</summary>
+    [LibraryImport(Name, EntryPoint = "fchown", SetLastError = true)]
+    public static partial int fchown(int fd, uint uid, uint gid);
 
     [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 
-    /// <summary>S_IFMT.</summary>
-    public const uint S_IFMT = 0xf000;
-    /// <summary>S_IFCHR.</summary>
-    public const uint S_IFCHR = 0x2000;
-    /// <summary>S_IFDIR.</summary>
-    public const uint S_IFDIR = 0x4000;
-
-    /// <summary>The mode, owner and size of open fd <paramref name="fd"/> (statx(2) with AT_EMPTY_PATH).</summary>
+    /// <summary>Owner, mode and rdev of open fd <paramref name="fd"/> (statx AT_EMPTY_PATH).</summary>
     /// <exception cref="SyscallException">statx failed.</exception>
-    public static unsafe (uint Mode, uint Uid, long Size) FstatOwner(int fd)
+    public static FileOwner StatFd(int fd) => StatAt(fd, "", OpenFlags.AT_EMPTY_PATH);
+
+    /// <summary>Owner, mode and rdev of <paramref name="path"/> (following symlinks).</summary>
+    /// <exception cref="SyscallException">statx failed.</exception>
+    public static FileOwner StatPath(string path) => StatAt(OpenFlags.AT_FDCWD, path, 0);
+
+    private static FileOwner StatAt(int dirfd, string path, int flags)
     {
-        byte* buf = stackalloc byte[256];
-        if (statx(fd, "", OpenFlags.AT_EMPTY_PATH, 0x2 /* STATX_MODE */ | 0x8 /* STATX_UID */ | 0x200 /* STATX_SIZE */, buf) != 0)
-            throw SyscallException.FromLastError($"statx fd {fd}");
-        return (*(ushort*)(buf + 28), *(uint*)(buf + 20), *(long*)(buf + 40));
+        byte* buf = stackalloc byte[256]; // struct statx
+        const uint STATX_BASIC_STATS = 0x7ff;
+        Check(statx(dirfd, path, flags, STATX_BASIC_STATS, buf), path.Length == 0 ? $"statx fd {dirfd}" : $"stat {path}");
+        return new FileOwner(*(uint*)(buf + 20), *(uint*)(buf + 24), *(ushort*)(buf + 28), *(uint*)(buf + 128), *(uint*)(buf + 132));
     }
 }

@@ -23,11 +23,17 @@ public static partial class OcirunCli
         return BuildRoot().Parse(PassThrough.Normalize(args)).Invoke();
     }
 
-    private static readonly Option<string> RootOption = new("--root")
+    private static readonly Option<string?> RootOption = new("--root")
     {
-        Description = "root directory for storage of container state (this should be located in tmpfs)",
-        DefaultValueFactory = _ => "/run/ocirun",
+        Description = "root directory for storage of container state (this should be located in tmpfs) (default: /run/ocirun, or $XDG_RUNTIME_DIR/ocirun when rootless)",
         Recursive = true,
+    };
+
+    // Global only (before the command), as in runc: `spec --rootless` is spec's own flag.
+    private static readonly Option<string> RootlessOption = new("--rootless")
+    {
+        Description = "ignore cgroup permission errors ('true', 'false', or 'auto')",
+        DefaultValueFactory = _ => "auto",
     };
 
     private static readonly Option<string?> LogOption = new("--log")
@@ -58,9 +64,12 @@ public static partial class OcirunCli
         var version = new Option<bool>("--version", "-v") { Description = "print the version" };
         root.Options.Add(version);
         root.Options.Add(RootOption);
+        RootlessOption.AcceptOnlyFromAmong("auto", "true", "false");
+        root.Options.Add(RootlessOption);
         root.Options.Add(LogOption);
         root.Options.Add(LogFormatOption);
         root.Options.Add(DebugOption);
+        root.Options.Add(SystemdCgroupOption);
         root.SetAction(r =>
         {
             if (r.GetValue(version))
@@ -83,6 +92,10 @@ public static partial class OcirunCli
         root.Subcommands.Add(PsCommand());
         root.Subcommands.Add(ListCommand());
         root.Subcommands.Add(FeaturesCommand());
+        root.Subcommands.Add(UpdateCommand());
+        root.Subcommands.Add(PauseCommand());
+        root.Subcommands.Add(ResumeCommand());
+        root.Subcommands.Add(EventsCommand());
         return root;
     }
 
@@ -150,33 +163,46 @@ public static partial class OcirunCli
         return command;
     }
 
+    /// <summary>The flags create and run share (runc's), and the <see cref="CreateOptions"/> they make.</summary>
+    private sealed class CreateFlags
+    {
+        private readonly Argument<string> _id = IdArgument();
+        private readonly Option<string?> _bundle = BundleOption();
+        private readonly Option<string?> _pidFile = PidFileOption();
+        private readonly Option<string?> _consoleSocket = ConsoleSocketOption();
+        private readonly Option<string?> _pidfdSocket = PidfdSocketOption();
+        private readonly Option<bool> _noPivot = NoPivotOption();
+        private readonly Option<bool> _noNewKeyring = NoNewKeyringOption();
+        private readonly Option<int> _preserveFds = PreserveFdsOption();
+
+        public CreateFlags(Command command)
+        {
+            command.Arguments.Add(_id);
+            foreach (var o in new Option[] { _bundle, _pidFile, _consoleSocket, _pidfdSocket, _noPivot, _noNewKeyring, _preserveFds }) command.Options.Add(o);
+        }
+
+        public CreateOptions Read(ParseResult r, bool detached) => new()
+        {
+            Id = r.GetValue(_id)!,
+            Bundle = r.GetValue(_bundle),
+            PidFile = r.GetValue(_pidFile),
+            ConsoleSocket = r.GetValue(_consoleSocket),
+            PidfdSocket = r.GetValue(_pidfdSocket),
+            NoPivot = r.GetValue(_noPivot),
+            NoNewKeyring = r.GetValue(_noNewKeyring),
+            PreserveFds = r.GetValue(_preserveFds),
+            Detached = detached,
+        };
+    }
+
     private static Command CreateCommand()
     {
         var command = new Command("create", "create a container (its init waits for start)");
-        var id = IdArgument();
-        var bundle = BundleOption();
-        var pidFile = PidFileOption();
-        var consoleSocket = ConsoleSocketOption();
-        var noPivot = NoPivotOption();
-        var pidfdSocket = PidfdSocketOption();
-        var noNewKeyring = NoNewKeyringOption();
-        var preserveFds = PreserveFdsOption();
-        var detach = new Option<bool>("--detach", "-d") { Description = "accepted for go-runc compatibility; create always returns once the container exists" };
-        command.Arguments.Add(id);
-        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, pidfdSocket, noPivot, noNewKeyring, preserveFds, detach }) command.Options.Add(o);
+        var flags = new CreateFlags(command);
+        command.Options.Add(new Option<bool>("--detach", "-d") { Description = "accepted for go-runc compatibility; create always returns once the container exists" });
         command.SetAction(r => Execute(r, runtime =>
         {
-            runtime.Create(new CreateOptions
-            {
-                Id = r.GetValue(id)!,
-                Bundle = r.GetValue(bundle),
-                PidFile = r.GetValue(pidFile),
-                ConsoleSocket = r.GetValue(consoleSocket),
-                PidfdSocket = r.GetValue(pidfdSocket),
-                NoPivot = r.GetValue(noPivot),
-                NoNewKeyring = r.GetValue(noNewKeyring),
-                PreserveFds = r.GetValue(preserveFds),
-            });
+            runtime.Create(flags.Read(r, detached: true));
             return 0;
         }));
         return command;
@@ -213,7 +239,7 @@ public static partial class OcirunCli
         var command = new Command("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
         var id = IdArgument();
         var signal = new Argument<string>("signal") { Description = "signal name (SIGKILL, KILL) or number", DefaultValueFactory = _ => "SIGTERM" };
-        var all = new Option<bool>("--all", "-a") { Description = "send the specified signal to all processes inside the container" };
+        var all = KillAllOption();
         command.Arguments.Add(id);
         command.Arguments.Add(signal);
         command.Options.Add(all);
@@ -246,36 +272,17 @@ public static partial class OcirunCli
     private static Command RunCommand()
     {
         var command = new Command("run", "create and run a container");
-        var id = IdArgument();
-        var bundle = BundleOption();
-        var pidFile = PidFileOption();
-        var consoleSocket = ConsoleSocketOption();
-        var noPivot = NoPivotOption();
+        var flags = new CreateFlags(command);
         var detach = new Option<bool>("--detach", "-d") { Description = "detach from the container's process" };
         var keep = new Option<bool>("--keep") { Description = "do not delete the container after it exits" };
         var noSubreaper = new Option<bool>("--no-subreaper", "-no-subreaper") { Description = "disable the use of the subreaper used to reap reparented processes" };
-        var pidfdSocket = PidfdSocketOption();
-        var noNewKeyring = NoNewKeyringOption();
-        var preserveFds = PreserveFdsOption();
-        command.Arguments.Add(id);
-        foreach (var o in new Option[] { bundle, pidFile, consoleSocket, pidfdSocket, noPivot, noNewKeyring, preserveFds, detach, keep, noSubreaper }) command.Options.Add(o);
+        foreach (var o in new Option[] { detach, keep, noSubreaper }) command.Options.Add(o);
         command.SetAction(r => Execute(r, runtime =>
         {
             var detached = r.GetValue(detach);
             return runtime.Run(new RunOptions
             {
-                Create = new CreateOptions
-                {
-                    Id = r.GetValue(id)!,
-                    Bundle = r.GetValue(bundle),
-                    PidFile = r.GetValue(pidFile),
-                    ConsoleSocket = r.GetValue(consoleSocket),
-                    NoPivot = r.GetValue(noPivot),
-                    Detached = detached,
-                    PidfdSocket = r.GetValue(pidfdSocket),
-                    NoNewKeyring = r.GetValue(noNewKeyring),
-                    PreserveFds = r.GetValue(preserveFds),
-                },
+                Create = flags.Read(r, detached),
                 Detach = detached,
                 Keep = r.GetValue(keep),
                 NoSubreaper = r.GetValue(noSubreaper),
@@ -295,7 +302,9 @@ public static partial class OcirunCli
         using var log = new RuntimeLog(r.GetValue(LogOption), format, r.GetValue(DebugOption));
         try
         {
-            return body(new ContainerRuntime(r.GetValue(RootOption)!, log));
+            var rootless = RootlessMode.Resolve(r.GetValue(RootlessOption));
+            var stateRoot = r.GetValue(RootOption) ?? RootlessMode.DefaultRoot(rootless, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
+            return body(new ContainerRuntime(stateRoot, log) { Rootless = rootless });
         }
         catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
                                        or IOException or UnauthorizedAccessException or ArgumentException or HookException)

@@ -17,17 +17,8 @@ public static class Capabilities
     /// <summary>CAP_SYS_ADMIN's number.</summary>
     public const int SysAdmin = 21;
 
-    /// <summary>Capability names in number order (CAP_CHOWN = 0 … CAP_CHECKPOINT_RESTORE = 40).</summary>
-    public static IReadOnlyList<string> Names { get; } =
-    [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
-        "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-    ];
+    /// <summary>Capability names in number order (CAP_CHOWN = 0 … CAP_CHECKPOINT_RESTORE = 40): <see cref="CapabilityNames.All"/>.</summary>
+    public static IReadOnlyList<string> Names => CapabilityNames.All;
 
     /// <summary>The bit mask of <paramref name="names"/>; names above the kernel's cap_last_cap are skipped, as runc skips them.</summary>
     /// <exception cref="InitException">an unknown capability name, naming <paramref name="field"/>[index],
@@ -48,8 +39,7 @@ public static class Capabilities
     private static int IndexOf(string name)
     {
         var upper = name.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? name.ToUpperInvariant() : "CAP_" + name.ToUpperInvariant();
-        for (var i = 0; i < Names.Count; i++) if (Names[i] == upper) return i;
-        return -1;
+        return CapabilityNames.TryGetNumber(upper, out var n) ? n : -1;
     }
 
     /// <summary>

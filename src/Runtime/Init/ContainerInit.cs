@@ -50,7 +50,7 @@ public static class ContainerInit
 
         // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
-        var report = new InitReport { Phases = timer.Phases };
+        var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
@@ -132,6 +132,7 @@ public static class ContainerInit
             if (process.Terminal && options.ConsoleSocketFd >= 0)
             {
                 ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
+                if (options.InUserNamespace) UserNamespaceFixups.ChownConsole(0); // fd 0 is the pty slave now
             }
             _ = Libc.umask(oldMask);
             // In the container's pid namespace and mount tree, with all capabilities still (fsopen needs CAP_SYS_ADMIN).
@@ -150,6 +151,8 @@ public static class ContainerInit
             ProcessAttributes.SetScheduler(process.Scheduler);
             ProcessAttributes.SetIoPriority(process.IoPriority);
             if (plan.ProcFs is not null) Lsm.SetExecLabels(spec, plan.ProcFs);
+            UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+            CgroupJoin.Join(options.Cgroups);
             plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
             ProcessSetup.ChangeDirectory(process);
             plan.Executable = ProcessSetup.LookPath(process);

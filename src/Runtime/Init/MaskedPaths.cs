@@ -23,7 +23,7 @@ internal static class MaskedPaths
         uint mode;
         try
         {
-            mode = Libc.StatxType(OpenFlags.AT_FDCWD, target, OpenFlags.AT_SYMLINK_NOFOLLOW).Mode;
+            mode = Libc.StatPath(target).Mode;
         }
         catch (SyscallException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
         {
@@ -35,10 +35,10 @@ internal static class MaskedPaths
             return;
         }
         using var devNull = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/null");
-        var (nullMode, major, minor) = Libc.StatxType(devNull.Fd, "", OpenFlags.AT_EMPTY_PATH);
-        if ((nullMode & Libc.S_IFMT) != Libc.S_IFCHR || major != 1 || minor != 3)
+        var devNullStat = Libc.StatFd(devNull.Fd); // of the O_PATH|O_NOFOLLOW fd: a symlink stays a symlink
+        if ((devNullStat.Mode & Libc.S_IFMT) != Libc.S_IFCHR || devNullStat.RdevMajor != 1 || devNullStat.RdevMinor != 3)
             throw new InitException($"config.json: linux.maskedPaths ({path}): /dev/null in the container is not the null device (refused, CVE-2025-31133)");
-        var tree = Libc.open_tree(devNull.Fd, "", Libc.OPEN_TREE_CLONE | (uint)OpenFlags.O_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
+        var tree = Libc.open_tree(devNull.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
         if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
         {
             Libc.Mount("/dev/null", target, null, MountFlags.Bind, null); // Linux < 5.2

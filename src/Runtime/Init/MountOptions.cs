@@ -55,7 +55,7 @@ public sealed class MountOptions
     };
 
     /// <summary>Every option name understood as a flag or a propagation (for <c>features</c>), sorted.</summary>
-    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append("idmap").Append("ridmap").Order(StringComparer.Ordinal);
 
     /// <summary>MS_* flags for the mount call.</summary>
     public MountFlags Flags { get; private set; }
@@ -65,6 +65,12 @@ public sealed class MountOptions
 
     /// <summary>Filesystem-specific options joined with commas (e.g. "mode=755,size=65536k"), or null.</summary>
     public string? Data { get; private set; }
+
+    /// <summary>"idmap" or "ridmap": an idmapped bind mount (runtime-spec 1.2; see IdmappedMounts).</summary>
+    public bool IdMap { get; private set; }
+
+    /// <summary>"ridmap": the idmapping applies to every mount of the (rbind) tree, not only its top.</summary>
+    public bool RecursiveIdMap { get; private set; }
 
     /// <summary>True when the options ask for a bind mount (bind or rbind).</summary>
     public bool IsBind => (Flags & MountFlags.Bind) != 0;
@@ -83,6 +89,11 @@ public sealed class MountOptions
             else if (PropagationTable.TryGetValue(option, out var p))
             {
                 result.Propagation.Add(p);
+            }
+            else if (option is "idmap" or "ridmap")
+            {
+                result.IdMap = true;
+                result.RecursiveIdMap |= option == "ridmap";
             }
             else if (option.Length > 0)
             {

@@ -51,7 +51,7 @@ internal sealed class ProcFs : IDisposable
             using var context = new SafeFd(fs);
             if (Libc.fsconfig(fs, Libc.FSCONFIG_CMD_CREATE, null, null, 0) == 0)
             {
-                var mnt = Libc.fsmount(fs, Libc.FSMOUNT_CLOEXEC, Libc.MOUNT_ATTR_NOSUID | Libc.MOUNT_ATTR_NODEV | Libc.MOUNT_ATTR_NOEXEC);
+                var mnt = Libc.fsmount(fs, Libc.FSMOUNT_CLOEXEC, (uint)(MountAttr.NoSuid | MountAttr.NoDev | MountAttr.NoExec));
                 if (mnt >= 0 && TryAccept(new SafeFd(mnt), "fsopen", errors) is { } a) return a;
                 if (mnt < 0) errors.Add($"fsmount proc: {Libc.StrError(Marshal.GetLastPInvokeError())}");
             }
@@ -65,7 +65,7 @@ internal sealed class ProcFs : IDisposable
             errors.Add($"fsopen proc: {Libc.StrError(Marshal.GetLastPInvokeError())}");
         }
 
-        var tree = Libc.open_tree(OpenFlags.AT_FDCWD, "/proc", Libc.OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC);
+        var tree = Libc.open_tree(OpenFlags.AT_FDCWD, "/proc", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC);
         if (tree >= 0 && TryAccept(new SafeFd(tree), "open_tree /proc", errors) is { } b) return b;
         if (tree < 0) errors.Add($"open_tree /proc: {Libc.StrError(Marshal.GetLastPInvokeError())}");
 

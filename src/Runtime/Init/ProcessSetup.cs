@@ -125,10 +125,20 @@ internal static class ProcessSetup
         Libc.Check(Libc.prctl(Prctl.PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
 
         var groups = (user.AdditionalGids ?? []).ToArray();
-        fixed (uint* g = groups)
+        if (UserNamespaceFixups.SetgroupsDenied())
         {
-            if (Libc.setgroups((nuint)groups.Length, g) != 0)
-                throw new InitException($"config.json: process.user.additionalGids: {SyscallException.FromLastError("setgroups").Message}");
+            // A user namespace that maps only the runtime's own gid denies setgroups: without additionalGids there is
+            // nothing to set (runc skips it too).
+            if (groups.Length > 0)
+                throw new InitException("config.json: process.user.additionalGids: cannot set supplementary groups: setgroups is denied in this user namespace (linux.gidMappings maps a single gid; map a range with newgidmap to use them)");
+        }
+        else
+        {
+            fixed (uint* g = groups)
+            {
+                if (Libc.setgroups((nuint)groups.Length, g) != 0)
+                    throw new InitException($"config.json: process.user.additionalGids: {SyscallException.FromLastError("setgroups").Message}");
+            }
         }
         if (Libc.setresgid(user.Gid, user.Gid, user.Gid) != 0)
             throw new InitException($"config.json: process.user.gid: {SyscallException.FromLastError($"setgid {user.Gid}").Message}");

@@ -29,7 +29,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             try
             {
-                MountOne(mounts[i]);
+                MountOne(mounts[i], i);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -69,7 +69,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     private static bool NeedsDevSetup(List<Mount> mounts) =>
         !mounts.Any(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
 
-    private void MountOne(Mount m)
+    private void MountOne(Mount m, int index)
     {
         var parsed = MountOptions.Parse(m.Options);
         var type = m.Type;
@@ -95,7 +95,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             if (!sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
                 throw new FileNotFoundException($"bind source {source} does not exist");
             EnsureTarget(dest, sourceIsDir);
-            Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
+            if (options.MountFds is { } fds && index < fds.Length && fds[index] >= 0) UserNamespaceFixups.AttachMount(fds[index], dest); // idmapped by the runtime
+            else Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
             if (extra != MountFlags.None)
             {
@@ -108,7 +109,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         else if (type == "cgroup")
         {
             EnsureTarget(dest, isDir: true);
-            MountCgroup(dest, parsed, _rootfs);
+            CgroupMounts.Mount(dest, parsed, options, _rootfs);
         }
         else
         {
@@ -120,21 +121,36 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 flags &= ~MountFlags.ReadOnly;
                 _devReadonly = true;
             }
-            if (type == "sysfs" && Libc.mount(m.Source ?? "sysfs", dest, type, flags, parsed.Data) != 0)
+            var source = m.Source ?? type ?? "none";
+            if (Libc.mount(source, dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
             {
-                // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
-                // bind the host's /sys instead, read-only and recursive (runc does the same).
-                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EPERM) throw SyscallException.FromLastError($"mount sysfs on {dest}");
-                Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
-                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
-            }
-            else if (type != "sysfs")
-            {
-                Libc.Mount(m.Source ?? type ?? "none", dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel));
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EPERM && type == "sysfs")
+                {
+                    // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
+                    // bind the host's /sys instead, read-only and recursive (runc does the same).
+                    Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+                    Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
+                }
+                else if (errno == Errno.EPERM && type == "mqueue" && options.InUserNamespace)
+                {
+                    UserNamespaceFixups.MountMqueueFallback(dest, clean, flags, IpcNamespaceKind());
+                }
+                else
+                {
+                    throw new SyscallException($"mount {source} on {dest}" + (type is null ? "" : $" (type {type})"), errno);
+                }
             }
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
+    }
+
+    /// <summary>The container's ipc namespace: "own" (new), "joined" (by path) or "shared" (the runtime's).</summary>
+    private string IpcNamespaceKind()
+    {
+        var ipc = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceType.Ipc);
+        return ipc is null ? "shared" : string.IsNullOrEmpty(ipc.Path) ? "own" : "joined";
     }
 
     private static void EnsureTarget(string dest, bool isDir)
@@ -147,35 +163,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (Directory.Exists(dest) || File.Exists(dest)) return;
         Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
         using (File.Create(dest)) { }
-    }
-
-    private static void MountCgroup(string dest, MountOptions options, string rootfs)
-    {
-        if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
-        {
-            Libc.Mount("cgroup2", dest, "cgroup2", options.Flags, options.Data);
-            return;
-        }
-        // cgroup v1 (or hybrid): a tmpfs with a bind of this process's own cgroup of every v1 hierarchy, as runc does
-        // without a cgroup namespace.
-        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
-        var own = CgroupMembership.Read();
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
-        {
-            // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
-            if (mountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
-            var path = own.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
-            if (path is null) continue;
-            var sub = dest + "/" + Path.GetFileName(mountPoint);
-            Directory.CreateDirectory(sub);
-            Libc.Mount(mountPoint + path, sub, "bind", MountFlags.Bind | MountFlags.Rec, null);
-            Libc.Mount(null, sub, null, MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec)), null);
-        }
-        if ((options.Flags & MountFlags.ReadOnly) != 0)
-        {
-            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755");
-        }
     }
 
     private void PivotRoot()
@@ -223,53 +210,5 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             throw new SyscallException($"linux.maskedPaths: mask {path}: {e.Call}", e.Errno);
         }
-    }
-}
-
-/// <summary>The cgroup memberships of this process (/proc/self/cgroup) and the host's v1 hierarchies (/proc/self/mountinfo).</summary>
-internal static class CgroupMembership
-{
-    /// <summary>Entries of /proc/self/cgroup: controllers (empty for the v2 line) and path.</summary>
-    public static List<(string[] Controllers, string Path)> Read()
-    {
-        var result = new List<(string[], string)>();
-        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
-        {
-            var parts = line.Split(':', 3);
-            if (parts.Length == 3) result.Add((parts[1].Length == 0 ? [] : parts[1].Split(','), parts[2]));
-        }
-        return result;
-    }
-
-    /// <summary>Mount points and super options of every cgroup v1 mount (fstype "cgroup").</summary>
-    public static IEnumerable<(string MountPoint, HashSet<string> SuperOptions)> V1Mounts()
-    {
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0) continue;
-            var tail = line[(sep + 3)..].Split(' ');
-            if (tail.Length < 3 || tail[0] != "cgroup") continue;
-            var head = line[..sep].Split(' ');
-            yield return (Unescape(head[4]), tail[2].Split(',').ToHashSet(StringComparer.Ordinal));
-        }
-    }
-
-    /// <summary>Undoes mountinfo's octal escapes (\040 for space and so on).</summary>
-    public static string Unescape(string s)
-    {
-        if (!s.Contains('\\', StringComparison.Ordinal)) return s;
-        var sb = new System.Text.StringBuilder(s.Length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\' && i + 3 < s.Length &&
-                int.TryParse(s.AsSpan(i + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
-                i += 3;
-            }
-            else sb.Append(s[i]);
-        }
-        return sb.ToString();
     }
 }

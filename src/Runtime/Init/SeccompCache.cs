@@ -80,18 +80,21 @@ public static class SeccompCache
         using var file = new SafeFd(fd);
         try
         {
-            var (mode, uid, size) = Libc.FstatOwner(file.Fd);
+            var owner = Libc.StatFd(file.Fd);
+            if (owner.Uid != Libc.geteuid() || (owner.Mode & 0x12) != 0 /* group/other writable */) return null;
+            var size = Libc.Check(Libc.lseek(file.Fd, 0, Libc.SEEK_END), path);
             var programBytes = size - HeaderSize - identity.Length;
-            if (uid != Libc.geteuid() || (mode & 0x12) != 0 /* group/other writable */
-                || programBytes <= 0 || programBytes % 8 != 0 || programBytes > 8 * SeccompKernel.BPF_MAXINSNS)
-                return null;
+            if (programBytes <= 0 || programBytes % 8 != 0 || programBytes > 8 * SeccompKernel.BPF_MAXINSNS) return null;
             var bytes = new byte[size];
-            var got = 0;
-            while (got < bytes.Length)
+            fixed (byte* p = bytes)
             {
-                var n = Libc.ReadSome(file.Fd, bytes.AsSpan(got), path);
-                if (n == 0) return null;
-                got += n;
+                long got = 0;
+                while (got < bytes.Length)
+                {
+                    var n = Libc.pread(file.Fd, p + got, (nuint)(bytes.Length - got), got);
+                    if (n <= 0) return null;
+                    got += n;
+                }
             }
             if (BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) != FormatVersion) return null;
             var flags = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));

@@ -98,16 +98,16 @@ public sealed partial class ContainerRuntime
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
             var seccompProgram = CompileSeccomp(spec);
+            using var cgroups = JoinExistingCgroups(record);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
                 Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
-                InheritedFds = [.. (console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>()), .. (seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>())],
+                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. cgroups.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
             };
             process = LaunchInit(request);
             try
             {
-                CgroupManagerFactory.Create(record.Id, record.CgroupsPath).Apply(process.Pid);
                 var initOptions = new InitOptions
                 {
                     Id = record.Id,
@@ -121,6 +121,7 @@ public sealed partial class ContainerRuntime
                     NoNewKeyring = true,
                     Debug = _log.IsDebug,
                     ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                    Cgroups = cgroups.Options,
                     SeccompListenerFd = seccompListener?.Fd ?? -1,
                     SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
                     SeccompProgram = seccompProgram.Program,

@@ -10,19 +10,6 @@ namespace OciRuntime.Runtime.Lifecycle;
 
 public sealed partial class ContainerRuntime
 {
-    /// <summary>kill --all: sends <paramref name="signal"/> to every process of the container (init last).</summary>
-    /// <exception cref="ContainerNotFoundException">no such container.</exception>
-    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
-    public void KillAll(string id, int signal)
-    {
-        using var dir = _store.Open(id);
-        var record = dir.Load();
-        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
-        foreach (var pid in ProcessesOf(record).Where(p => p != record.InitPid)) _ = Libc.kill(pid, signal);
-        using var pidFd = OpenPidFd(record);
-        if (pidFd is not null) _ = Libc.pidfd_send_signal(pidFd.Fd, signal);
-    }
-
     /// <summary>ps: the host pids of every process of the container, ascending.</summary>
     /// <exception cref="ContainerNotFoundException">no such container.</exception>
     public IReadOnlyList<int> Processes(string id)
@@ -33,12 +20,12 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>
-    /// The container's processes: from its cgroup when the manager knows them, else every process in the init's
-    /// pid namespace (when the container has its own), else the init alone.
+    /// The container's processes: from its cgroup when it has one (not in rootless mode), else every process in the
+    /// init's pid namespace (when the container has its own), else the init alone.
     /// </summary>
     internal static List<int> ProcessesOf(ContainerRecord record)
     {
-        var fromCgroup = CgroupManagerFactory.Create(record.Id, record.CgroupsPath).GetPids();
+        var fromCgroup = CgroupOf(record)?.GetPids() ?? [];
         if (fromCgroup.Count > 0) return [.. fromCgroup.Order()];
         if (!record.OwnPidNamespace) return [record.InitPid];
         var ns = NamespaceOf(record.InitPid);
@@ -91,6 +78,7 @@ public sealed partial class ContainerRuntime
             Seccomp = SeccompFeatures(),
             Apparmor = AppArmorFeatures(),
             Selinux = SelinuxFeatures(),
+            MountExtensions = new FeaturesMountExtensions { IdMap = new FeaturesEnabled { Enabled = true } },
         },
         Annotations = new Dictionary<string, string>
         {

@@ -113,8 +113,8 @@ public sealed partial class ContainerRuntime
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
+        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
         var dir = _store.Create(options.Id);
-        var cgroup = CgroupManagerFactory.Create(options.Id, spec.Linux?.CgroupsPath);
         InitProcess? init = null;
         try
         {
@@ -123,22 +123,26 @@ public sealed partial class ContainerRuntime
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
             using var seccompListener = ConnectSeccompListener(spec);
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var idmapped = IdmappedMounts.Prepare(spec, bundle);
+            using var cgroupJoin = PrepareCgroups(cgroup, spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
-                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path)).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
+                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [fifo, .. (console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>()), .. (seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>())],
-                AfterClone = pid => UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []),
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
+                AfterClone = pid =>
+                {
+                    UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
+                    TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
+                },
             };
             timer.Mark("state-dir");
             var seccompProgram = CompileSeccomp(spec);
             timer.Mark("seccomp");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
-            cgroup.Apply(init.Pid);
-            cgroup.ApplyResources(spec.Linux?.Resources);
 
             var initOptions = new InitOptions
             {
@@ -155,6 +159,8 @@ public sealed partial class ContainerRuntime
                 PreserveFds = preserveFds,
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+                MountFds = idmapped.FdByMount,
+                Cgroups = cgroupJoin.Options,
                 SeccompListenerFd = seccompListener?.Fd ?? -1,
                 SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
                 SeccompProgram = seccompProgram.Program,
@@ -169,6 +175,7 @@ public sealed partial class ContainerRuntime
                 HookRunner.Run(spec.Hooks, "createRuntime", state);
             });
             timer.Mark("init-setup");
+            foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
             var record = new ContainerRecord
@@ -185,6 +192,7 @@ public sealed partial class ContainerRuntime
                 NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
+                Cgroup = cgroup?.State,
             };
             dir.SaveConfig(configBytes);
             dir.Save(record);
@@ -202,7 +210,7 @@ public sealed partial class ContainerRuntime
         {
             init?.KillAndReap();
             init?.Dispose();
-            TryDestroy(cgroup);
+            if (cgroup is not null) TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
             if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
@@ -279,8 +287,9 @@ public sealed partial class ContainerRuntime
         if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot start a container that has stopped");
         if (status != ContainerStatus.Created) throw new RuntimeException($"cannot start an already {status} container");
 
-        using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+        // The pidfd first: opening the fifo releases the init, which may exec and exit at once.
         using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("cannot start a container that has stopped");
+        using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
         Span<PollFd> fds = stackalloc PollFd[2];
         fds[0] = new PollFd { Fd = fifo.Fd, Events = PollFd.POLLIN };
         fds[1] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
@@ -372,6 +381,7 @@ public sealed partial class ContainerRuntime
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (status != ContainerStatus.Stopped) KillCgroupForDelete(record, status);
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
@@ -392,7 +402,7 @@ public sealed partial class ContainerRuntime
         catch
         {
             created.Init.KillAndReap();
-            TryDestroy(created.Cgroup);
+            if (created.Cgroup is { } cgroup) TryDestroy(cgroup);
             created.Directory.Remove();
             created.Dispose();
             throw;
@@ -445,7 +455,7 @@ public sealed partial class ContainerRuntime
     internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
     {
         if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
-        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : ContainerStatus.Running;
+        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>
@@ -479,7 +489,7 @@ public sealed partial class ContainerRuntime
     {
         Spec.Spec? spec = null;
         try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
-        TryDestroy(CgroupManagerFactory.Create(record.Id, record.CgroupsPath));
+        if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
         dir.Remove();
         if (spec?.Hooks is { } hooks)
             HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
@@ -533,13 +543,13 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager cgroup, SafeFd? consoleMaster) : IDisposable
+    private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager? cgroup, SafeFd? consoleMaster) : IDisposable
     {
         public SafeFd? ConsoleMaster { get; } = consoleMaster;
         public ContainerDirectory Directory { get; } = directory;
         public ContainerRecord Record { get; } = record;
         public InitProcess Init { get; } = init;
-        public ICgroupManager Cgroup { get; } = cgroup;
+        public ICgroupManager? Cgroup { get; } = cgroup;
 
         public void Dispose()
         {

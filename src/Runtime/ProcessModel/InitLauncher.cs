@@ -39,8 +39,9 @@ public sealed class LaunchRequest
     public int NamespaceRootFd { get; internal set; } = -1;
 
     /// <summary>
-    /// Called in the parent right after clone3 with the child's pid: with a new user namespace it writes the id
-    /// maps (<see cref="UserNamespace"/>); the child waits for it before it becomes root in the namespace and execs.
+    /// Called in the parent right after clone3 with the child's pid, when the child has a new user or time
+    /// namespace: it writes the id maps (<see cref="UserNamespace"/>) and the time offsets; the child waits for it
+    /// before it execs.
     /// </summary>
     public Action<int>? AfterClone { get; init; }
 
@@ -111,10 +112,13 @@ public static unsafe class InitLauncher
 
     /// <summary>Clones and execs the child of <paramref name="request"/>; returns once the child exists (it may still fail to exec: the first frame on the channel says).</summary>
     /// <exception cref="SyscallException">a namespace file could not be opened, or clone3 failed.</exception>
-    /// <exception cref="NotSupportedException">joining a time namespace by path.</exception>
     public static InitProcess Launch(LaunchRequest request)
     {
         var joins = request.Joins.OrderBy(j => JoinOrder(j.Type)).ToList();
+        // Joining a pid namespace together with the user namespace that owns it (exec into a user-namespaced
+        // container): an unprivileged runtime has no CAP_SYS_ADMIN over that pid namespace until it is in the user
+        // namespace, so the child joins it after the user namespace and forks once more (see ForkIntoPidNamespace).
+        var pidJoinInChild = joins.Any(j => j.Type == "user") && joins.Any(j => j.Type == "pid");
         var joinFds = new List<SafeFd>();
         SafeFd? pidNsJoin = null, ownPidNs = null, executable = null, hostRoot = null, nsRootSlot = null;
         var (parentEnd, childEnd) = Libc.SocketPair();
@@ -125,17 +129,15 @@ public static unsafe class InitLauncher
             foreach (var join in joins)
             {
                 var fd = SafeFd.Check(Libc.open(join.Path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {join.Type} namespace {join.Path}");
-                if (join.Type == "pid")
+                if (join.Type == "pid" && !pidJoinInChild)
                 {
                     pidNsJoin = fd;
                     continue;
                 }
-                if (join.Type == "time")
-                {
-                    fd.Dispose();
-                    throw new NotSupportedException($"joining a time namespace by path ({join.Path}) is not supported");
-                }
+                // A time namespace is joined by the one-thread child like the others: setns(CLONE_NEWTIME) needs a
+                // single-threaded caller and moves the caller itself (and its children) into it.
                 joinFds.Add(fd);
+                if (join.Type == "pid") continue; // pidJoinInChild: joined after the others (NativePlan.PidJoinFd)
                 childJoins.Add((fd.Fd, (int)FlagOf(join.Type)));
             }
 
@@ -160,6 +162,7 @@ public static unsafe class InitLauncher
             plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable.Fd, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
             plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
             plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
+            plan.PidJoinFd = pidJoinInChild ? joinFds[joins.FindIndex(j => j.Type == "pid")].Fd : -1;
 
             if (pidNsJoin is not null)
             {
@@ -169,10 +172,14 @@ public static unsafe class InitLauncher
                 Libc.Check(Libc.setns(pidNsJoin.Fd, (int)CloneFlags.NewPid), "join pid namespace");
             }
 
+            // A time namespace's offsets can be written only before a process enters it: the child unshares it
+            // (for its future self: execve enters it) and waits, like for the id maps, while the parent writes them.
+            plan.UnshareTime = (request.NewNamespaces & CloneFlags.NewTime) != 0;
+            plan.WaitForMappings |= plan.UnshareTime;
             int pidFd = -1;
             var args = new CloneArgs
             {
-                Flags = (ulong)(request.NewNamespaces | CloneFlags.PidFd),
+                Flags = (ulong)((request.NewNamespaces & ~CloneFlags.NewTime) | CloneFlags.PidFd),
                 PidFd = (ulong)(nint)(&pidFd),
                 ExitSignal = Signals.SIGCHLD,
             };
@@ -198,6 +205,7 @@ public static unsafe class InitLauncher
             {
                 try
                 {
+                    if (plan.UnshareTime) AwaitChildReady(process, request);
                     request.AfterClone?.Invoke(process.Pid);
                     process.Channel.Send(SyncMessage.MappingsDone, []);
                 }
@@ -207,6 +215,11 @@ public static unsafe class InitLauncher
                     process.Dispose();
                     throw;
                 }
+            }
+            if (pidJoinInChild)
+            {
+                childEnd.Dispose(); // so that the channel ends when the children do
+                process = AwaitForkedChild(process, request);
             }
             return process;
         }
@@ -226,6 +239,56 @@ public static unsafe class InitLauncher
             hostRoot?.Dispose();
             nsRootSlot?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The first child forked the real one into the joined pid namespace (CLONE_PARENT: it is our child too) and reports
+    /// its pid in a <see cref="SyncMessage.ChildPid"/> frame before it exits; a ChildFailed frame may come first (the exec
+    /// failed: the first child was suspended by CLONE_VFORK until then) or alone (the first child failed).
+    /// Returns the real child's process, the first one reaped.
+    /// </summary>
+    private static InitProcess AwaitForkedChild(InitProcess first, LaunchRequest request)
+    {
+        byte[]? failure = null;
+        var childPid = -1;
+        try
+        {
+            while (childPid < 0 && first.Channel.TryReceive(out var type, out var payload))
+            {
+                if (type == SyncMessage.ChildFailed) failure ??= payload;
+                else if (type == SyncMessage.ChildPid && payload.Length == 4) childPid = BinaryPrimitives.ReadInt32LittleEndian(payload);
+                else throw new IOException($"unexpected message {type} from the new process");
+            }
+        }
+        catch
+        {
+            first.KillAndReap();
+            first.Dispose();
+            throw;
+        }
+        try { Libc.WaitPid(first.Pid); } catch (SyscallException) { /* already reaped */ }
+        first.PidFd.Dispose();
+        if (failure is not null || childPid < 0)
+        {
+            if (childPid > 0) try { Libc.WaitPid(childPid); } catch (SyscallException) { }
+            first.Channel.Dispose();
+            throw new IOException(failure is not null ? DescribeChildFailure(request, failure) : "the new process exited before it forked into the pid namespace");
+        }
+        var pidFd = Libc.pidfd_open(childPid);
+        if (pidFd < 0)
+        {
+            var e = SyscallException.FromLastError($"pidfd_open {childPid}");
+            first.Channel.Dispose();
+            throw e;
+        }
+        return new InitProcess(childPid, new SafeFd(pidFd), first.Channel);
+    }
+
+    private static void AwaitChildReady(InitProcess process, LaunchRequest request)
+    {
+        if (!process.Channel.TryReceive(out var type, out var payload)) throw new SyscallException("the new process exited before it was ready", Errno.ECHILD);
+        if (type == SyncMessage.ChildFailed) throw new IOException(DescribeChildFailure(request, payload));
+        if (type != SyncMessage.ChildReady) throw new IOException($"unexpected message {type} from the new process");
     }
 
     private static bool TryEnterNoGcRegion()
@@ -255,6 +318,15 @@ public static unsafe class InitLauncher
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
         }
+        if (plan.PidJoinFd >= 0 && RawSys.Setns(plan.PidJoinFd, (int)CloneFlags.NewPid) != 0) ChildFail(plan.ErrorFd, -6, RawSys.ErrnoValue);
+        if (plan.UnshareTime)
+        {
+            if (RawSys.Unshare((int)CloneFlags.NewTime) != 0) ChildFail(plan.ErrorFd, -5, RawSys.ErrnoValue);
+            byte* ready = stackalloc byte[8];
+            *(uint*)ready = (uint)SyncMessage.ChildReady;
+            *(uint*)(ready + 4) = 0;
+            RawSys.Write(plan.ErrorFd, ready, 8);
+        }
         if (plan.WaitForMappings)
         {
             // The MappingsDone frame: 8 bytes, written once the parent has written uid_map and gid_map.
@@ -280,9 +352,32 @@ public static unsafe class InitLauncher
             _ = RawSys.Close(nsRoot);
             if (RawSys.Fchdir(plan.HostRootFd) != 0 || RawSys.Chroot(plan.DotPath) != 0) ChildFail(plan.ErrorFd, -3, RawSys.ErrnoValue);
         }
+        if (plan.PidJoinFd >= 0) ForkIntoPidNamespace(plan.ErrorFd);
         _ = RawSys.Execveat(plan.ExecutableFd, plan.EmptyPath, plan.Argv, plan.Envp, OpenFlags.AT_EMPTY_PATH);
         ChildFail(plan.ErrorFd, -1, RawSys.ErrnoValue);
     }
+
+    /// <summary>
+    /// setns(CLONE_NEWPID) only places the caller's future children in the namespace: fork once more (raw clone3).
+    /// CLONE_PARENT makes the new child the runtime's child (a sibling of this one), CLONE_VFORK holds this one until the
+    /// new child has exec'd (or failed), then it reports the new child's pid and exits. Returns in the new child only.
+    /// </summary>
+    private static void ForkIntoPidNamespace(int errorFd)
+    {
+        CloneArgs args = default;
+        args.Flags = CloneParent | CloneVfork; // exit_signal must be 0 with CLONE_PARENT: the child inherits ours (SIGCHLD)
+        var pid = RawSys.Clone3(&args);
+        if (pid == 0) return;
+        if (pid < 0) ChildFail(errorFd, -7, RawSys.ErrnoValue);
+        byte* frame = stackalloc byte[12];
+        *(uint*)frame = (uint)SyncMessage.ChildPid;
+        *(uint*)(frame + 4) = 4;
+        *(int*)(frame + 8) = (int)pid;
+        RawSys.Write(errorFd, frame, 12);
+        RawSys.Exit(0);
+    }
+
+    private const ulong CloneVfork = 0x4000, CloneParent = 0x8000;
 
     private static void ChildFail(int fd, int step, int errno)
     {
@@ -303,6 +398,9 @@ public static unsafe class InitLauncher
         if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
+        if (step == -5) return $"create the time namespace: {Libc.StrError(errno)}";
+        if (step == -6) return $"join pid namespace {request.Joins.FirstOrDefault(j => j.Type == "pid")?.Path}: {Libc.StrError(errno)}";
+        if (step == -7) return $"fork into the joined pid namespace: {Libc.StrError(errno)}";
         if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
         var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
         var join = step < joins.Count ? joins[step] : null;
@@ -321,7 +419,9 @@ public static unsafe class InitLauncher
         public int HostRootFd;
         public int NsRootSlot;
         public bool WaitForMappings;
+        public bool UnshareTime;
         public bool BecomeNamespaceRoot;
+        public int PidJoinFd;
         public byte** Argv;
         public byte** Envp;
         public int* JoinFds;
@@ -351,6 +451,7 @@ public static unsafe class InitLauncher
                 ExecutableFd = executableFd,
                 HostRootFd = hostRootFd,
                 NsRootSlot = nsRootSlot,
+                PidJoinFd = -1,
             };
             var cursor = plan._strings;
             for (var i = 0; i < all.Count; i++)

@@ -51,6 +51,15 @@ public sealed class InitOptions
     public bool NoNewKeyring { get; set; }
 
     /// <summary>
+    /// Per entry of config.json's mounts: the init's fd of the detached, already idmapped copy of its source
+    /// (<see cref="IdmappedMounts"/>), attached with move_mount instead of a bind mount; -1 = none. Null when no mount is idmapped.
+    /// </summary>
+    public int[]? MountFds { get; set; }
+
+    /// <summary>The container's cgroups: the init's fds and the host paths (see docs/process-model.md, "cgroups").</summary>
+    public CgroupJoinOptions? Cgroups { get; set; }
+
+    /// <summary>
     /// The init's fd number of a socket the runtime connected to <c>linux.seccomp.listenerPath</c> (the profile has
     /// SCMP_ACT_NOTIFY rules), or -1. The init sends the notify fd through it right after loading the filter.
     /// </summary>
@@ -71,6 +80,9 @@ public sealed class InitReport
 {
     /// <summary>Phase name and duration in µs, e.g. ("mounts", 412).</summary>
     public List<PhaseTiming> Phases { get; set; } = [];
+
+    /// <summary>Things the init worked around (a mount it replaced or skipped); the runtime logs them as warnings.</summary>
+    public List<string>? Warnings { get; set; }
 }
 
 /// <summary>One timed phase of container setup.</summary>
@@ -82,6 +94,7 @@ public sealed record PhaseTiming(string Name, long Micros);
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InitOptions))]
 [JsonSerializable(typeof(InitReport))]
+[JsonSerializable(typeof(CgroupJoinOptions))]
 internal sealed partial class ProcessJsonContext : JsonSerializerContext
 {
 }

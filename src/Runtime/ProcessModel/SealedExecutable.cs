@@ -55,10 +55,10 @@ public sealed class SealedExecutable : IDisposable
     public static SealedExecutable? TryReadOnlyBind(string source = "/proc/self/exe")
     {
         var clock = Stopwatch.StartNew();
-        var tree = Libc.open_tree(OpenFlags.AT_FDCWD, source, Libc.OPEN_TREE_CLONE | (uint)OpenFlags.O_CLOEXEC);
+        var tree = Libc.open_tree(OpenFlags.AT_FDCWD, source, Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC);
         if (tree < 0) return null; // ENOSYS before Linux 5.2, EPERM without CAP_SYS_ADMIN
         var fd = new SafeFd(tree);
-        if (Libc.mount_setattr(tree, "", (uint)OpenFlags.AT_EMPTY_PATH, Libc.MOUNT_ATTR_RDONLY, 0) != 0 || !IsReadOnly(fd))
+        if (Libc.mount_setattr(tree, "", (uint)OpenFlags.AT_EMPTY_PATH, new MountAttrArgs { AttrSet = (ulong)MountAttr.ReadOnly }) != 0 || !IsReadOnly(fd))
         {
             fd.Dispose();
             return null;

@@ -25,6 +25,13 @@ public enum SyncMessage : uint
     /// raw syscalls before execve: until then the child's ids have no mapping and an execve would drop its capabilities).
     /// </summary>
     MappingsDone = 8,
+    /// <summary>Raw child → parent: the child has unshared its time namespace; its offsets may be written now (empty frame).</summary>
+    ChildReady = 9,
+    /// <summary>
+    /// Raw child → parent: the pid (int32) of the process it forked into a joined pid namespace (it exits next; the
+    /// forked one is the runtime's child through CLONE_PARENT). See InitLauncher.
+    /// </summary>
+    ChildPid = 10,
 }
 
 /// <summary>

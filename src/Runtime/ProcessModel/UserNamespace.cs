@@ -8,30 +8,40 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// <summary>
 /// Writes the id maps of a new user namespace (config-linux.md#user-namespace-mappings) for the process
 /// <c>pid</c>: uid_map, then setgroups, then gid_map. As root the maps are written directly; an unprivileged caller
-/// that maps more than its own id uses newuidmap/newgidmap (Debian's uidmap package), as runc does.
+/// writes a map of its own id alone directly too (denying setgroups first for the gid map, as the kernel requires),
+/// and uses newuidmap/newgidmap (Debian's uidmap package, ranges from /etc/subuid and /etc/subgid) for anything
+/// more, as runc does.
 /// </summary>
 public static class UserNamespace
 {
     private static readonly string[] HelperDirs = ["/usr/bin/", "/bin/", "/usr/sbin/"];
 
     /// <summary>Writes <paramref name="uidMappings"/> and <paramref name="gidMappings"/> for process <paramref name="pid"/>.</summary>
-    /// <exception cref="IOException">a map was refused; the message names linux.uidMappings or linux.gidMappings.</exception>
-    public static void WriteMappings(int pid, IReadOnlyList<LinuxIdMapping> uidMappings, IReadOnlyList<LinuxIdMapping> gidMappings)
+    /// <param name="pid">The process whose (new) user namespace gets the maps.</param>
+    /// <param name="uidMappings">linux.uidMappings (or a mount's).</param>
+    /// <param name="gidMappings">linux.gidMappings (or a mount's).</param>
+    /// <param name="field">Where the maps come from, for messages: "linux" or e.g. "mounts[3]".</param>
+    /// <exception cref="IOException">a map was refused; the message names the field.</exception>
+    public static void WriteMappings(int pid, IReadOnlyList<LinuxIdMapping> uidMappings, IReadOnlyList<LinuxIdMapping> gidMappings, string field = "linux")
     {
         var privileged = Libc.geteuid() == 0;
-        var selfOnlyGid = gidMappings.Count == 1 && gidMappings[0].Size == 1 && gidMappings[0].HostId == Libc.getegid();
-        Write(pid, "uid_map", "linux.uidMappings", uidMappings, privileged ? null : "newuidmap");
+        var selfOnlyUid = IsSelfOnly(uidMappings, Libc.geteuid());
+        var selfOnlyGid = IsSelfOnly(gidMappings, Libc.getegid());
+        Write(pid, "uid_map", field + ".uidMappings", uidMappings, privileged || selfOnlyUid ? null : "newuidmap");
         if (!privileged && selfOnlyGid)
         {
             // An unprivileged process may map its own gid only after denying setgroups.
-            WriteProc(pid, "setgroups", "deny", "linux.gidMappings");
-            Write(pid, "gid_map", "linux.gidMappings", gidMappings, null);
+            WriteProc(pid, "setgroups", "deny", field + ".gidMappings");
+            Write(pid, "gid_map", field + ".gidMappings", gidMappings, null);
         }
         else
         {
-            Write(pid, "gid_map", "linux.gidMappings", gidMappings, privileged ? null : "newgidmap");
+            Write(pid, "gid_map", field + ".gidMappings", gidMappings, privileged ? null : "newgidmap");
         }
     }
+
+    private static bool IsSelfOnly(IReadOnlyList<LinuxIdMapping> mappings, uint id) =>
+        mappings.Count == 1 && mappings[0].Size == 1 && mappings[0].HostId == id;
 
     private static void Write(int pid, string file, string field, IReadOnlyList<LinuxIdMapping> mappings, string? helper)
     {
@@ -57,7 +67,8 @@ public static class UserNamespace
         {
             var child = Libc.Spawn(path, args, ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], devNull.Fd, 2, 2);
             var status = Libc.WaitPid(child);
-            if (!status.Exited || status.Code != 0) throw new IOException($"config.json: {field}: {helper} failed (status {status.ShellStatus})");
+            if (!status.Exited || status.Code != 0)
+                throw new IOException($"config.json: {field}: {helper} failed (status {status.ShellStatus}; are the ranges in /etc/sub{(helper == "newuidmap" ? "uid" : "gid")} for this user?)");
         }
     }
 

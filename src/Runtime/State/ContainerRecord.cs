@@ -41,6 +41,9 @@ public sealed class ContainerRecord
     /// <summary>linux.cgroupsPath of config.json (null = derived from the id).</summary>
     public string? CgroupsPath { get; set; }
 
+    /// <summary>The container's cgroups: paths, the directories ocirun created, the resources in force (null: none managed).</summary>
+    public OciRuntime.Cgroups.CgroupState? Cgroup { get; set; }
+
     /// <summary>Whether the container has its own pid namespace (otherwise delete must kill every process of it by cgroup).</summary>
     public bool OwnPidNamespace { get; set; }
 }

@@ -1,17 +1,13 @@
-using System.Diagnostics;
+
 using System.Text;
 using System.Text.Json.Nodes;
-using Xunit.Abstractions;
+
 using static OciRuntime.Spec.Tests.TestSupport;
 
 namespace OciRuntime.Spec.Tests;
 
-/// <summary>Timing tests run alone so that parallel test classes do not skew them.</summary>
-[CollectionDefinition(nameof(PerformanceCollection), DisableParallelization = true)]
-public sealed class PerformanceCollection;
-
-[Collection(nameof(PerformanceCollection))]
-public class PerformanceTests(ITestOutputHelper output)
+/// <summary>The 100 KB config of the parse/validate benchmark (benchmarks/), checked for validity here.</summary>
+public class BigConfigTests
 {
     /// <summary>runc's default config plus a docker-like seccomp profile, about 100 KB of indented JSON in total.</summary>
     internal static byte[] BigConfig(int targetBytes = 100 * 1024)
@@ -54,53 +50,14 @@ public class PerformanceTests(ITestOutputHelper output)
         }
     }
 
-    private static double BestAverageMicroseconds(Action action, int rounds = 7, int perRound = 200)
-    {
-        for (int i = 0; i < perRound; i++)
-        {
-            action(); // warm up: JIT and tiering
-        }
-        double best = double.MaxValue;
-        for (int r = 0; r < rounds; r++)
-        {
-            var watch = Stopwatch.StartNew();
-            for (int i = 0; i < perRound; i++)
-            {
-                action();
-            }
-            best = Math.Min(best, watch.Elapsed.TotalMicroseconds / perRound);
-        }
-        return best;
-    }
-
+    // Timing goals live in benchmarks/ (BenchmarkDotNet), never in tests: this only checks the big config is valid.
     [Fact]
-    public void Parsing_and_validating_a_100_KB_config_takes_well_under_a_millisecond()
+    public void A_100_KB_config_with_a_full_seccomp_profile_parses_validates_and_round_trips()
     {
         byte[] json = BigConfig();
         json.Length.Should().BeInRange(100 * 1024, 110 * 1024);
-        SpecValidator.Check(SpecSerializer.Parse(json)).Should().BeEmpty();
-
-        double micros = BestAverageMicroseconds(() => SpecValidator.Validate(SpecSerializer.Parse(json)));
-
-        output.WriteLine($"{json.Length} bytes: {micros:F0} µs per parse+validate");
-        micros.Should().BeLessThan(1000, "parse + validate of a 100 KB config must stay under 1 ms (about 0.3 ms on a 2-CPU VM)");
-    }
-
-    [Fact]
-    public void Validating_a_100_KB_config_is_cheap()
-    {
-        Spec spec = SpecSerializer.Parse(BigConfig());
-        double micros = BestAverageMicroseconds(() => SpecValidator.Check(spec));
-        output.WriteLine($"{micros:F0} µs per validate");
-        micros.Should().BeLessThan(250);
-    }
-
-    [Fact]
-    public void Serializing_a_100_KB_config_is_fast()
-    {
-        Spec spec = SpecSerializer.Parse(BigConfig());
-        double micros = BestAverageMicroseconds(() => SpecSerializer.SerializeToUtf8(spec));
-        output.WriteLine($"{micros:F0} µs per serialize");
-        micros.Should().BeLessThan(5000);
+        var spec = SpecSerializer.Parse(json);
+        SpecValidator.Check(spec).Should().BeEmpty();
+        SpecSerializer.Parse(SpecSerializer.SerializeToUtf8(spec)).Linux!.Seccomp!.Syscalls!.Count.Should().Be(spec.Linux!.Seccomp!.Syscalls!.Count);
     }
 }

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(OciRuntime.Benchmarks.ConfigBenchmarks).Assembly).Run(args);

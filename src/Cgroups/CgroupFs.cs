@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using OciRuntime.Interop;
+
+namespace OciRuntime.Cgroups;
+
+/// <summary>
+/// File access to a cgroupfs (or a fake tree of plain files): one write(2) per value, as the kernel wants
+/// (a cgroup file parses each write separately), reads of small files, mkdir/rmdir with the kernel's errors.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Instance API: a fake tree is another instance.")]
+public sealed class CgroupFs
+{
+    /// <summary>The real filesystem.</summary>
+    public static CgroupFs Real { get; } = new();
+
+    /// <summary>
+    /// A fake cgroupfs (plain files in a temporary directory, for tests): writes create missing files and
+    /// <see cref="RemoveTree"/> deletes the plain files before rmdir. On a real cgroupfs (false) a missing file is ENOENT.
+    /// </summary>
+    public bool Fake { get; init; }
+
+    /// <summary>
+    /// When set, every write is appended here as (absolute file path, value) before it is made: tests read the exact
+    /// sequence of values written (several writes to one file, e.g. io.max or devices.allow, leave only the last one
+    /// in a fake tree).
+    /// </summary>
+    public List<(string Path, string Value)>? Journal { get; set; }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> to <paramref name="dir"/>/<paramref name="file"/> in one write(2)
+    /// (O_WRONLY|O_TRUNC; O_CREAT too in a <see cref="Fake"/> tree).
+    /// </summary>
+    /// <exception cref="SyscallException">open or write failed (the message names the file and value).</exception>
+    public void Write(string dir, string file, string value)
+    {
+        var path = dir + "/" + file;
+        Journal?.Add((path, value));
+        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC | (Fake ? OpenFlags.O_CREAT : 0), 0x1a4);
+        if (fd < 0) throw SyscallException.FromLastError($"open {path}");
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(value);
+            WriteOnce(fd, bytes, $"{path} = {Printable(value)}");
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> with one write(2) call (no retry on a short write: cgroup files take a value whole).</summary>
+    /// <exception cref="SyscallException">write failed.</exception>
+    public static unsafe void WriteOnce(int fd, ReadOnlySpan<byte> bytes, string what)
+    {
+        fixed (byte* p = bytes)
+        {
+            while (true)
+            {
+                var n = Libc.write(fd, p, (nuint)bytes.Length);
+                if (n >= 0) return;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR) throw new SyscallException($"write {what}", errno);
+            }
+        }
+    }
+
+    /// <summary>The content of <paramref name="dir"/>/<paramref name="file"/>, or null when it does not exist.</summary>
+    /// <exception cref="IOException">the file exists but cannot be read.</exception>
+    public string? ReadOrNull(string dir, string file)
+    {
+        try
+        {
+            return File.ReadAllText(dir + "/" + file);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The trimmed content of <paramref name="dir"/>/<paramref name="file"/>.</summary>
+    /// <exception cref="IOException">the file cannot be read.</exception>
+    public string Read(string dir, string file) =>
+        (ReadOrNull(dir, file) ?? throw new FileNotFoundException($"{dir}/{file} does not exist")).Trim();
+
+    /// <summary>A file holding one unsigned number ("max" reads as <see cref="ulong.MaxValue"/>), or null when missing.</summary>
+    /// <exception cref="IOException">the file is not a number.</exception>
+    public ulong? ReadUInt64OrNull(string dir, string file)
+    {
+        var text = ReadOrNull(dir, file)?.Trim();
+        if (text is null || text.Length == 0) return null;
+        if (text == "max") return ulong.MaxValue;
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new IOException($"{dir}/{file}: expected a number, got \"{Printable(text)}\"");
+    }
+
+    /// <summary>Whether <paramref name="dir"/>/<paramref name="file"/> exists.</summary>
+    public bool Exists(string dir, string file) => Path.Exists(dir + "/" + file);
+
+    /// <summary>
+    /// Creates <paramref name="dir"/> and any missing parents (mode 0755); returns the directories it created, parents first.
+    /// </summary>
+    /// <exception cref="SyscallException">mkdir failed (not EEXIST).</exception>
+    public List<string> MkdirAll(string dir)
+    {
+        var missing = new Stack<string>();
+        for (var d = dir; d.Length > 1 && !Directory.Exists(d); d = Path.GetDirectoryName(d) ?? "/")
+            missing.Push(d);
+        var created = new List<string>();
+        while (missing.Count > 0)
+        {
+            var d = missing.Pop();
+            if (Libc.mkdirat(OpenFlags.AT_FDCWD, d, 0x1ed) == 0)
+            {
+                created.Add(d);
+                continue;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EEXIST) throw new SyscallException($"mkdir {d}", errno);
+        }
+        return created;
+    }
+
+    /// <summary>
+    /// Removes cgroup directory <paramref name="dir"/> and the cgroups below it (deepest first). A cgroup directory
+    /// holds only kernel files, which rmdir ignores; in a fake tree the plain files are deleted first. Retries EBUSY
+    /// for a while (a cgroup stays busy until its last task is released). A missing directory is not an error.
+    /// </summary>
+    /// <exception cref="SyscallException">rmdir failed.</exception>
+    public void RemoveTree(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var sub in Directory.EnumerateDirectories(dir)) RemoveTree(sub);
+        var delay = 1;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (Libc.unlinkat(OpenFlags.AT_FDCWD, dir, OpenFlags.AT_REMOVEDIR) == 0) return;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.ENOENT) return;
+            if (errno == Errno.ENOTEMPTY && Fake)
+            {
+                foreach (var f in Directory.EnumerateFiles(dir)) File.Delete(f);
+                continue;
+            }
+            if (errno != Errno.EBUSY || attempt >= 12) throw new SyscallException($"rmdir {dir}", errno);
+            Thread.Sleep(delay);
+            delay = Math.Min(delay * 2, 200);
+        }
+    }
+
+    /// <summary>The pids listed in <paramref name="dir"/>/cgroup.procs (empty when the file is missing).</summary>
+    /// <exception cref="IOException">the file cannot be read.</exception>
+    public List<int> ReadPids(string dir)
+    {
+        var result = new List<int>();
+        var text = ReadOrNull(dir, "cgroup.procs");
+        if (text is null) return result;
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) result.Add(pid);
+        }
+        return result;
+    }
+
+    /// <summary>The pids of <paramref name="dir"/> and of every cgroup below it.</summary>
+    /// <exception cref="IOException">a file cannot be read.</exception>
+    public List<int> ReadPidsRecursive(string dir)
+    {
+        var result = ReadPids(dir);
+        if (!Directory.Exists(dir)) return result;
+        foreach (var sub in Directory.EnumerateDirectories(dir)) result.AddRange(ReadPidsRecursive(sub));
+        return result;
+    }
+
+    /// <summary>
+    /// Moves process <paramref name="pid"/> into cgroup <paramref name="dir"/> (cgroup.procs). EINVAL, which a task
+    /// still in TASK_NEW gives, is retried a few times, as runc does.
+    /// </summary>
+    /// <exception cref="SyscallException">the kernel refused.</exception>
+    public void WriteProcs(string dir, int pid)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Write(dir, "cgroup.procs", pid.ToString(CultureInfo.InvariantCulture));
+                return;
+            }
+            catch (SyscallException e) when (e.Errno == Errno.EINVAL && attempt < 5)
+            {
+                Thread.Sleep(30);
+            }
+        }
+    }
+
+    /// <summary>Escapes control characters so a value fits on one line of an error message.</summary>
+    public static string Printable(string value)
+    {
+        var trimmed = value.TrimEnd('\n');
+        return trimmed.Contains('\n', StringComparison.Ordinal) ? trimmed.Replace("\n", "\\n", StringComparison.Ordinal) : trimmed;
+    }
+}

@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace OciRuntime.Interop;
+
+public static partial class Libc
+{
+    /// <summary>
+    /// unshare(2). Namespaces kept in nsproxy (cgroup, uts, ipc, net, time for children) are per thread: in a
+    /// multithreaded process only the calling thread moves.
+    /// </summary>
+    [LibraryImport(Name, EntryPoint = "unshare", SetLastError = true)]
+    public static partial int unshare(int flags);
+}

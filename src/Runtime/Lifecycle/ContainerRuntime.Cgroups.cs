@@ -1,0 +1,226 @@
+using System.Text.Json;
+using OciRuntime.Cgroups;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Runtime.State;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+/// <summary>The cgroup side of the lifecycle: create-time setup, update, pause/resume, stats and events, kill --all.</summary>
+public sealed partial class ContainerRuntime
+{
+    /// <summary>
+    /// create: makes the container's cgroups, writes linux.resources and opens their cgroup.procs files for the init,
+    /// which joins them itself once its setup is done (docs/process-model.md, "cgroups").
+    /// </summary>
+    private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec)
+    {
+        if (cgroup is null) return new CgroupSetup([], null); // rootless: no cgroups of its own
+        cgroup.Create();
+        cgroup.ApplyResources(spec.Linux?.Resources, spec.Linux?.Devices);
+        var fds = cgroup.OpenProcsFiles();
+        return new CgroupSetup(fds, new CgroupJoinOptions
+        {
+            ProcsFds = [.. fds.Select(f => f.Fd)],
+            NewNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) == true,
+            Paths = new Dictionary<string, string>(cgroup.Paths),
+            Mode = CgroupState.ModeName(cgroup.Mode),
+        });
+    }
+
+    /// <summary>exec: opens the cgroup.procs files of a running container's cgroups for the new process to join late, like the init.</summary>
+    private static CgroupSetup JoinExistingCgroups(ContainerRecord record)
+    {
+        if (CgroupOf(record) is not { } cgroup) return new CgroupSetup([], null);
+        var fds = cgroup.OpenProcsFiles();
+        return new CgroupSetup(fds, new CgroupJoinOptions
+        {
+            ProcsFds = [.. fds.Select(f => f.Fd)],
+            NewNamespace = false,
+            Paths = new Dictionary<string, string>(cgroup.Paths),
+            Mode = CgroupState.ModeName(cgroup.Mode),
+        });
+    }
+
+    /// <summary>The parent's end of the late join: the cgroup.procs fds (closed once the init has its copies).</summary>
+    private sealed class CgroupSetup(IReadOnlyList<SafeFd> fds, CgroupJoinOptions? options) : IDisposable
+    {
+        public IReadOnlyList<SafeFd> Fds { get; } = fds;
+        public CgroupJoinOptions? Options { get; } = options;
+
+        public void Dispose()
+        {
+            foreach (var fd in Fds) fd.Dispose();
+        }
+    }
+
+    /// <summary>The manager of a recorded container's cgroups, or null when none were made.</summary>
+    private static ICgroupManager? CgroupOf(ContainerRecord record) =>
+        record.Cgroup is { } state ? CgroupManagerFactory.Load(state) : null;
+
+    /// <summary>Whether a live container is frozen (its status is then "paused").</summary>
+    private static bool IsPaused(ContainerRecord record)
+    {
+        try
+        {
+            return CgroupOf(record)?.GetFreezerState() == FreezerState.Frozen;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// delete of a live container: without its own pid namespace every process of its cgroup gets SIGKILL (killing the
+    /// init would leave the others); a paused one is thawed once the signals are queued, so they can be delivered.
+    /// </summary>
+    private void KillCgroupForDelete(ContainerRecord record, string status)
+    {
+        var cgroup = CgroupOf(record);
+        if (cgroup is null) return;
+        try
+        {
+            if (!record.OwnPidNamespace) cgroup.SignalAll(Signals.SIGKILL);
+            if (status == ContainerStatus.Paused)
+            {
+                using (var pidFd = OpenPidFd(record))
+                {
+                    if (pidFd is not null) _ = Libc.pidfd_send_signal(pidFd.Fd, Signals.SIGKILL);
+                }
+                cgroup.SignalAll(Signals.SIGKILL);
+                cgroup.Freeze(FreezerState.Thawed);
+            }
+        }
+        catch (IOException e)
+        {
+            _log.Warn($"delete {record.Id}: kill the processes of cgroup {cgroup.Path}: {e.Message}");
+        }
+    }
+
+    /// <summary>kill --all: <paramref name="signal"/> to every process of the container's cgroup (and to its init).</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
+    public void KillAll(string id, int signal)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+        // A created container's init has not joined its cgroup yet: signal it directly too.
+        using (var pidFd = OpenPidFd(record))
+        {
+            if (pidFd is not null) _ = Libc.pidfd_send_signal(pidFd.Fd, signal);
+        }
+        if (CgroupOf(record) is { } cgroup)
+        {
+            cgroup.SignalAll(signal);
+            return;
+        }
+        // No cgroup (rootless): every process of the container's pid namespace.
+        foreach (var pid in ProcessesOf(record).Where(p => p != record.InitPid)) _ = Libc.kill(pid, signal);
+    }
+
+    /// <summary>
+    /// update: merges <paramref name="resources"/> into the resources in force and writes the result, devices aside
+    /// (runc update). The merged resources are recorded for the next update.
+    /// </summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">the container has stopped, or a value is refused (the message names the field).</exception>
+    public void Update(string id, LinuxResources resources)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+        var cgroup = CgroupOf(record) ?? throw new RuntimeException($"container {id} has no cgroups to update");
+        var merged = ResourceMerge.Merge(record.Cgroup!.Resources, resources);
+        cgroup.Update(merged);
+        record.Cgroup = cgroup.State;
+        dir.Save(record);
+    }
+
+    /// <summary>pause: freezes every process of a running container (v1 freezer.state, v2 cgroup.freeze) and waits until frozen.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running".</exception>
+    public void Pause(string id)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) != ContainerStatus.Running) throw new RuntimeException("container not running");
+        (CgroupOf(record) ?? throw new RuntimeException($"container {id} has no cgroups to freeze")).Freeze(FreezerState.Frozen);
+    }
+
+    /// <summary>resume: thaws a paused container.</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not paused".</exception>
+    public void Resume(string id)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) != ContainerStatus.Paused) throw new RuntimeException("container not paused");
+        CgroupOf(record)!.Freeze(FreezerState.Thawed);
+    }
+
+    /// <summary>events --stats: the container's resource usage (runc's stats shape).</summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
+    public ContainerStats Stats(string id)
+    {
+        using var dir = _store.Open(id);
+        var record = dir.Load();
+        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+        return (CgroupOf(record) ?? throw new RuntimeException($"container {id} has no cgroups")).GetStats();
+    }
+
+    /// <summary>One event as runc prints it: {"type":"stats","id":ID,"data":{…}} or {"type":"oom","id":ID}.</summary>
+    public static string FormatEvent(ContainerEvent e) => JsonSerializer.Serialize(e, StatsJsonContext.Default.ContainerEvent);
+
+    /// <summary>
+    /// events: writes a stats event every <paramref name="interval"/> and an "oom" event for each OOM kill as it happens
+    /// (v1: eventfd on memory.oom_control; v2: memory.events), until the container's init exits.
+    /// </summary>
+    /// <exception cref="ContainerNotFoundException">no such container.</exception>
+    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
+    public void Events(string id, TimeSpan interval, TextWriter output)
+    {
+        ContainerRecord record;
+        SafeFd? pidFd;
+        using (var dir = _store.Open(id))
+        {
+            record = dir.Load();
+            if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+            pidFd = OpenPidFd(record);
+        }
+        if (pidFd is null) throw new RuntimeException("container not running");
+        var cgroup = CgroupOf(record) ?? throw new RuntimeException($"container {id} has no cgroups");
+        using (pidFd)
+        using (var oom = cgroup.WatchOom())
+        {
+            var intervalMs = (long)Math.Max(1, interval.TotalMilliseconds);
+            var next = Environment.TickCount64;
+            Span<PollFd> fds = stackalloc PollFd[2];
+            while (true)
+            {
+                var now = Environment.TickCount64;
+                if (now >= next)
+                {
+                    output.WriteLine(FormatEvent(new ContainerEvent { Type = "stats", Id = id, Data = cgroup.GetStats() }));
+                    output.Flush();
+                    next = now + intervalMs;
+                }
+                fds[0] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
+                fds[1] = new PollFd { Fd = oom?.Fd ?? -1, Events = PollFd.POLLIN };
+                Libc.Poll(fds, (int)Math.Min(int.MaxValue, Math.Max(0, next - Environment.TickCount64)));
+                if (oom is not null && (fds[1].REvents & PollFd.POLLIN) != 0)
+                {
+                    for (var n = oom.ReadEvents(); n > 0; n--)
+                    {
+                        output.WriteLine(FormatEvent(new ContainerEvent { Type = "oom", Id = id }));
+                        output.Flush();
+                    }
+                }
+                if ((fds[0].REvents & PollFd.POLLIN) != 0) return;
+            }
+        }
+    }
+}
