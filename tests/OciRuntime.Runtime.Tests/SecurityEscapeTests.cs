@@ -208,7 +208,6 @@ public sealed class SecurityEscapeTests
             bind.Should().NotBeNull("the tests run as root on Linux >= 5.12");
             Libc.open($"/proc/self/fd/{bind!.Fd.Fd}", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC).Should().Be(-1);
             System.Runtime.InteropServices.Marshal.GetLastPInvokeError().Should().Be(30); // EROFS
-            bind.Micros.Should().BeLessThan(5_000);
         }
         using var copy = Runtime.ProcessModel.SealedExecutable.CreateMemfdCopy(binary);
         copy.Size.Should().Be(new FileInfo(binary).Length);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OciRuntime.Runtime.Tests.Harness;
 using OciRuntime.Spec;
 
@@ -306,16 +305,15 @@ public sealed class SecuritySeccompTests
     }
 
     [Fact]
-    public void Compiling_and_loading_the_docker_profile_is_fast()
+    public void The_docker_profile_compiles_to_a_tree_within_the_kernel_limit()
     {
-        var fixture = Path.Combine(Harness.Ocirun.RepoRoot, "benchmarks/Seccomp/fixtures/docker-default-exploded.json");
+        // Timings are in benchmarks/Seccomp; here only the shape of the result.
+        var fixture = Path.Combine(Harness.Ocirun.RepoRoot, "benchmarks/Seccomp/fixtures/docker-default.json");
         var config = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(fixture), SpecJsonContext.Default.LinuxSeccomp)!;
-        var clock = Stopwatch.StartNew();
         using var filter = Init.SeccompFilter.Build(config);
-        clock.Stop();
         filter.Length.Should().BeInRange(100, 4096);
         filter.HasNotify.Should().BeFalse();
-        clock.ElapsedMilliseconds.Should().BeLessThan(500);
+        filter.Flags.Should().Be(0);
     }
 }
 
