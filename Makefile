@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DOTNET  ?= dotnet
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props
 
-.PHONY: all install demo test clean bench bench-micro
+.PHONY: all install demo test clean bench bench-micro conformance
 
 all: ocirun
 
@@ -33,6 +33,11 @@ bench: ocirun
 # BenchmarkDotNet microbenchmarks of the hot code (parse/validate, state I/O).
 bench-micro:
 	$(DOTNET) run -c Release --project benchmarks/OciRuntime.Benchmarks -- --filter '*'
+
+# Real clients drive ./ocirun (containerd + shim, podman + conmon) and the runtime-spec suite runs against it
+# (root; installs containerd, podman, busybox-static, jq if missing). COMPARE=1 adds runc and crun side by side.
+conformance: ocirun
+	conformance/run.sh
 
 clean:
 	rm -rf ocirun artifacts demo-bundle

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every test project, then one summary line ("N passed, N failed").
+# `make test`: every test project, then the conformance suites (containerd, podman, runtime-spec), then one
+# summary line ("tests: N passed, N failed, N skipped"): xunit results plus the conformance TAP lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OCIRUN_BINARY="$PWD/ocirun"
@@ -9,6 +10,11 @@ status=${PIPESTATUS[0]}
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+conformance/run.sh 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+passed=$((passed + $(grep -Ec '^ok [0-9]+' "$log" | head -1) - $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+skipped=$((skipped + $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+failed=$((failed + $(grep -Ec '^not ok [0-9]+' "$log" | head -1) - $(grep -Ec '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))
 rm -f "$log"
-echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

@@ -190,7 +190,7 @@ public static class ContainerInit
 
     /// <summary>
     /// Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte. The O_PATH fd of
-    /// the fifo is reopened through the trusted procfs handle, never through the container's /proc.
+    /// the fifo is reopened through the trusted procfs handle, never through the container's /proc; the write end stays open until exec.
     /// </summary>
     private static bool WaitForStart(int fifoFd, ProcFs procfs)
     {
@@ -204,8 +204,12 @@ public static class ContainerInit
             Console.Error.WriteLine($"ocirun init: open exec fifo: {e.Message}");
             return false;
         }
-        using (fifo) Libc.WriteAll(fifo.Fd, "0"u8, "exec fifo");
-        // Closed before execve (runc: older kernels reset dumpable after the fd table is shared, CVE-2016-9962).
+        Libc.WriteAll(fifo.Fd, "0"u8, "exec fifo");
+        // The write end stays open, close-on-exec: start reads EOF once process.args is exec'd (or the init died),
+        // and runs the poststart hooks only then (runtime.md#lifecycle: after the user-specified program runs).
+        // Released from its SafeFd so that no finaliser closes it early.
+        _ = fifo.Release();
+        // The O_PATH fd is closed before execve (runc: older kernels reset dumpable after the fd table is shared, CVE-2016-9962).
         Libc.close(fifoFd);
         return true;
     }

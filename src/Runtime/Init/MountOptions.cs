@@ -54,8 +54,11 @@ public sealed class MountOptions
         ["runbindable"] = MountFlags.Unbindable | MountFlags.Rec,
     };
 
-    /// <summary>Every option name understood as a flag or a propagation (for <c>features</c>), sorted.</summary>
-    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append("idmap").Append("ridmap").Order(StringComparer.Ordinal);
+    /// <summary>runc's extension: a tmpfs starts with a copy of what the rootfs has at its destination.</summary>
+    private const string TmpCopyUp = "tmpcopyup";
+
+    /// <summary>Every option name understood as a flag, a propagation or an extension (for <c>features</c>), sorted.</summary>
+    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append("idmap").Append("ridmap").Append(TmpCopyUp).Order(StringComparer.Ordinal);
 
     /// <summary>MS_* flags for the mount call.</summary>
     public MountFlags Flags { get; private set; }
@@ -71,6 +74,9 @@ public sealed class MountOptions
 
     /// <summary>"ridmap": the idmapping applies to every mount of the (rbind) tree, not only its top.</summary>
     public bool RecursiveIdMap { get; private set; }
+
+    /// <summary>tmpcopyup (podman's --tmpfs and --read-only mounts): copy the destination's contents into the new tmpfs.</summary>
+    public bool CopyUp { get; private set; }
 
     /// <summary>True when the options ask for a bind mount (bind or rbind).</summary>
     public bool IsBind => (Flags & MountFlags.Bind) != 0;
@@ -94,6 +100,10 @@ public sealed class MountOptions
             {
                 result.IdMap = true;
                 result.RecursiveIdMap |= option == "ridmap";
+            }
+            else if (option == TmpCopyUp)
+            {
+                result.CopyUp = true;
             }
             else if (option.Length > 0)
             {

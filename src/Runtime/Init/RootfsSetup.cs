@@ -113,6 +113,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         }
         else
         {
+            var existed = Directory.Exists(dest);
             EnsureTarget(dest, isDir: true);
             var flags = parsed.Flags;
             if (clean == "/dev" && (flags & MountFlags.ReadOnly) != 0)
@@ -122,7 +123,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 _devReadonly = true;
             }
             var source = m.Source ?? type ?? "none";
-            if (Libc.mount(source, dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
+            if (parsed.CopyUp && type == "tmpfs")
+            {
+                MountTmpfsCopyUp(source, dest, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel), existed);
+            }
+            else if (Libc.mount(source, dest, type, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (errno == Errno.EPERM && type == "sysfs")
@@ -144,6 +149,56 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         }
 
         foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
+    }
+
+    /// <summary>
+    /// tmpcopyup (runc's extension): mounts the tmpfs over <paramref name="dest"/> and fills it with what the rootfs had
+    /// there, read through a handle on the covered directory; the tmpfs root takes the owner and mode of that directory
+    /// when the rootfs had it (as runc does; otherwise the mount's mode= stands).
+    /// </summary>
+    private static void MountTmpfsCopyUp(string source, string dest, MountFlags flags, string? data, bool existed)
+    {
+        using var covered = SafeFd.Check(Libc.open(dest, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), $"open {dest}");
+        // Written read-write first: a "ro" tmpfs gets its read-only flag by a remount after the copy.
+        Libc.Mount(source, dest, "tmpfs", flags & ~MountFlags.ReadOnly, data);
+        var from = $"/proc/self/fd/{covered.Fd.ToString(CultureInfo.InvariantCulture)}";
+        CopyTree(from, dest);
+        if (existed)
+        {
+            var owner = Libc.StatPath(from);
+            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, owner.Uid, owner.Gid, 0), $"chown {dest}");
+            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dest, owner.Mode & 0xfff, 0), $"chmod {dest}");
+        }
+        if ((flags & MountFlags.ReadOnly) != 0) Libc.Mount(null, dest, null, MountFlags.Remount | flags, data);
+    }
+
+    /// <summary>Copies directories, regular files and symlinks with their owners and modes (others are skipped, as runc does).</summary>
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var entry in new DirectoryInfo(from).EnumerateFileSystemInfos())
+        {
+            var target = Path.Combine(to, entry.Name);
+            var (uid, gid, mode, _, _) = Libc.LStatPath(entry.FullName);
+            switch (mode & 0xf000)
+            {
+                case 0x4000: // directory
+                    Directory.CreateDirectory(target);
+                    CopyTree(entry.FullName, target);
+                    break;
+                case 0x8000: // regular file
+                    File.Copy(entry.FullName, target);
+                    break;
+                case 0xa000: // symlink
+                    File.CreateSymbolicLink(target, entry.LinkTarget!);
+                    Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, target, uid, gid, OpenFlags.AT_SYMLINK_NOFOLLOW), $"chown {target}");
+                    continue;
+                default:
+                    continue;
+            }
+            // chown before chmod: chown clears set-id bits.
+            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, target, uid, gid, 0), $"chown {target}");
+            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, target, mode & 0xfff, 0), $"chmod {target}");
+        }
     }
 
     /// <summary>The container's ipc namespace: "own" (new), "joined" (by path) or "shared" (the runtime's).</summary>

@@ -298,6 +298,16 @@ public sealed partial class ContainerRuntime
         if ((fds[0].REvents & PollFd.POLLIN) == 0 || Libc.ReadSome(fifo.Fd, one, "exec fifo") != 1)
             throw new RuntimeException("container init exited before start");
         File.Delete(dir.ExecFifo);
+        // poststart runs after the user process: wait for EOF on the fifo, whose write end the init holds close-on-exec
+        // (so startContainer hooks have run too), or for the init to die.
+        while (true)
+        {
+            fds[0] = new PollFd { Fd = fifo.Fd, Events = PollFd.POLLIN };
+            fds[1] = new PollFd { Fd = pidFd.Fd, Events = PollFd.POLLIN };
+            Libc.Poll(fds, -1);
+            if ((fds[0].REvents & (PollFd.POLLIN | PollFd.POLLHUP)) != 0 && Libc.ReadSome(fifo.Fd, one, "exec fifo") == 0) break;
+            if ((fds[1].REvents & PollFd.POLLIN) != 0) break;
+        }
         var spec = dir.LoadConfig();
         HookRunner.RunWarnOnly(spec.Hooks, "poststart", HookRunner.StateFor(record.Id, ContainerStatus.Running, record.InitPid, record.Bundle, record.Annotations), _log.Warn);
     }
