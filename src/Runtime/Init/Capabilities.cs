@@ -3,14 +3,26 @@ using OciRuntime.Spec;
 
 namespace OciRuntime.Runtime.Init;
 
+/// <summary>The five capability sets of a process as bit masks (bit n = capability n), see capabilities(7).</summary>
+/// <param name="Bounding">The bounding set.</param>
+/// <param name="Effective">The effective set.</param>
+/// <param name="Permitted">The permitted set.</param>
+/// <param name="Inheritable">The inheritable set.</param>
+/// <param name="Ambient">The ambient set.</param>
+public readonly record struct CapabilitySets(ulong Bounding, ulong Effective, ulong Permitted, ulong Inheritable, ulong Ambient);
+
 /// <summary>Linux capabilities by name (capability(7)) and their application to the init (config.md#linux-process, capabilities).</summary>
 public static class Capabilities
 {
+    /// <summary>CAP_SYS_ADMIN's number.</summary>
+    public const int SysAdmin = 21;
+
     /// <summary>Capability names in number order (CAP_CHOWN = 0 … CAP_CHECKPOINT_RESTORE = 40): <see cref="CapabilityNames.All"/>.</summary>
     public static IReadOnlyList<string> Names => CapabilityNames.All;
 
     /// <summary>The bit mask of <paramref name="names"/>; names above the kernel's cap_last_cap are skipped, as runc skips them.</summary>
-    /// <exception cref="ArgumentException">an unknown capability name, naming <paramref name="field"/>[index].</exception>
+    /// <exception cref="InitException">an unknown capability name, naming <paramref name="field"/>[index],
+    /// e.g. <c>config.json: process.capabilities.bounding[3]: unknown capability "CAP_FOO"</c>.</exception>
     public static ulong Mask(IReadOnlyList<string>? names, int lastCap, string field)
     {
         ulong mask = 0;
@@ -18,7 +30,7 @@ public static class Capabilities
         for (var i = 0; i < names.Count; i++)
         {
             var n = IndexOf(names[i]);
-            if (n < 0) throw new ArgumentException($"config.json: {field}[{i}]: unknown capability \"{names[i]}\"");
+            if (n < 0) throw new InitException($"config.json: {field}[{i}]: unknown capability \"{names[i]}\"");
             if (n <= lastCap) mask |= 1UL << n;
         }
         return mask;
@@ -30,10 +42,22 @@ public static class Capabilities
         return CapabilityNames.TryGetNumber(upper, out var n) ? n : -1;
     }
 
-    /// <summary>Drops from the bounding set every capability not in <paramref name="caps"/>.bounding (before the uid change).</summary>
-    public static void DropBounding(LinuxCapabilities caps, int lastCap)
+    /// <summary>
+    /// The five sets of <paramref name="caps"/>. No <c>process.capabilities</c> at all means five empty sets, as in runc
+    /// (a container without the field runs without capabilities, even as root).
+    /// </summary>
+    /// <exception cref="InitException">an unknown capability name (the field is named).</exception>
+    public static CapabilitySets Resolve(LinuxCapabilities? caps, int lastCap) => new(
+        Mask(caps?.Bounding, lastCap, "process.capabilities.bounding"),
+        Mask(caps?.Effective, lastCap, "process.capabilities.effective"),
+        Mask(caps?.Permitted, lastCap, "process.capabilities.permitted"),
+        Mask(caps?.Inheritable, lastCap, "process.capabilities.inheritable"),
+        Mask(caps?.Ambient, lastCap, "process.capabilities.ambient"));
+
+    /// <summary>Drops from the bounding set every capability not in <paramref name="keep"/> (before the uid change: needs CAP_SETPCAP).</summary>
+    /// <exception cref="SyscallException">PR_CAPBSET_DROP failed.</exception>
+    public static void DropBounding(ulong keep, int lastCap)
     {
-        var keep = Mask(caps.Bounding, lastCap, "process.capabilities.bounding");
         for (var c = 0; c <= lastCap; c++)
         {
             if ((keep & (1UL << c)) != 0) continue;
@@ -42,19 +66,19 @@ public static class Capabilities
         }
     }
 
-    /// <summary>Sets effective, permitted and inheritable (capset) and the ambient set (after the uid change, with keep-caps).</summary>
-    public static void ApplySets(LinuxCapabilities caps, int lastCap)
+    /// <summary>
+    /// Sets effective, permitted and inheritable (capset), then the ambient set. Called after the uid change (with
+    /// keep-caps, so permitted survived it). A capability missing from permitted or inheritable cannot be ambient: the
+    /// kernel refuses to raise it and, as runc, that is not an error.
+    /// </summary>
+    /// <exception cref="SyscallException">capset failed (e.g. an inheritable capability outside the bounding set).</exception>
+    public static void ApplySets(CapabilitySets sets, int lastCap)
     {
-        var effective = Mask(caps.Effective, lastCap, "process.capabilities.effective");
-        var permitted = Mask(caps.Permitted, lastCap, "process.capabilities.permitted");
-        var inheritable = Mask(caps.Inheritable, lastCap, "process.capabilities.inheritable");
-        Libc.CapSet(effective, permitted, inheritable);
-        var ambient = Mask(caps.Ambient, lastCap, "process.capabilities.ambient");
+        Libc.CapSet(sets.Effective, sets.Permitted, sets.Inheritable);
         _ = Libc.prctl(Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         for (var c = 0; c <= lastCap; c++)
         {
-            if ((ambient & (1UL << c)) == 0) continue;
-            // A capability missing from permitted or inheritable cannot be ambient: the kernel refuses, runc ignores it.
+            if ((sets.Ambient & (1UL << c)) == 0) continue;
             _ = Libc.prctl(Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_RAISE, (nuint)c, 0, 0);
         }
     }

@@ -25,6 +25,9 @@ public static class ContainerInit
             Console.Error.WriteLine("ocirun init: must be started by ocirun (no sync socket)");
             return 1;
         }
+        // CVE-2016-9962: until execve, no process of the container may ptrace the init or open its /proc files
+        // (exe, fd/, mem); a non-dumpable process needs CAP_SYS_PTRACE for that. execve makes the new program dumpable again.
+        _ = Libc.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         // If the runtime dies before the container is ready, so does the init.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
 
@@ -32,12 +35,12 @@ public static class ContainerInit
         var timer = new PhaseTimer();
         InitOptions options;
         Spec.Spec spec;
-        string executable;
+        ExecPlan plan;
         try
         {
             (options, spec) = ReceiveOrders(channel);
             timer.Mark("receive");
-            executable = Prepare(spec, options, timer, channel);
+            plan = Prepare(spec, options, timer, channel);
         }
         catch (Exception e)
         {
@@ -54,7 +57,9 @@ public static class ContainerInit
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
         channel.Dispose();
 
-        if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd)) return 1;
+        if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd, plan.ProcFs!)) return 1;
+        plan.ProcFs?.Dispose();
+        plan.ProcFs = null;
         if (!options.IsExec)
         {
             try
@@ -67,7 +72,7 @@ public static class ContainerInit
                 return 1;
             }
         }
-        var status = Exec(spec.Process!, executable, options.PreserveFds);
+        var status = plan.RunFinalSteps(spec.Process!);
         GC.KeepAlive(terminators);
         return status;
     }
@@ -99,52 +104,87 @@ public static class ContainerInit
         return (options, SpecSerializer.Parse(payload));
     }
 
-    private static string Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
+    private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
         var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
-        if (options.NamespaceRootFd >= 0)
+        // execCPUAffinity is for processes started by exec, not for the container's init (config.md#linux-process).
+        if (options.IsExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
+        Lsm.CheckSupported(spec);
+        var plan = new ExecPlan { PreserveFds = options.PreserveFds, FinalCpuAffinity = options.IsExec ? process.ExecCpuAffinity?.Final : null };
+        try
         {
-            // The launcher exec'd us chrooted to the host root (for the ELF interpreter): enter the joined mount
-            // namespace's root now. Anything ocirun needs from the host (libraries) must be loaded before this.
-            Libc.Check(Libc.fchdir(options.NamespaceRootFd), "enter the container's root");
-            Libc.Check(Libc.chroot("."), "chroot into the container's root");
-            Libc.Check(Libc.chdir("/"), "chdir /");
-            Libc.close(options.NamespaceRootFd);
+            // Normally compiled by the runtime; compiled here otherwise, while the host's libraries are still reachable
+            // (libseccomp is loaded before the chroot below).
+            if (spec.Linux?.Seccomp is { } seccomp)
+            {
+                plan.Seccomp = options.SeccompProgram is { } program
+                    ? SeccompFilter.FromProgram(Convert.FromBase64String(program), options.SeccompFlags)
+                    : SeccompFilter.Build(seccomp);
+                if (plan.Seccomp.HasNotify)
+                {
+                    if (options.SeccompListenerFd < 0 || options.SeccompListenerState is null)
+                        throw new InitException("config.json: linux.seccomp.listenerPath: the runtime did not connect to the seccomp listener");
+                    plan.ListenerFd = options.SeccompListenerFd;
+                    plan.ListenerState = Encoding.UTF8.GetBytes(options.SeccompListenerState);
+                }
+                timer.Mark("seccomp-compile");
+            }
+            if (options.NamespaceRootFd >= 0)
+            {
+                // The launcher exec'd us chrooted to the host root (for the ELF interpreter): enter the joined mount
+                // namespace's root now. Anything ocirun needs from the host (libraries) must be loaded before this.
+                Libc.Check(Libc.fchdir(options.NamespaceRootFd), "enter the container's root");
+                Libc.Check(Libc.chroot("."), "chroot into the container's root");
+                Libc.Check(Libc.chdir("/"), "chdir /");
+                Libc.close(options.NamespaceRootFd);
+            }
+            var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
+            RootfsSetup? rootfs = null;
+            if (options.NewMountNamespace && !options.IsExec)
+            {
+                rootfs = new RootfsSetup(spec, options, timer, () => RunCreateHooks(spec, options, channel));
+                rootfs.PrepareAndPivot();
+            }
+            else if (!options.IsExec)
+            {
+                RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
+            }
+            if (process.Terminal && options.ConsoleSocketFd >= 0)
+            {
+                ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
+                if (options.InUserNamespace) UserNamespaceFixups.ChownConsole(0); // fd 0 is the pty slave now
+            }
+            _ = Libc.umask(oldMask);
+            // In the container's pid namespace and mount tree, with all capabilities still (fsopen needs CAP_SYS_ADMIN).
+            // An exec'd process needs procfs only for LSM labels.
+            if (!options.IsExec || Lsm.WantsExecLabel(spec)) plan.ProcFs = ProcFs.Open();
+            if (!options.IsExec)
+            {
+                ProcessSetup.SetHostnames(spec);
+                ProcessSetup.SetSysctls(spec, plan.ProcFs!);
+                rootfs?.FinishAfterPivot();
+                ProcessSetup.SetOomScoreAdj(process, plan.ProcFs!);
+            }
+            if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
+            ProcessSetup.SetRlimits(process);
+            ProcessAttributes.SetPersonality(spec.Linux?.Personality);
+            ProcessAttributes.SetScheduler(process.Scheduler);
+            ProcessAttributes.SetIoPriority(process.IoPriority);
+            if (plan.ProcFs is not null) Lsm.SetExecLabels(spec, plan.ProcFs);
+            UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+            CgroupJoin.Join(options.Cgroups);
+            plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
+            ProcessSetup.ChangeDirectory(process);
+            plan.Executable = ProcessSetup.LookPath(process);
+            timer.Mark("process");
+            return plan;
         }
-        var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
-        RootfsSetup? rootfs = null;
-        if (options.NewMountNamespace && !options.IsExec)
+        catch
         {
-            rootfs = new RootfsSetup(spec, options, timer, () => RunCreateHooks(spec, options, channel));
-            rootfs.PrepareAndPivot();
+            plan.Dispose();
+            throw;
         }
-        else if (!options.IsExec)
-        {
-            RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
-        }
-        if (process.Terminal && options.ConsoleSocketFd >= 0)
-        {
-            ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
-            if (options.InUserNamespace) UserNamespaceFixups.ChownConsole(0); // fd 0 is the pty slave now
-        }
-        _ = Libc.umask(oldMask);
-        if (!options.IsExec)
-        {
-            ProcessSetup.SetHostnames(spec);
-            ProcessSetup.SetSysctls(spec);
-            rootfs?.FinishAfterPivot();
-            ProcessSetup.SetOomScoreAdj(process);
-        }
-        if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
-        ProcessSetup.SetRlimits(process);
-        UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
-        CgroupJoin.Join(options.Cgroups);
-        ProcessSetup.SetUserAndCapabilities(process, lastCap);
-        ProcessSetup.ChangeDirectory(process);
-        var executable = ProcessSetup.LookPath(process);
-        timer.Mark("process");
-        return executable;
     }
 
     /// <summary>
@@ -169,36 +209,29 @@ public static class ContainerInit
         }
     }
 
-    /// <summary>Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte (the fd stays open until exec).</summary>
-    private static bool WaitForStart(int fifoFd)
+    /// <summary>
+    /// Blocks until <c>start</c> opens the exec fifo for reading, then tells it so by writing one byte. The O_PATH fd of
+    /// the fifo is reopened through the trusted procfs handle, never through the container's /proc; the write end stays open until exec.
+    /// </summary>
+    private static bool WaitForStart(int fifoFd, ProcFs procfs)
     {
-        var path = $"/proc/self/fd/{fifoFd}";
-        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
+        SafeFd fifo;
+        try
         {
-            Console.Error.WriteLine($"ocirun init: open exec fifo {path}: {SyscallException.FromLastError("open").Message}");
+            fifo = procfs.Reopen(fifoFd, OpenFlags.O_WRONLY);
+        }
+        catch (SyscallException e)
+        {
+            Console.Error.WriteLine($"ocirun init: open exec fifo: {e.Message}");
             return false;
         }
-        Libc.WriteAll(fd, "0"u8, "exec fifo");
+        Libc.WriteAll(fifo.Fd, "0"u8, "exec fifo");
         // The write end stays open, close-on-exec: start reads EOF once process.args is exec'd (or the init died),
         // and runs the poststart hooks only then (runtime.md#lifecycle: after the user-specified program runs).
+        // Released from its SafeFd so that no finaliser closes it early.
+        _ = fifo.Release();
+        // The O_PATH fd is closed before execve (runc: older kernels reset dumpable after the fd table is shared, CVE-2016-9962).
         Libc.close(fifoFd);
         return true;
-    }
-
-    private static int Exec(Spec.Process process, string executable, int preserveFds)
-    {
-        // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio and the
-        // preserved fds closes on exec.
-        _ = Libc.close_range(3 + (uint)Math.Max(0, preserveFds), uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
-        Libc.ResetSignalsForExec();
-        var argv = new string?[process.Args!.Count + 1];
-        for (var i = 0; i < process.Args.Count; i++) argv[i] = process.Args[i];
-        var env = new string?[(process.Env?.Count ?? 0) + 1];
-        for (var i = 0; i < (process.Env?.Count ?? 0); i++) env[i] = process.Env![i];
-        Libc.execve(executable, argv, env);
-        var error = SyscallException.FromLastError($"exec {executable}");
-        Console.Error.WriteLine($"ocirun: {error.Message}");
-        return 127;
     }
 }

@@ -29,18 +29,27 @@ internal static class ProcessSetup
         }
     }
 
-    public static void SetSysctls(Spec.Spec spec)
+    /// <summary>
+    /// Writes linux.sysctl through the trusted procfs handle (never a /proc path of the container, which the rootfs or a
+    /// mount could redirect). A key becomes a path under /proc/sys with '.' as the separator; a key with '/' or a
+    /// component that is empty, "." or ".." is refused.
+    /// </summary>
+    /// <exception cref="InitException">a refused key or a failed write, naming linux.sysctl.KEY.</exception>
+    public static void SetSysctls(Spec.Spec spec, ProcFs procfs)
     {
         foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
         {
-            var path = "/proc/sys/" + key.Replace('.', '/');
+            var parts = key.Split('.');
+            if (key.Contains('/', StringComparison.Ordinal) || parts.Any(p => p is "" or "." or ".."))
+                throw new InitException($"config.json: linux.sysctl.{key}: invalid sysctl name (a '/' or an empty, \".\" or \"..\" component)");
+            var relative = "sys/" + string.Join('/', parts);
             try
             {
-                File.WriteAllText(path, value);
+                procfs.Write(relative, value);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (SyscallException e)
             {
-                throw new InitException($"config.json: linux.sysctl.{key}: write {path}: {e.Message}", e);
+                throw new InitException($"config.json: linux.sysctl.{key}: {e.Message}", e);
             }
         }
     }
@@ -73,25 +82,46 @@ internal static class ProcessSetup
         }
     }
 
-    public static void SetOomScoreAdj(Process process)
+    /// <summary>Writes process.oomScoreAdj to the init's oom_score_adj through the trusted procfs handle.</summary>
+    /// <exception cref="InitException">the write failed (e.g. lowering it without CAP_SYS_RESOURCE).</exception>
+    public static void SetOomScoreAdj(Process process, ProcFs procfs)
     {
         if (process.OomScoreAdj is not { } adj) return;
         try
         {
-            File.WriteAllText("/proc/self/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
+            procfs.Write($"{ProcFs.Self}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (SyscallException e)
         {
             throw new InitException($"config.json: process.oomScoreAdj: {e.Message}", e);
         }
     }
 
-    /// <summary>Groups, gid, uid (keeping capabilities across the change), then the capability sets and umask.</summary>
-    public static unsafe void SetUserAndCapabilities(Process process, int lastCap)
+    /// <summary>
+    /// Bounding set, then groups, gid and uid (keeping the permitted set across the change with PR_SET_KEEPCAPS), then
+    /// the effective, permitted, inheritable and ambient sets, umask and no_new_privs: runc's order.
+    /// </summary>
+    /// <param name="process">The process of config.json.</param>
+    /// <param name="lastCap">/proc/sys/kernel/cap_last_cap.</param>
+    /// <param name="keepSysAdmin">
+    /// A seccomp filter will be loaded right before execve without no_new_privs: seccomp(2) then needs CAP_SYS_ADMIN,
+    /// so the init keeps it in its effective and permitted sets, and the caller applies the returned final sets after
+    /// loading the filter (runc loads such a filter before dropping capabilities, for the same reason).
+    /// </param>
+    /// <returns>The sets still to apply after the filter is loaded, or null when they are applied already.</returns>
+    /// <exception cref="InitException">a refused user, group or capability, naming the field.</exception>
+    public static unsafe CapabilitySets? SetUserAndCapabilities(Process process, int lastCap, bool keepSysAdmin)
     {
         var user = process.User;
-        var caps = process.Capabilities;
-        if (caps is not null) Capabilities.DropBounding(caps, lastCap);
+        var sets = Capabilities.Resolve(process.Capabilities, lastCap);
+        try
+        {
+            Capabilities.DropBounding(sets.Bounding, lastCap);
+        }
+        catch (SyscallException e)
+        {
+            throw new InitException($"config.json: process.capabilities.bounding: {e.Message}", e);
+        }
         Libc.Check(Libc.prctl(Prctl.PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
 
         var groups = (user.AdditionalGids ?? []).ToArray();
@@ -115,17 +145,45 @@ internal static class ProcessSetup
         if (Libc.setresuid(user.Uid, user.Uid, user.Uid) != 0)
             throw new InitException($"config.json: process.user.uid: {SyscallException.FromLastError($"setuid {user.Uid}").Message}");
 
-        if (caps is not null) Capabilities.ApplySets(caps, lastCap);
+        const ulong sysAdmin = 1UL << Capabilities.SysAdmin;
+        var defer = keepSysAdmin && (sets.Effective & sysAdmin) == 0;
+        var now = defer ? sets with { Effective = sets.Effective | sysAdmin, Permitted = sets.Permitted | sysAdmin } : sets;
+        try
+        {
+            Capabilities.ApplySets(now, lastCap);
+        }
+        catch (SyscallException e)
+        {
+            throw new InitException($"config.json: process.capabilities: {e.Message}", e);
+        }
         Libc.Check(Libc.prctl(Prctl.PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
         _ = Libc.umask(user.Umask ?? 0x12); // 0022
         if (process.NoNewPrivileges) Libc.Check(Libc.prctl(Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl PR_SET_NO_NEW_PRIVS");
+        return defer ? sets : null;
     }
 
-    public static void ChangeDirectory(Process process)
+    /// <summary>
+    /// chdir to process.cwd, then checks that the working directory is inside the container's root (CVE-2024-21626:
+    /// a cwd such as /proc/self/fd/N naming a leaked host directory fd would put the process outside it; getcwd then
+    /// fails with ENOENT or returns a path not starting with '/', "(unreachable)/...").
+    /// </summary>
+    /// <exception cref="InitException">chdir failed, or the directory is outside the root.</exception>
+    public static unsafe void ChangeDirectory(Process process)
     {
         var cwd = string.IsNullOrEmpty(process.Cwd) ? "/" : process.Cwd;
         if (Libc.chdir(cwd) != 0)
             throw new InitException($"config.json: process.cwd: {SyscallException.FromLastError($"chdir {cwd}").Message}");
+        const int size = 4096;
+        byte* buf = stackalloc byte[size];
+        if (Libc.getcwd(buf, size) is null)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw errno == Errno.ENOENT
+                ? new InitException($"config.json: process.cwd: {cwd} is outside the container's root (refused: possible container breakout, CVE-2024-21626)")
+                : new InitException($"config.json: process.cwd: {new SyscallException($"getcwd after chdir {cwd}", errno).Message}");
+        }
+        if (buf[0] != (byte)'/')
+            throw new InitException($"config.json: process.cwd: {cwd} is outside the container's root (refused: possible container breakout, CVE-2024-21626)");
     }
 
     /// <summary>The value of <paramref name="name"/> in a KEY=VALUE list, or null.</summary>

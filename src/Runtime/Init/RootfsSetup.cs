@@ -173,9 +173,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             var source = m.Source ?? type ?? "none";
             if (parsed.CopyUp && type == "tmpfs")
             {
-                MountTmpfsCopyUp(source, dest, flags, parsed.Data, existed);
+                MountTmpfsCopyUp(source, dest, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel), existed);
             }
-            else if (Libc.mount(source, dest, type, flags, data) != 0)
+            else if (Libc.mount(source, dest, type, flags, Lsm.WithMountLabel(data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (errno == Errno.EPERM && type == "sysfs")
@@ -324,10 +324,13 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     {
         var target = SecurePath.Resolve("/", path);
         if (target.Length == 0) target = "/";
-        if (Libc.mount("/dev/null", target, null, MountFlags.Bind, null) == 0) return;
-        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-        if (errno == Errno.ENOENT) return;
-        if (errno != Errno.ENOTDIR) throw new SyscallException($"linux.maskedPaths: mask {path}", errno);
-        Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
+        try
+        {
+            MaskedPaths.Mask(target, path);
+        }
+        catch (SyscallException e)
+        {
+            throw new SyscallException($"linux.maskedPaths: mask {path}: {e.Call}", e.Errno);
+        }
     }
 }

@@ -96,12 +96,14 @@ public sealed partial class ContainerRuntime
             var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
+            using var seccompListener = ConnectSeccompListener(spec);
+            var seccompProgram = CompileSeccomp(spec);
             using var cgroups = JoinExistingCgroups(record);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
                 Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
-                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. cgroups.Fds],
+                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. cgroups.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
             };
             process = LaunchInit(request);
             try
@@ -120,6 +122,10 @@ public sealed partial class ContainerRuntime
                     Debug = _log.IsDebug,
                     ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                     Cgroups = cgroups.Options,
+                    SeccompListenerFd = seccompListener?.Fd ?? -1,
+                    SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
+                    SeccompProgram = seccompProgram.Program,
+                    SeccompFlags = seccompProgram.Flags,
                 };
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
                 AwaitReady(process, request);

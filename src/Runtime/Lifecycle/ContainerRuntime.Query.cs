@@ -63,7 +63,7 @@ public sealed partial class ContainerRuntime
 
     /// <summary>
     /// features: what this build of ocirun really implements (runtime-spec features.md). Lists only what works:
-    /// seccomp, AppArmor and SELinux show enabled only once implemented.
+    /// seccomp when libseccomp loads, AppArmor and SELinux when this host runs them.
     /// </summary>
     public static Features Features() => new()
     {
@@ -75,8 +75,9 @@ public sealed partial class ContainerRuntime
         {
             Namespaces = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             Capabilities = [.. Capabilities.Names],
-            Apparmor = new FeaturesEnabled { Enabled = false },
-            Selinux = new FeaturesEnabled { Enabled = false },
+            Seccomp = SeccompFeatures(),
+            Apparmor = AppArmorFeatures(),
+            Selinux = SelinuxFeatures(),
             MountExtensions = new FeaturesMountExtensions { IdMap = new FeaturesEnabled { Enabled = true } },
         },
         Annotations = new Dictionary<string, string>

@@ -121,6 +121,7 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+            using var seccompListener = ConnectSeccompListener(spec);
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
             using var cgroupJoin = PrepareCgroups(cgroup, spec);
@@ -130,7 +131,7 @@ public sealed partial class ContainerRuntime
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds],
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
                 AfterClone = pid =>
                 {
                     UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
@@ -138,6 +139,8 @@ public sealed partial class ContainerRuntime
                 },
             };
             timer.Mark("state-dir");
+            var seccompProgram = CompileSeccomp(spec);
+            timer.Mark("seccomp");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
 
@@ -158,6 +161,10 @@ public sealed partial class ContainerRuntime
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                 MountFds = idmapped.FdByMount,
                 Cgroups = cgroupJoin.Options,
+                SeccompListenerFd = seccompListener?.Fd ?? -1,
+                SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
+                SeccompProgram = seccompProgram.Program,
+                SeccompFlags = seccompProgram.Flags,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);

@@ -148,7 +148,10 @@ public static unsafe class InitLauncher
 
             var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
             env.AddRange(request.Environment);
-            executable = SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
+            // CVE-2019-5736: ocirun itself is exec'd from a sealed memfd copy, never from the host binary.
+            executable = request.Executable == "/proc/self/exe"
+                ? SealedExecutable.Create().Fd
+                : SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
             if (joins.Any(j => j.Type == "mount"))
             {
                 // After setns(mnt) the child's root is the container's, where the ELF interpreter of ocirun does not

@@ -58,6 +58,21 @@ public sealed class InitOptions
 
     /// <summary>The container's cgroups: the init's fds and the host paths (see docs/process-model.md, "cgroups").</summary>
     public CgroupJoinOptions? Cgroups { get; set; }
+
+    /// <summary>
+    /// The init's fd number of a socket the runtime connected to <c>linux.seccomp.listenerPath</c> (the profile has
+    /// SCMP_ACT_NOTIFY rules), or -1. The init sends the notify fd through it right after loading the filter.
+    /// </summary>
+    public int SeccompListenerFd { get; set; } = -1;
+
+    /// <summary>The container process state JSON (config-linux.md#the-container-process-state) sent with the notify fd.</summary>
+    public string? SeccompListenerState { get; set; }
+
+    /// <summary>linux.seccomp compiled by the runtime: the BPF program (struct sock_filter[]) in base64, or null.</summary>
+    public string? SeccompProgram { get; set; }
+
+    /// <summary>The seccomp(2) SECCOMP_FILTER_FLAG_* bits to load <see cref="SeccompProgram"/> with.</summary>
+    public uint SeccompFlags { get; set; }
 }
 
 /// <summary>The init's report on success: how long each phase took, in microseconds, in order.</summary>

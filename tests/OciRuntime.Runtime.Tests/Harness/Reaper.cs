@@ -51,14 +51,23 @@ public static class Reaper
 
     private static void Loop()
     {
+        // A zombie child is reaped only once it has stayed a zombie for a few scans: System.Diagnostics.Process reaps
+        // the children it started (also ones started without Spawn) within milliseconds of SIGCHLD, and reaping one
+        // of those first makes the .NET runtime fail ("Error while reaping child", ECHILD). Orphans reparented to us
+        // are never reaped by anyone else.
+        var seen = new Dictionary<int, int>();
         while (true)
         {
-            Thread.Sleep(20);
+            Thread.Sleep(50);
             lock (Gate)
             {
-                foreach (var pid in ZombieChildren())
+                var zombies = ZombieChildren().ToHashSet();
+                foreach (var pid in seen.Keys.Where(p => !zombies.Contains(p)).ToList()) seen.Remove(pid);
+                foreach (var pid in zombies)
                 {
-                    if (!Spawned.Contains(pid)) _ = waitpid(pid, out _, 1 /* WNOHANG */);
+                    if (Spawned.Contains(pid)) continue;
+                    seen[pid] = seen.GetValueOrDefault(pid) + 1;
+                    if (seen[pid] >= 4 && waitpid(pid, out _, 1 /* WNOHANG */) == pid) seen.Remove(pid);
                 }
             }
         }
