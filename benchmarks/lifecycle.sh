@@ -22,13 +22,15 @@ if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
 fi
 
 work=$(mktemp -d /tmp/ocirun-bench.XXXXXX)
+# State roots on tmpfs, like /run/ocirun, /run/crun and /run/runc in real use (bundles stay in $work).
+state=$(mktemp -d /dev/shm/ocirun-bench-state.XXXXXX)
 declare -A BIN=([ocirun]=$OCIRUN [crun]=$(command -v crun) [runc]=$(command -v runc))
 RUNTIMES=(ocirun crun runc)
 cleanup() {
   for rt in "${RUNTIMES[@]}"; do
-    for id in $("${BIN[$rt]}" --root "$work/root-$rt" list -q 2>/dev/null); do "${BIN[$rt]}" --root "$work/root-$rt" delete -f "$id" >/dev/null 2>&1 || true; done
+    for id in $("${BIN[$rt]}" --root "$state/root-$rt" list -q 2>/dev/null); do "${BIN[$rt]}" --root "$state/root-$rt" delete -f "$id" >/dev/null 2>&1 || true; done
   done
-  rm -rf "$work"
+  rm -rf "$work" "$state"
 }
 trap cleanup EXIT
 
@@ -50,7 +52,7 @@ bench() { # name runtime command...
 }
 
 for rt in "${RUNTIMES[@]}"; do
-  b=${BIN[$rt]}; root="$work/root-$rt"; mkdir -p "$root"
+  b=${BIN[$rt]}; root="$state/root-$rt"; mkdir -p "$root"
   bench "run /bin/true" "$rt" "$b --root $root run -b $work/true r1"
   bench "create+start+delete /bin/true" "$rt" "bash -c '$b --root $root create -b $work/true c1 && $b --root $root start c1 && $b --root $root delete -f c1'"
   "$b" --root "$root" run -d -b "$work/sleep" s1 >/dev/null 2>&1 </dev/null
