@@ -32,14 +32,13 @@ public static partial class OcirunCli
         var pidfdSocket = PidfdSocketOption();
         var preserveFds = PreserveFdsOption();
         var ignorePaused = new Option<bool>("--ignore-paused") { Description = "allow exec in a paused container" };
-        var cgroup = new Option<string[]>("--cgroup") { Description = "run the process in an (existing) sub-cgroup(s); accepted, not supported yet" };
+        var cgroup = new Option<string[]>("--cgroup") { Description = "run the process in an (existing) sub-cgroup(s): PATH or CONTROLLER[,CONTROLLER]:PATH" };
         command.Arguments.Add(id);
         command.Arguments.Add(cmd);
         foreach (var o in new Option[] { process, tty, detach, user, gids, env, cwd, cap, noNewPrivs, apparmor, label, pidFile, consoleSocket, pidfdSocket, preserveFds, ignorePaused, cgroup })
             command.Options.Add(o);
         command.SetAction(r => Execute(r, runtime =>
         {
-            if (r.GetValue(cgroup) is { Length: > 0 }) throw new RuntimeException("exec: --cgroup is not supported yet");
             return runtime.Exec(new ExecOptions
             {
                 Id = r.GetValue(id)!,
@@ -60,6 +59,7 @@ public static partial class OcirunCli
                 PidfdSocket = r.GetValue(pidfdSocket),
                 PreserveFds = r.GetValue(preserveFds),
                 IgnorePaused = r.GetValue(ignorePaused),
+                SubCgroups = r.GetValue(cgroup) ?? [],
             });
         }, failureCode: 255));
         return command;

@@ -29,16 +29,53 @@ public sealed partial class ContainerRuntime
         });
     }
 
-    /// <summary>exec: opens the cgroup.procs files of a running container's cgroups for the new process to join late, like the init.</summary>
-    private static CgroupSetup JoinExistingCgroups(ContainerRecord record)
+    /// <summary>
+    /// exec: opens the cgroup.procs files of a running container's cgroups for the new process to join late, like the
+    /// init. <paramref name="subCgroups"/> are runc's <c>exec --cgroup</c> values: "PATH" (every hierarchy) or
+    /// "CONTROLLER[,CONTROLLER…]:PATH", an existing sub-cgroup relative to the container's cgroup.
+    /// </summary>
+    /// <exception cref="RuntimeException">a malformed or missing sub-cgroup (the message names --cgroup).</exception>
+    private static CgroupSetup JoinExistingCgroups(ContainerRecord record, IReadOnlyList<string> subCgroups)
     {
-        if (CgroupOf(record) is not { } cgroup) return new CgroupSetup([], null);
-        var fds = cgroup.OpenProcsFiles();
+        if (CgroupOf(record) is not { } cgroup)
+        {
+            return subCgroups.Count == 0 ? new CgroupSetup([], null) : throw new RuntimeException("exec --cgroup: the container has no cgroups of its own");
+        }
+        string? all = null;
+        var byController = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in subCgroups)
+        {
+            var colon = value.IndexOf(':', StringComparison.Ordinal);
+            var path = colon < 0 ? value : value[(colon + 1)..];
+            if (path.Length == 0 || path.StartsWith('/') || path.Split('/').Any(p => p is ".." or "."))
+                throw new RuntimeException($"exec --cgroup {value}: expected a path relative to the container's cgroup, without . or ..");
+            if (colon < 0) all = path;
+            else foreach (var controller in value[..colon].Split(',')) byController[controller] = path;
+        }
+        var fds = new List<SafeFd>();
+        var paths = new Dictionary<string, string>(cgroup.Paths);
+        try
+        {
+            foreach (var (hierarchy, dir) in cgroup.Paths)
+            {
+                var sub = hierarchy.Split(',').Select(c => byController.GetValueOrDefault(c)).FirstOrDefault(p => p is not null) ?? all;
+                var target = sub is null ? dir : dir + "/" + sub;
+                if (sub is not null && !Directory.Exists(target))
+                    throw new RuntimeException($"exec --cgroup: sub-cgroup {sub} does not exist in {(hierarchy.Length == 0 ? "the cgroup2 hierarchy" : hierarchy)} ({target})");
+                paths[hierarchy] = target;
+                fds.Add(SafeFd.Check(Libc.open(target + "/cgroup.procs", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC), $"open {target}/cgroup.procs"));
+            }
+        }
+        catch
+        {
+            foreach (var fd in fds) fd.Dispose();
+            throw;
+        }
         return new CgroupSetup(fds, new CgroupJoinOptions
         {
             ProcsFds = [.. fds.Select(f => f.Fd)],
             NewNamespace = false,
-            Paths = new Dictionary<string, string>(cgroup.Paths),
+            Paths = paths,
             Mode = CgroupState.ModeName(cgroup.Mode),
         });
     }

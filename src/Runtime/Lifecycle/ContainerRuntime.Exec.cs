@@ -63,6 +63,9 @@ public sealed class ExecOptions
     /// <summary>--pidfd-socket: AF_UNIX socket path that receives a pidfd of the new process.</summary>
     public string? PidfdSocket { get; init; }
 
+    /// <summary>--cgroup: run the process in existing sub-cgroups of the container ("PATH" or "CONTROLLER[,…]:PATH").</summary>
+    public IReadOnlyList<string> SubCgroups { get; init; } = [];
+
     /// <summary>--ignore-paused: allow exec into a paused container.</summary>
     public bool IgnorePaused { get; init; }
 }
@@ -98,7 +101,7 @@ public sealed partial class ContainerRuntime
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
             var seccompProgram = CompileSeccomp(spec);
-            using var cgroups = JoinExistingCgroups(record);
+            using var cgroups = JoinExistingCgroups(record, options.SubCgroups);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,

@@ -42,6 +42,27 @@ public sealed class ExecTests : IDisposable
     }
 
     [Fact]
+    public void Exec_cgroup_runs_the_process_in_an_existing_sub_cgroup()
+    {
+        var line = File.ReadAllLines($"/proc/{_c.Pid()}/cgroup").First(l => l.Split(':')[1] == "memory");
+        var dir = "/sys/fs/cgroup/memory" + line.Split(':', 3)[2] + "/sub";
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var r = Exec("--cgroup", "memory:sub", _c.Id, "cat", "/proc/self/cgroup");
+            r.ExitCode.Should().Be(0, r.ToString());
+            r.Stdout.Split('\n').Single(l => l.Contains(":memory:")).Should().EndWith("/sub");
+            var missing = Exec("--cgroup", "nosuch", _c.Id, "true");
+            missing.ExitCode.Should().Be(255);
+            missing.Stderr.Should().Contain("--cgroup").And.Contain("does not exist");
+        }
+        finally
+        {
+            TestEnv.Eventually(() => { try { Directory.Delete(dir); return true; } catch (IOException) { return false; } });
+        }
+    }
+
+    [Fact]
     public void Exec_returns_the_process_exit_status()
     {
         Exec(_c.Id, "sh", "-c", "exit 7").ExitCode.Should().Be(7);
