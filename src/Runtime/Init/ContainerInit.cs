@@ -167,13 +167,16 @@ public static class ContainerInit
                 ProcessSetup.SetOomScoreAdj(process, plan.ProcFs!);
             }
             if (!options.NoNewKeyring) ProcessSetup.JoinSessionKeyring(options.Id);
+            timer.Mark("keyring");
             ProcessSetup.SetRlimits(process);
             ProcessAttributes.SetPersonality(spec.Linux?.Personality);
             ProcessAttributes.SetScheduler(process.Scheduler);
             ProcessAttributes.SetIoPriority(process.IoPriority);
             if (plan.ProcFs is not null) Lsm.SetExecLabels(spec, plan.ProcFs);
             UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+            timer.Mark("rlimits+stdio");
             CgroupJoin.Join(options.Cgroups);
+            timer.Mark("cgroup-join");
             plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
             ProcessSetup.ChangeDirectory(process);
             plan.Executable = ProcessSetup.LookPath(process);

@@ -106,6 +106,8 @@ public sealed class ContainerDirectory : IDisposable
     /// <summary>The exec fifo: present from create until start.</summary>
     public string ExecFifo => Path + "/exec.fifo";
 
+    private bool OnMemoryFilesystem => Libc.FsType(_lock.Fd) is FsMagic.Tmpfs or FsMagic.Ramfs;
+
     internal static ContainerDirectory OpenLocked(string id, string path)
     {
         var fd = SafeFd.Check(Libc.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), $"open {path}");
@@ -119,14 +121,17 @@ public sealed class ContainerDirectory : IDisposable
         return new ContainerDirectory(id, path, fd);
     }
 
-    /// <summary>Writes state.json atomically (temp file, fsync, rename).</summary>
+    /// <summary>
+    /// Writes state.json atomically (temp file, rename; fsync first unless the state root is on tmpfs or ramfs,
+    /// like the default /run/ocirun, where it would only cost time: such a root does not survive a crash anyway).
+    /// </summary>
     public void Save(ContainerRecord record)
     {
         var tmp = StateFile + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
         {
             JsonSerializer.Serialize(stream, record, StateJsonContext.Default.ContainerRecord);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: !OnMemoryFilesystem);
         }
         File.Move(tmp, StateFile, overwrite: true);
     }
