@@ -192,6 +192,7 @@ public sealed partial class ContainerRuntime
                 NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
                 OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
                 CgroupsPath = spec.Linux?.CgroupsPath,
+                HasRuntimeHooks = HookRunner.Of(spec.Hooks, "poststart").Count + HookRunner.Of(spec.Hooks, "poststop").Count > 0,
                 Cgroup = cgroup?.State,
             };
             dir.SaveConfig(configBytes);
@@ -308,6 +309,7 @@ public sealed partial class ContainerRuntime
             if ((fds[0].REvents & (PollFd.POLLIN | PollFd.POLLHUP)) != 0 && Libc.ReadSome(fifo.Fd, one, "exec fifo") == 0) break;
             if ((fds[1].REvents & PollFd.POLLIN) != 0) break;
         }
+        if (!record.HasRuntimeHooks) return;
         var spec = dir.LoadConfig();
         HookRunner.RunWarnOnly(spec.Hooks, "poststart", HookRunner.StateFor(record.Id, ContainerStatus.Running, record.InitPid, record.Bundle, record.Annotations), _log.Warn);
     }
@@ -498,7 +500,10 @@ public sealed partial class ContainerRuntime
     private void Destroy(ContainerDirectory dir, ContainerRecord record)
     {
         Spec.Spec? spec = null;
-        try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
+        if (record.HasRuntimeHooks)
+        {
+            try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
+        }
         if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
         dir.Remove();
         if (spec?.Hooks is { } hooks)

@@ -38,6 +38,12 @@ public sealed class ContainerRecord
     /// <summary>The container's own namespaces: type → /proc/&lt;initpid&gt;/ns path (for exec and hooks).</summary>
     public Dictionary<string, string>? NamespacePaths { get; set; }
 
+    /// <summary>
+    /// Whether config.json has poststart or poststop hooks: only then do <c>start</c> and <c>delete</c> read the saved
+    /// config back (a full parse) to run them.
+    /// </summary>
+    public bool HasRuntimeHooks { get; set; }
+
     /// <summary>linux.cgroupsPath of config.json (null = derived from the id).</summary>
     public string? CgroupsPath { get; set; }
 
