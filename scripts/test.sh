@@ -5,13 +5,24 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export OCIRUN_BINARY="$PWD/ocirun"
 log=$(mktemp)
-dotnet test OciRuntime.sln -c Release --nologo 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+# run_logged LIMIT CMD...: runs CMD with its output in $log (shown live), at most LIMIT seconds. Output goes to a
+# file, not a pipe to tee: a process that inherits the pipe and outlives CMD (a shim, a build server) can't hang us.
+run_logged() {
+  local limit=$1 pid rc; shift
+  : > "$log"
+  timeout -k 30 "$limit" "$@" > "$log" 2>&1 &
+  pid=$!
+  tail -n +1 --pid="$pid" -f "$log"
+  wait "$pid"; rc=$?
+  [ "$rc" -eq 124 ] && echo "test.sh: $* did not finish within $limit s" | tee -a "$log"
+  return "$rc"
+}
+run_logged 2400 dotnet test OciRuntime.sln -c Release --nologo --blame-hang-timeout 10m --blame-hang-dump-type none
+status=$?
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-conformance/run.sh 2>&1 | tee "$log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+run_logged 2400 conformance/run.sh || status=1
 passed=$((passed + $(grep -Ec '^ok [0-9]+' "$log" | head -1) - $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
 skipped=$((skipped + $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
 failed=$((failed + $(grep -Ec '^not ok [0-9]+' "$log" | head -1) - $(grep -Ec '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))

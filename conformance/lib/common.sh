@@ -2,10 +2,12 @@
 #   conf_need PKG...        install the Debian packages that are missing (apt-get update at most once)
 #   conf_ocirun             absolute path of the ocirun under test (builds ./ocirun with make if missing)
 #   conf_rootfs DIR         a busybox rootfs from Debian's busybox-static
-#   tap_* helpers           TAP output and the "N passed, N failed" summary
+#   tap_* helpers           TAP output and the "N passed, N failed" summary; a time limit per scenario
+#   PTY_RUN                 conformance/lib/pty-run.py: a command on a fresh pty (TERM, 24x80), for -t clients
 
 CONF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$CONF_DIR/.." && pwd)
+PTY_RUN=$CONF_DIR/lib/pty-run.py
 
 conf_log() { echo "# $*" >&2; }
 conf_die() { echo "Bail out! $*"; exit 1; }
@@ -79,16 +81,42 @@ tap_skip() { TAP_N=$((TAP_N + 1)); TAP_SKIP=$((TAP_SKIP + 1)); echo "ok $TAP_N -
 
 # tap_run NAME FUNCTION [ARGS...]: runs FUNCTION in a subshell; exit 0 = ok, 77 = skip (reason on the last line of
 # its stdout), anything else = not ok with the captured output as diagnostics. Lines of an ok test that
-# start with "# " are kept as TAP comments.
+# start with "# " are kept as TAP comments. A scenario gets TAP_TIMEOUT seconds (default 240): then it and
+# every process it started are killed, and it is "not ok" with the process tree of the moment, so one hang
+# (a client that never returns, a process holding a pipe) costs minutes, not the whole CI run. Output goes
+# to a file, never a pipe: a daemon that inherits it cannot block the suite.
+TAP_TIMEOUT=${TAP_TIMEOUT:-240}
 tap_run() {
-  local name=$1 out rc; shift
-  out=$( ("$@") 2>&1 ); rc=$?
+  local name=$1 out rc log sleeper done_id; shift
+  log=$(mktemp)
+  ( "$@" ) > "$log" 2>&1 &
+  local pid=$!
+  sleep "$TAP_TIMEOUT" & sleeper=$!
+  wait -n -p done_id "$pid" "$sleeper"; rc=$?
+  if [ "$done_id" = "$pid" ]; then
+    kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
+  else
+    { echo "timed out after $TAP_TIMEOUT s; the processes of the scenario then:"
+      ps -o pid=,ppid=,stat=,etime=,args= -p "$(descendants "$pid" | paste -sd, -)" 2>/dev/null | cut -c1-240
+    } >> "$log"
+    kill_tree "$pid"; wait "$pid" 2>/dev/null; rc=124
+  fi
+  out=$(cat "$log"); rm -f "$log"
   case $rc in
     0) tap_ok "$name"; printf '%s\n' "$out" | grep '^# ' ;;
     77) tap_skip "$name" "$(printf '%s\n' "$out" | tail -n 1)" ;;
-    *) tap_not_ok "$name" "$(printf '%s\n' "$out" | tail -n 25)" ;;
+    *) tap_not_ok "$name" "$(printf '%s\n' "$out" | tail -n 40)" ;;
   esac
+  return 0
 }
+
+# descendants PID: PID and every process below it (depth first, parents before children).
+descendants() {
+  local c; echo "$1"
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do descendants "$c"; done
+}
+# kill_tree PID: SIGKILL to PID and all its descendants (collected first, so reparenting can't hide one).
+kill_tree() { local pids; pids=$(descendants "$1"); kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null; }
 
 tap_summary() {
   echo "1..$TAP_N"

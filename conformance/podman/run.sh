@@ -158,9 +158,8 @@ s_stop_kill() {
 
 s_tty_run() {
   local out rc
-  out=$(script -qec "timeout 60 ${P[*]} run --rm -t ${RUN[*]} $IMAGE sh -c 'tty; echo tty-ok; exit 2'" /dev/null </dev/null)
+  out=$("$PTY_RUN" 60 "${P[@]}" run --rm -t "${RUN[@]}" "$IMAGE" sh -c 'tty; echo tty-ok; exit 2' </dev/null)
   rc=$?
-  out=$(tr -d '\r\0^@' <<<"$out")
   assert_contains "$out" /dev/pts/ "tty of podman run -t"
   assert_contains "$out" tty-ok "output through the pty"
   assert_eq "$rc" 2 "exit status through the pty"
