@@ -31,6 +31,10 @@ public static class Errno
     public const int EISDIR = 21;
     /// <summary>Invalid argument.</summary>
     public const int EINVAL = 22;
+    /// <summary>Argument list too long (openat2: a struct size the kernel does not know).</summary>
+    public const int E2BIG = 7;
+    /// <summary>Not a typewriter (not a terminal).</summary>
+    public const int ENOTTY = 25;
     /// <summary>Function not implemented.</summary>
     public const int ENOSYS = 38;
     /// <summary>Directory not empty.</summary>

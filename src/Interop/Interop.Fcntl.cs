@@ -145,6 +145,13 @@ public static partial class Libc
     [LibraryImport(Name, EntryPoint = "umask")]
     public static partial uint umask(uint mask);
 
+    /// <summary>renameat2(2) flag: atomically exchange the two names.</summary>
+    public const uint RENAME_EXCHANGE = 2;
+
+    /// <summary>renameat2(2) (glibc 2.28); <paramref name="flags"/>: RENAME_*.</summary>
+    [LibraryImport(Name, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
     /// <summary>readlinkat(2).</summary>
     [LibraryImport(Name, EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial nint readlinkat(int dirfd, string path, byte* buf, nuint size);

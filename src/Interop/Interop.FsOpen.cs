@@ -32,6 +32,8 @@ public static partial class Libc
     public const ulong RESOLVE_IN_ROOT = 0x10;
     /// <summary>fsopen: close-on-exec.</summary>
     public const uint FSOPEN_CLOEXEC = 1;
+    /// <summary>fsconfig: set parameter key to a string value.</summary>
+    public const uint FSCONFIG_SET_STRING = 1;
     /// <summary>fsconfig: create the superblock.</summary>
     public const uint FSCONFIG_CMD_CREATE = 6;
     /// <summary>fsmount: close-on-exec.</summary>

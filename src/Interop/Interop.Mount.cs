@@ -75,12 +75,14 @@ public static partial class Libc
 
     /// <summary>
     /// Mounts, and throws <see cref="SyscallException"/> with a message naming source, target and type
-    /// (e.g. <c>mount proc on /rootfs/proc (type proc): no such device</c>).
+    /// (e.g. <c>mount proc on /rootfs/proc (type proc): no such device</c>); <paramref name="shownTarget"/> names the
+    /// target in that message when <paramref name="target"/> is a <c>/proc/self/fd/N</c> handle path.
     /// </summary>
-    public static void Mount(string? source, string target, string? fstype, MountFlags flags, string? data)
+    public static void Mount(string? source, string target, string? fstype, MountFlags flags, string? data, string? shownTarget = null)
     {
         if (mount(source, target, fstype, flags, data) != 0)
         {
+            target = shownTarget ?? target;
             var what = (flags & MountFlags.Remount) != 0 ? $"remount {target}"
                 : (flags & (MountFlags.Shared | MountFlags.Slave | MountFlags.Private | MountFlags.Unbindable)) != 0 && fstype is null && (flags & MountFlags.Bind) == 0
                     ? $"set propagation of {target}"

@@ -56,6 +56,9 @@ public static unsafe partial class Libc
     /// <summary>move_mount(2) flag: the source is the fd itself (empty path).</summary>
     public const uint MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 
+    /// <summary>move_mount(2) flag: the target is the fd itself (empty path).</summary>
+    public const uint MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
     // The new mount API has the same numbers on every architecture (the unified syscall table).
     private const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442;
 
@@ -96,7 +99,9 @@ public static unsafe partial class Libc
     /// <exception cref="SyscallException">statx failed.</exception>
     public static FileOwner StatPath(string path) => StatAt(OpenFlags.AT_FDCWD, path, 0);
 
-    private static FileOwner StatAt(int dirfd, string path, int flags)
+    /// <summary>Owner, mode and rdev of <paramref name="path"/> relative to <paramref name="dirfd"/> (statx; AT_* <paramref name="flags"/>).</summary>
+    /// <exception cref="SyscallException">statx failed.</exception>
+    public static FileOwner StatAt(int dirfd, string path, int flags)
     {
         byte* buf = stackalloc byte[256]; // struct statx
         const uint STATX_BASIC_STATS = 0x7ff;

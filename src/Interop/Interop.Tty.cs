@@ -18,7 +18,7 @@ public struct WinSize
 
 public static unsafe partial class Libc
 {
-    private const nuint TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
+    private const nuint TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPTPEER = 0x5441;
 
     [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
     private static partial int ioctl(int fd, nuint request, void* arg);
@@ -55,6 +55,13 @@ public static unsafe partial class Libc
         }
         return (master, $"/dev/pts/{number}");
     }
+
+    /// <summary>
+    /// The slave of pty master <paramref name="master"/> opened from the master itself (ioctl TIOCGPTPEER, Linux 4.13):
+    /// no /dev/pts path is looked up, so it is the peer of this master and no other file. <paramref name="flags"/>: O_*.
+    /// Returns the fd, or -1 with errno (EINVAL/ENOTTY on kernels without it).
+    /// </summary>
+    public static int OpenPtyPeer(int master, int flags) => ioctl(master, TIOCGPTPEER, flags);
 
     /// <summary>Makes <paramref name="fd"/> (a tty) the controlling terminal of the calling session leader.</summary>
     public static int SetControllingTerminal(int fd) => ioctl(fd, TIOCSCTTY, 0);

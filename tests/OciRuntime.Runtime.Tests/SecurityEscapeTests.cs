@@ -341,6 +341,65 @@ public sealed class SecurityEscapeTests
         }
     }
 
+    /// <summary>
+    /// CVE-2021-30465, the race: while ocirun sets up the mounts, a process sharing the rootfs keeps exchanging a directory
+    /// of a mount destination with a symlink to a host directory (renameat2 RENAME_EXCHANGE, as the published exploit's
+    /// second container does). A runtime that checks the destination by path and then mounts by path lands some mounts on
+    /// the host directory. A createRuntime hook (host side, after the mounts, before pivot_root) records where the
+    /// marked tmpfs was mounted in the container's mount namespace: it must always be inside the rootfs.
+    /// </summary>
+    [Fact]
+    public void CVE_2021_30465_a_destination_swapped_for_a_symlink_during_create_never_mounts_outside_the_rootfs()
+    {
+        var hostTarget = Path.Combine(Path.GetTempPath(), "ocirun-race-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(hostTarget, "sub"));
+        using var bundle = SecurityTestBundle.Create("true");
+        var race = Path.Combine(bundle.Rootfs, "race");
+        Directory.CreateDirectory(Path.Combine(race, "a", "sub"));
+        File.CreateSymbolicLink(Path.Combine(race, "b"), hostTarget);
+        var marker = "race-" + Guid.NewGuid().ToString("N")[..8];
+        bundle.Spec.Mounts!.Add(new Mount { Destination = "/race/a/sub", Type = "tmpfs", Source = marker });
+        var record = Path.Combine(bundle.Dir, "mountinfo");
+        bundle.Spec.Hooks = new Hooks
+        {
+            CreateRuntime =
+            [
+                new Hook { Path = "/bin/sh", Args = ["sh", "-c", $"pid=$(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); cat /proc/$pid/mountinfo > {record}"] },
+            ],
+        };
+        using var stop = new CancellationTokenSource();
+        long swaps = 0;
+        var swapper = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (Libc.renameat2(OpenFlags.AT_FDCWD, race + "/a", OpenFlags.AT_FDCWD, race + "/b", Libc.RENAME_EXCHANGE) == 0) swaps++;
+            }
+        }) { IsBackground = true };
+        swapper.Start();
+        var placements = new Dictionary<string, int>();
+        try
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                File.Delete(record);
+                var r = bundle.Run();
+                r.ExitCode.Should().Be(0, $"run {i}: {r}");
+                var line = File.ReadAllLines(record).Single(l => l.Contains(" - tmpfs " + marker + " ", StringComparison.Ordinal));
+                var mountPoint = line.Split(' ')[4];
+                placements[mountPoint] = placements.GetValueOrDefault(mountPoint) + 1;
+                mountPoint.Should().StartWith(bundle.Rootfs + "/", $"run {i} mounted the tmpfs at {mountPoint} (outside the rootfs; {swaps} swaps so far)");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            swapper.Join();
+            Directory.Delete(hostTarget, recursive: true);
+        }
+        swaps.Should().BeGreaterThan(1000, "the swapper must have raced the runtime");
+    }
+
     [Fact]
     public void CVE_2025_31133_masking_refuses_a_dev_null_that_is_not_the_null_device()
     {

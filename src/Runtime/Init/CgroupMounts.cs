@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Globalization;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.ProcessModel;
@@ -14,84 +15,96 @@ namespace OciRuntime.Runtime.Init;
 /// </summary>
 internal static class CgroupMounts
 {
-    /// <summary>Mounts the container's cgroups on <paramref name="dest"/> (already created, inside <paramref name="rootfs"/>).</summary>
-    public static void Mount(string dest, MountOptions options, InitOptions init, string rootfs)
+    /// <summary>
+    /// Mounts the container's cgroups on <paramref name="dest"/> (a cleaned container path, resolved and made inside
+    /// <paramref name="root"/>; every mount and symlink is made through fds of that root).
+    /// </summary>
+    public static void Mount(RootDir root, string dest, MountOptions options, InitOptions init)
     {
         var remount = MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount));
         var userns = init.InUserNamespace;
         if (init.Cgroups is not { } cgroups)
         {
-            MountOwn(dest, options, remount, rootfs, userns);
+            MountOwn(root, dest, options, remount, userns);
             return;
         }
         if (cgroups.Mode == "v2")
         {
-            Bind(cgroups.Paths[""], dest, remount, userns, rootfs);
+            Bind(cgroups.Paths[""], root, dest, remount, userns);
             return;
         }
-        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
+        Tmpfs(root, dest);
         foreach (var (name, dir) in cgroups.Paths.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             if (name.Length == 0) continue; // hybrid's cgroup2 hierarchy is not shown, as runc
-            var sub = dest + "/" + name;
-            Directory.CreateDirectory(sub);
-            Bind(dir, sub, remount, userns, rootfs);
+            Bind(dir, root, dest + "/" + name, remount, userns);
             if (!name.Contains(',', StringComparison.Ordinal)) continue;
+            using var top = root.Open(dest, directory: true);
             foreach (var controller in name.Split(','))
             {
-                if (!Path.Exists(dest + "/" + controller)) Libc.Check(Libc.symlinkat(name, OpenFlags.AT_FDCWD, dest + "/" + controller), $"symlink {dest}/{controller}");
+                if (Libc.symlinkat(name, top.Fd, controller) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                    throw SyscallException.FromLastError($"symlink {root.Display(dest + "/" + controller)}");
             }
         }
-        FinishTmpfs(dest, options);
+        FinishTmpfs(root, dest, options);
     }
 
     // No cgroups of its own (rootless): the init's current cgroups, from /proc/self/cgroup and the host's mounts.
-    private static void MountOwn(string dest, MountOptions options, MountFlags remount, string rootfs, bool userns)
+    private static void MountOwn(RootDir root, string dest, MountOptions options, MountFlags remount, bool userns)
     {
         if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
         {
             var own = CgroupMembership.Read().FirstOrDefault(c => c.Controllers.Length == 0).Path ?? "/";
-            Bind("/sys/fs/cgroup" + own, dest, remount, userns, rootfs);
+            Bind("/sys/fs/cgroup" + own, root, dest, remount, userns);
             return;
         }
-        Libc.Mount("tmpfs", dest, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
+        Tmpfs(root, dest);
         var memberships = CgroupMembership.Read();
         var done = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (mountPoint, superOptions) in CgroupMembership.V1Mounts())
         {
             // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
-            if (mountPoint.StartsWith(rootfs + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
+            if (mountPoint.StartsWith(root.HostPath + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
             var path = memberships.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
             if (path is null) continue;
-            var sub = dest + "/" + Path.GetFileName(mountPoint);
-            Directory.CreateDirectory(sub);
-            Bind(mountPoint + path, sub, remount, userns, rootfs);
+            Bind(mountPoint + path, root, dest + "/" + Path.GetFileName(mountPoint), remount, userns);
         }
-        FinishTmpfs(dest, options);
+        FinishTmpfs(root, dest, options);
     }
 
-    private static void Bind(string source, string target, MountFlags remount, bool userns, string rootfs)
+    private static void Tmpfs(RootDir root, string dest)
     {
+        using var target = root.MkdirAll(dest);
+        Libc.Mount("tmpfs", RootDir.FdPath(target), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755", root.Display(dest));
+    }
+
+    private static void Bind(string source, RootDir root, string path, MountFlags remount, bool userns)
+    {
+        var shown = root.Display(path);
         try
         {
-            Libc.Mount(source, target, "bind", MountFlags.Bind, null);
+            using (var target = root.MkdirAll(path)) Libc.Mount(source, RootDir.FdPath(target), "bind", MountFlags.Bind, null, shown);
+            using var mounted = root.Open(path);
+            var at = RootDir.FdPath(mounted);
             // In a user namespace the flags of the host's mount are locked: the remount repeats them.
-            Libc.Mount(null, target, null, remount | (userns ? Libc.MountFlagsOf(target) : MountFlags.None), null);
+            Libc.Mount(null, at, null, remount | (userns ? Libc.MountFlagsOf(at) : MountFlags.None), null, shown);
         }
         catch (SyscallException e) when (userns && e.Errno is Errno.EPERM or Errno.EACCES)
         {
             // A hierarchy the user namespace may not see or bind: leave it out rather than fail the container.
-            _ = Libc.umount2(target, Libc.MNT_DETACH);
-            UserNamespaceFixups.Warnings.Add($"{target[Math.Min(rootfs.Length, target.Length)..]}: cgroup {source} skipped in the user namespace ({e.Message})");
+            using (var mounted = root.TryOpen(path)) if (mounted is not null) _ = Libc.umount2(RootDir.FdPath(mounted), Libc.MNT_DETACH);
+            UserNamespaceFixups.Warnings.Add($"{path}: cgroup {source} skipped in the user namespace ({e.Message})");
         }
     }
 
-    private static void FinishTmpfs(string dest, MountOptions options)
+    private static void FinishTmpfs(RootDir root, string dest, MountOptions options)
     {
-        if ((options.Flags & MountFlags.ReadOnly) != 0)
-            Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755");
+        if ((options.Flags & MountFlags.ReadOnly) == 0) return;
+        using var mounted = root.Open(dest);
+        Libc.Mount(null, RootDir.FdPath(mounted), null, MountFlags.Remount | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.ReadOnly, "mode=755", root.Display(dest));
     }
 }
+
 /// <summary>The cgroup memberships of this process (/proc/self/cgroup) and the host's v1 hierarchies (/proc/self/mountinfo).</summary>
 internal static class CgroupMembership
 {

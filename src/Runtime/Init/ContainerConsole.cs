@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OciRuntime.Interop;
 using OciRuntime.Spec;
 
@@ -22,12 +23,8 @@ internal static class ContainerConsole
             {
                 if (process.ConsoleSize is { } size)
                     Libc.Check(Libc.SetWinSize(master.Fd, new WinSize { Rows = (ushort)size.Height, Cols = (ushort)size.Width }), "set console size");
-                using var slave = SafeFd.Check(Libc.open(slavePath, OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC), $"open {slavePath}");
-                if (mountDevConsole)
-                {
-                    if (!File.Exists("/dev/console")) using (File.Create("/dev/console")) { }
-                    Libc.Mount(slavePath, "/dev/console", "bind", MountFlags.Bind, null);
-                }
+                using var slave = OpenSlave(master, slavePath);
+                if (mountDevConsole) BindConsole(slave);
                 Libc.SendFd(socketFd, master.Fd, slavePath);
                 for (var fd = 0; fd < 3; fd++) Libc.Check(Libc.dup3(slave.Fd, fd, 0), $"dup {slavePath} to fd {fd}");
             }
@@ -42,5 +39,42 @@ internal static class ContainerConsole
         {
             throw new InitException($"config.json: process.terminal: {e.Message}", e);
         }
+    }
+
+    // The slave from the master itself (TIOCGPTPEER): no /dev/pts path that a mount or a symlink could redirect.
+    private static SafeFd OpenSlave(SafeFd master, string slavePath)
+    {
+        var fd = Libc.OpenPtyPeer(master.Fd, OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC);
+        if (fd >= 0) return new SafeFd(fd);
+        // Linux < 4.13: by path, and checked to be the pty the master names.
+        var slave = SafeFd.Check(Libc.open(slavePath, OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), $"open {slavePath}");
+        if (!Libc.IsTty(slave.Fd)) { slave.Dispose(); throw new SyscallException($"open {slavePath}: not a terminal", Errno.ENOTTY); }
+        return slave;
+    }
+
+    /// <summary>
+    /// /dev/console: the verified slave fd itself, cloned (open_tree) and attached by fd on /dev/console (CVE-2025-52565):
+    /// /dev is resolved inside the container's root, "console" in it is opened without following a symlink and must be a
+    /// regular file or a character device (made as an empty file when missing); a symlink there (say, to a procfs file)
+    /// is refused rather than followed.
+    /// </summary>
+    private static void BindConsole(SafeFd slave)
+    {
+        using var root = RootDir.OpenRoot("/");
+        using var dev = root.MkdirAll("/dev");
+        var made = Libc.openat(dev.Fd, "console", OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0x1b6);
+        if (made >= 0) Libc.close(made);
+        using var console = SafeFd.Check(Libc.openat(dev.Fd, "console", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/console");
+        var type = Libc.StatFd(console.Fd).Mode & Libc.S_IFMT;
+        if (type != 0x8000 && type != Libc.S_IFCHR)
+            throw new InitException("config.json: process.terminal: /dev/console in the container is " + (type == 0xa000 ? "a symlink" : "not a file or a device") + " (refused, CVE-2025-52565)");
+        var tree = Libc.open_tree(slave.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
+        if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
+        {
+            Libc.Mount(RootDir.FdPath(slave), RootDir.FdPath(console), "bind", MountFlags.Bind, null, "/dev/console"); // Linux < 5.2
+            return;
+        }
+        using var clone = SafeFd.Check(tree, "open_tree of the console");
+        RootDir.Attach(clone, console, "mount the console on /dev/console");
     }
 }

@@ -24,8 +24,8 @@ internal static class Devices
         new() { Path = "/dev/tty", Type = "c", Major = 5, Minor = 0, FileMode = 438, Uid = 0, Gid = 0 },
     ];
 
-    /// <summary>Creates the default devices and <paramref name="extra"/> (linux.devices) under <paramref name="rootfs"/>.</summary>
-    public static void Create(string rootfs, List<LinuxDevice>? extra)
+    /// <summary>Creates the default devices and <paramref name="extra"/> (linux.devices) under <paramref name="root"/> (the rootfs, by fd).</summary>
+    public static void Create(RootDir root, List<LinuxDevice>? extra)
     {
         var all = new List<LinuxDevice>(Defaults);
         foreach (var device in extra ?? [])
@@ -38,7 +38,7 @@ internal static class Devices
             var device = all[i];
             try
             {
-                CreateNode(rootfs, device);
+                CreateNode(root, device);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -48,10 +48,10 @@ internal static class Devices
         }
     }
 
-    private static void CreateNode(string rootfs, LinuxDevice device)
+    // The node is made in its parent directory, held by an fd resolved inside the rootfs (RootDir): a /dev that is a
+    // symlink, or is swapped for one, cannot place a device node (or the bind of a host device) outside the container.
+    private static void CreateNode(RootDir root, LinuxDevice device)
     {
-        var dest = SecurePath.Resolve(rootfs, device.Path);
-        RootfsSetup.MakeDirectories(Path.GetDirectoryName(dest)!);
         var kind = device.Type switch
         {
             "c" or "u" => S_IFCHR,
@@ -59,45 +59,53 @@ internal static class Devices
             "p" => S_IFIFO,
             _ => throw new InvalidDataException($"unknown device type \"{device.Type}\""),
         };
-        var mode = (device.FileMode ?? 438) & 0xfff; // permission bits only; 0666 when absent
-        var dev = Libc.MakeDev((ulong)device.Major, (ulong)device.Minor);
-        if (Libc.mknodat(OpenFlags.AT_FDCWD, dest, kind | mode, dev) != 0)
+        var (parent, name) = root.MkParent(device.Path);
+        using (parent)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EEXIST) return;
-            if (errno != Errno.EPERM) throw new SyscallException($"mknod {dest}", errno);
-            BindFromHost(device.Path, dest);
-            return;
+            var shown = root.Display(device.Path);
+            var mode = (device.FileMode ?? 438) & 0xfff; // permission bits only; 0666 when absent
+            var dev = Libc.MakeDev((ulong)device.Major, (ulong)device.Minor);
+            if (Libc.mknodat(parent.Fd, name, kind | mode, dev) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EEXIST) return;
+                if (errno != Errno.EPERM) throw new SyscallException($"mknod {shown}", errno);
+                BindFromHost(device.Path, parent, name, shown);
+                return;
+            }
+            Libc.Check(Libc.fchownat(parent.Fd, name, device.Uid ?? 0, device.Gid ?? 0, OpenFlags.AT_SYMLINK_NOFOLLOW), $"chown {shown}");
         }
-        Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, device.Uid ?? 0, device.Gid ?? 0, 0), $"chown {dest}");
     }
 
-    private static void BindFromHost(string hostPath, string dest)
+    // Where mknod is not permitted (a user namespace): an empty file, the host's node bind-mounted on it by fd.
+    private static void BindFromHost(string hostPath, SafeFd parent, string name, string shown)
     {
-        if (!File.Exists(dest)) using (File.Create(dest)) { }
-        Libc.Mount(hostPath, dest, "bind", MountFlags.Bind, null);
+        var made = Libc.openat(parent.Fd, name, OpenFlags.O_CREAT | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+        if (made < 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST) throw SyscallException.FromLastError($"create {shown}");
+        if (made >= 0) Libc.close(made);
+        using var target = SafeFd.Check(Libc.openat(parent.Fd, name, OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), $"open {shown}");
+        if ((Libc.StatFd(target.Fd).Mode & Libc.S_IFMT) == 0xa000) throw new SyscallException($"bind {hostPath} on {shown}", Errno.ELOOP);
+        Libc.Mount(hostPath, RootDir.FdPath(target), "bind", MountFlags.Bind, null, shown);
     }
 
     /// <summary>/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr, /dev/core (when the host has /proc/kcore) and /dev/ptmx → pts/ptmx.</summary>
-    public static void CreateSymlinks(string rootfs)
+    public static void CreateSymlinks(RootDir root)
     {
-        var dev = SecurePath.Resolve(rootfs, "/dev");
-        RootfsSetup.MakeDirectories(dev);
+        using var dev = root.MkdirAll("/dev");
         (string Target, string Name)[] links =
         [
             ("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr"),
         ];
-        foreach (var (target, name) in links) Symlink(target, dev + "/" + name);
-        if (File.Exists("/proc/kcore")) Symlink("/proc/kcore", dev + "/core");
-        var ptmx = dev + "/ptmx";
-        if (Libc.unlinkat(OpenFlags.AT_FDCWD, ptmx, 0) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
-            throw SyscallException.FromLastError($"remove {ptmx}");
-        Symlink("pts/ptmx", ptmx);
+        foreach (var (target, name) in links) Symlink(target, dev, name, root);
+        if (File.Exists("/proc/kcore")) Symlink("/proc/kcore", dev, "core", root);
+        if (Libc.unlinkat(dev.Fd, "ptmx", 0) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
+            throw SyscallException.FromLastError($"remove {root.Display("/dev/ptmx")}");
+        Symlink("pts/ptmx", dev, "ptmx", root);
     }
 
-    private static void Symlink(string target, string link)
+    private static void Symlink(string target, SafeFd dir, string name, RootDir root)
     {
-        if (Libc.symlinkat(target, OpenFlags.AT_FDCWD, link) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
-            throw SyscallException.FromLastError($"symlink {link} -> {target}");
+        if (Libc.symlinkat(target, dir.Fd, name) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            throw SyscallException.FromLastError($"symlink {root.Display("/dev/" + name)} -> {target}");
     }
 }

@@ -5,7 +5,7 @@ namespace OciRuntime.Runtime.Init;
 
 /// <summary>
 /// linux.maskedPaths (config-linux.md#masked-paths): a file is covered with a bind mount of the null device, a directory
-/// with an empty read-only tmpfs.
+/// with an empty read-only tmpfs, each attached by fd on the path resolved inside the container's root.
 /// </summary>
 /// <remarks>
 /// CVE-2025-31133: the container's /dev/null is not trustworthy (a shared or bind-mounted /dev can make it a symlink to,
@@ -15,23 +15,33 @@ namespace OciRuntime.Runtime.Init;
 /// </remarks>
 internal static class MaskedPaths
 {
-    /// <summary>Masks <paramref name="target"/> (a path in the current root, already resolved); a missing target is skipped.</summary>
+    /// <summary>
+    /// Masks <paramref name="path"/> (a container path, resolved by fd inside <paramref name="root"/>, the container's
+    /// root after pivot_root); a missing path is skipped. The mask is attached to the resolved fd (move_mount), so nothing
+    /// is looked up by path after the check.
+    /// </summary>
     /// <exception cref="InitException">the container's /dev/null is not the null device.</exception>
     /// <exception cref="SyscallException">a mount failed.</exception>
-    public static void Mask(string target, string path)
+    public static void Mask(RootDir root, string path)
     {
-        uint mode;
-        try
+        using var target = root.TryOpen(path);
+        if (target is null) return;
+        var shown = SecurePath.Clean(path);
+        if ((Libc.StatFd(target.Fd).Mode & Libc.S_IFMT) == Libc.S_IFDIR)
         {
-            mode = Libc.StatPath(target).Mode;
-        }
-        catch (SyscallException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
-        {
-            return;
-        }
-        if ((mode & Libc.S_IFMT) == Libc.S_IFDIR)
-        {
-            Libc.Mount("tmpfs", target, "tmpfs", MountFlags.ReadOnly, null);
+            // An empty read-only tmpfs of our own (fsopen + fsmount), attached on the directory's fd.
+            var fs = Libc.fsopen("tmpfs", Libc.FSOPEN_CLOEXEC);
+            if (fs < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
+            {
+                Libc.Mount("tmpfs", RootDir.FdPath(target), "tmpfs", MountFlags.ReadOnly, null, shown); // Linux < 5.2
+                return;
+            }
+            using var context = SafeFd.Check(fs, "fsopen tmpfs");
+            // "tmpfs" as the source, as mount(8) and runc show it in mountinfo (fsopen's default is "none").
+            Libc.Check(Libc.fsconfig(context.Fd, Libc.FSCONFIG_SET_STRING, "source", "tmpfs", 0), "fsconfig tmpfs source");
+            Libc.Check(Libc.fsconfig(context.Fd, Libc.FSCONFIG_CMD_CREATE, null, null, 0), "fsconfig tmpfs");
+            using var tmpfs = SafeFd.Check(Libc.fsmount(context.Fd, Libc.FSMOUNT_CLOEXEC, (uint)MountAttr.ReadOnly), "fsmount tmpfs");
+            RootDir.Attach(tmpfs, target, $"mount tmpfs on {shown}");
             return;
         }
         using var devNull = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/null");
@@ -41,10 +51,10 @@ internal static class MaskedPaths
         var tree = Libc.open_tree(devNull.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
         if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
         {
-            Libc.Mount("/dev/null", target, null, MountFlags.Bind, null); // Linux < 5.2
+            Libc.Mount("/dev/null", RootDir.FdPath(target), null, MountFlags.Bind, null, shown); // Linux < 5.2
             return;
         }
         using var mount = SafeFd.Check(tree, "open_tree /dev/null");
-        Libc.Check(Libc.move_mount(mount.Fd, "", OpenFlags.AT_FDCWD, target, Libc.MOVE_MOUNT_F_EMPTY_PATH), $"mount /dev/null on {target}");
+        RootDir.Attach(mount, target, $"mount /dev/null on {shown}");
     }
 }

@@ -13,6 +13,7 @@ namespace OciRuntime.Runtime.Init;
 internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer, Action beforePivot)
 {
     private readonly string _rootfs = options.Rootfs.TrimEnd('/');
+    private RootDir _root = null!; // the rootfs (after its bind mount) until pivot_root
     private bool _devReadonly;
 
     /// <summary>Everything up to and including pivot_root.</summary>
@@ -25,6 +26,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         MakeParentMountPrivate();
         Libc.Mount(_rootfs, _rootfs, "bind", MountFlags.Bind | MountFlags.Rec, null);
         timer.Mark("rootfs-bind");
+        using var root = RootDir.OpenRoot(_rootfs);
+        _root = root;
 
         var mounts = spec.Mounts ?? [];
         for (var i = 0; i < mounts.Count; i++)
@@ -42,8 +45,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
 
         if (NeedsDevSetup(mounts))
         {
-            Devices.Create(_rootfs, spec.Linux?.Devices);
-            Devices.CreateSymlinks(_rootfs);
+            Devices.Create(_root, spec.Linux?.Devices);
+            Devices.CreateSymlinks(_root);
             timer.Mark("devices");
         }
 
@@ -96,8 +99,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     /// <summary>readonlyPaths, maskedPaths, then the read-only remounts of /dev and / (config-linux.md, config.md#root).</summary>
     public void FinishAfterPivot()
     {
-        foreach (var path in spec.Linux?.ReadonlyPaths ?? []) MakeReadonly(path);
-        foreach (var path in spec.Linux?.MaskedPaths ?? []) Mask(path);
+        using (var root = RootDir.OpenRoot("/"))
+        {
+            foreach (var path in spec.Linux?.ReadonlyPaths ?? []) MakeReadonly(root, path);
+            foreach (var path in spec.Linux?.MaskedPaths ?? []) Mask(root, path);
+        }
         if (_devReadonly) Libc.Mount(null, "/dev", null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf("/dev"), null);
         if (spec.Root?.Readonly == true)
         {
@@ -115,18 +121,13 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         var type = m.Type;
         var isBind = parsed.IsBind || type == "bind";
         var clean = SecurePath.Clean(m.Destination);
+        var shown = _root.Display(clean);
 
-        if (type is "proc" or "sysfs" && !isBind)
-        {
-            // CVE-2019-16884 / CVE-2023-27561: /proc and /sys must be real directories, never symlinks.
-            var parent = SecurePath.Resolve(_rootfs, Path.GetDirectoryName(clean) ?? "/");
-            var leaf = parent + "/" + Path.GetFileName(clean);
-            if (SecurePath.ReadLink(leaf) is not null)
-                throw new InvalidDataException($"destination {clean} is a symlink in the rootfs; {type} must be mounted on a real directory");
-            if (File.Exists(leaf)) throw new InvalidDataException($"destination {clean} is not a directory; {type} must be mounted on a directory");
-        }
+        if (type is "proc" or "sysfs" && !isBind) RequireRealDirectory(clean, type);
 
-        var dest = SecurePath.Resolve(_rootfs, clean);
+        // The destination is resolved (and made) inside the rootfs by fd, and mounted on through that fd: no path a
+        // process sharing the rootfs could swap for a symlink is looked up between the check and the mount
+        // (CVE-2021-30465). Everything done to the new mount afterwards goes through a fresh fd of it (Mounted).
         if (isBind)
         {
             var source = m.Source ?? throw new InvalidDataException("bind mount without a source");
@@ -134,35 +135,38 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             var sourceIsDir = Directory.Exists(source);
             if (!sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
                 throw new FileNotFoundException($"bind source {source} does not exist");
-            EnsureTarget(dest, sourceIsDir);
-            if (options.MountFds is { } fds && index < fds.Length && fds[index] >= 0) UserNamespaceFixups.AttachMount(fds[index], dest); // idmapped by the runtime
-            else Libc.Mount(source, dest, "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null);
+            using (var target = sourceIsDir ? _root.MkdirAll(clean) : _root.MkFile(clean))
+            {
+                if (options.MountFds is { } fds && index < fds.Length && fds[index] >= 0) UserNamespaceFixups.AttachMount(fds[index], target, shown); // idmapped by the runtime
+                else Libc.Mount(source, RootDir.FdPath(target), "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null, shown);
+            }
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
             if (extra != MountFlags.None)
             {
+                using var mounted = _root.Open(clean);
+                var dest = RootDir.FdPath(mounted);
                 // In a user namespace the flags the source mount had (nosuid, nodev, noexec, ro, atime) are locked:
                 // a remount must repeat them or it is refused.
                 var locked = Libc.MountFlagsOf(dest) & (MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.NoAtime | MountFlags.NoDirAtime | MountFlags.RelAtime);
-                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra | (options.InUserNamespace ? locked : MountFlags.None), null);
+                Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | extra | (options.InUserNamespace ? locked : MountFlags.None), null, shown);
             }
         }
         else if (type == "cgroup")
         {
-            EnsureTarget(dest, isDir: true);
-            CgroupMounts.Mount(dest, parsed, options, _rootfs);
+            CgroupMounts.Mount(_root, clean, parsed, options);
         }
         else
         {
-            var existed = Directory.Exists(dest);
+            using var target = _root.MkdirAll(clean, out var made);
+            var at = RootDir.FdPath(target);
             var data = parsed.Data;
-            if (type == "tmpfs" && existed)
+            var covered = Libc.StatFd(target.Fd);
+            if (type == "tmpfs" && !made)
             {
                 // A tmpfs over an existing directory keeps the directory's mode, as in runc; a mode= option still
                 // wins (it comes later in the data).
-                var mode = (int)File.GetUnixFileMode(dest) & 0xfff;
-                data = "mode=" + Convert.ToString(mode, 8).PadLeft(4, '0') + (data is null ? "" : "," + data);
+                data = "mode=" + Convert.ToString(covered.Mode & 0xfff, 8).PadLeft(4, '0') + (data is null ? "" : "," + data);
             }
-            EnsureTarget(dest, isDir: true);
             var flags = parsed.Flags;
             if (clean == "/dev" && (flags & MountFlags.ReadOnly) != 0)
             {
@@ -173,51 +177,82 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             var source = m.Source ?? type ?? "none";
             if (parsed.CopyUp && type == "tmpfs")
             {
-                MountTmpfsCopyUp(source, dest, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel), existed);
+                MountTmpfsCopyUp(source, target, clean, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel), !made, covered);
             }
-            else if (Libc.mount(source, dest, type, flags, Lsm.WithMountLabel(data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
+            else if (Libc.mount(source, at, type, flags, Lsm.WithMountLabel(data, type, isBind: false, spec.Linux?.MountLabel)) != 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (errno == Errno.EPERM && type == "sysfs")
                 {
                     // Without a network namespace of its own, a user-namespaced container may not mount sysfs:
                     // bind the host's /sys instead, read-only and recursive (runc does the same).
-                    Libc.Mount("/sys", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
-                    Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(dest), null);
+                    Libc.Mount("/sys", at, "bind", MountFlags.Bind | MountFlags.Rec, null, shown);
+                    using var mounted = _root.Open(clean);
+                    Libc.Mount(null, RootDir.FdPath(mounted), null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(RootDir.FdPath(mounted)), null, shown);
                 }
                 else if (errno == Errno.EPERM && type == "mqueue" && options.InUserNamespace)
                 {
-                    UserNamespaceFixups.MountMqueueFallback(dest, clean, flags, IpcNamespaceKind());
+                    UserNamespaceFixups.MountMqueueFallback(_root, clean, flags, IpcNamespaceKind());
                 }
                 else
                 {
-                    throw new SyscallException($"mount {source} on {dest}" + (type is null ? "" : $" (type {type})"), errno);
+                    throw new SyscallException($"mount {source} on {shown}" + (type is null ? "" : $" (type {type})"), errno);
                 }
             }
         }
 
-        foreach (var propagation in parsed.Propagation) Libc.Mount(null, dest, null, propagation, null);
+        if (parsed.Propagation.Count > 0)
+        {
+            using var mounted = _root.Open(clean);
+            foreach (var propagation in parsed.Propagation) Libc.Mount(null, RootDir.FdPath(mounted), null, propagation, null, shown);
+        }
     }
 
     /// <summary>
-    /// tmpcopyup (runc's extension): mounts the tmpfs over <paramref name="dest"/> and fills it with what the rootfs had
-    /// there, read through a handle on the covered directory; the tmpfs root takes the owner and mode of that directory
-    /// when the rootfs had it (as runc does; otherwise the mount's mode= stands).
+    /// CVE-2019-16884 / CVE-2023-27561: proc and sysfs only on a real directory of the rootfs, never on a symlink (which
+    /// would point the mount, or the procfs writes made through it later, somewhere else).
     /// </summary>
-    private static void MountTmpfsCopyUp(string source, string dest, MountFlags flags, string? data, bool existed)
+    private void RequireRealDirectory(string clean, string type)
     {
-        using var covered = SafeFd.Check(Libc.open(dest, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), $"open {dest}");
+        var slash = clean.LastIndexOf('/');
+        using var parent = _root.MkdirAll(slash == 0 ? "/" : clean[..slash]);
+        var name = clean[(slash + 1)..];
+        if (name.Length == 0) return;
+        FileOwner st;
+        try
+        {
+            st = Libc.StatAt(parent.Fd, name, OpenFlags.AT_SYMLINK_NOFOLLOW);
+        }
+        catch (SyscallException e) when (e.Errno == Errno.ENOENT)
+        {
+            return; // made as a directory next
+        }
+        if ((st.Mode & Libc.S_IFMT) == 0xa000)
+            throw new InvalidDataException($"destination {clean} is a symlink in the rootfs; {type} must be mounted on a real directory");
+        if ((st.Mode & Libc.S_IFMT) != Libc.S_IFDIR)
+            throw new InvalidDataException($"destination {clean} is not a directory; {type} must be mounted on a directory");
+    }
+
+    /// <summary>
+    /// tmpcopyup (runc's extension): mounts the tmpfs over <paramref name="covered"/> (the directory <paramref name="clean"/>
+    /// of the rootfs) and fills it with what the rootfs had there, read through that handle on the covered directory; the
+    /// tmpfs root takes the owner and mode of that directory when the rootfs had it (as runc does; otherwise the mount's
+    /// mode= stands).
+    /// </summary>
+    private void MountTmpfsCopyUp(string source, SafeFd covered, string clean, MountFlags flags, string? data, bool existed, FileOwner owner)
+    {
+        var shown = _root.Display(clean);
         // Written read-write first: a "ro" tmpfs gets its read-only flag by a remount after the copy.
-        Libc.Mount(source, dest, "tmpfs", flags & ~MountFlags.ReadOnly, data);
-        var from = $"/proc/self/fd/{covered.Fd.ToString(CultureInfo.InvariantCulture)}";
-        CopyTree(from, dest);
+        Libc.Mount(source, RootDir.FdPath(covered), "tmpfs", flags & ~MountFlags.ReadOnly, data, shown);
+        using var mounted = _root.Open(clean, directory: true);
+        var dest = RootDir.FdPath(mounted);
+        CopyTree(RootDir.FdPath(covered), dest);
         if (existed)
         {
-            var owner = Libc.StatPath(from);
-            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, owner.Uid, owner.Gid, 0), $"chown {dest}");
-            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dest, owner.Mode & 0xfff, 0), $"chmod {dest}");
+            Libc.Check(Libc.fchownat(OpenFlags.AT_FDCWD, dest, owner.Uid, owner.Gid, 0), $"chown {shown}");
+            Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dest, owner.Mode & 0xfff, 0), $"chmod {shown}");
         }
-        if ((flags & MountFlags.ReadOnly) != 0) Libc.Mount(null, dest, null, MountFlags.Remount | flags, data);
+        if ((flags & MountFlags.ReadOnly) != 0) Libc.Mount(null, dest, null, MountFlags.Remount | flags, data, shown);
     }
 
     /// <summary>Copies directories, regular files and symlinks with their owners and modes (others are skipped, as runc does).</summary>
@@ -275,18 +310,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         Directory.CreateDirectory(path, CreateMode);
     }
 
-    private static void EnsureTarget(string dest, bool isDir)
-    {
-        if (isDir)
-        {
-            MakeDirectories(dest);
-            return;
-        }
-        if (Directory.Exists(dest) || File.Exists(dest)) return;
-        MakeDirectories(Path.GetDirectoryName(dest)!);
-        using (File.Open(dest, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = CreateMode })) { }
-    }
-
     private void PivotRoot()
     {
         using var oldRoot = SafeFd.Check(Libc.open("/", OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /");
@@ -308,25 +331,44 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         Libc.Check(Libc.chdir("/"), "chdir /");
     }
 
-    private static void MakeReadonly(string path)
+    /// <summary>
+    /// linux.readonlyPaths: a read-only bind of the path over itself, made by fd: a recursive detached clone of the
+    /// resolved path (open_tree), made read-only with every submount (mount_setattr AT_RECURSIVE: stricter than runc,
+    /// whose remount leaves submounts writable), attached on the same fd. A missing path is skipped.
+    /// </summary>
+    private static void MakeReadonly(RootDir root, string path)
     {
-        var target = SecurePath.Resolve("/", path);
-        if (target.Length == 0) target = "/";
-        if (Libc.mount(target, target, null, MountFlags.Bind | MountFlags.Rec, null) != 0)
+        using var target = root.TryOpen(path);
+        if (target is null) return;
+        var shown = SecurePath.Clean(path);
+        var tree = Libc.open_tree(target.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | Libc.AT_RECURSIVE | (uint)OpenFlags.AT_EMPTY_PATH);
+        if (tree < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.ENOSYS)
         {
-            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.ENOENT) return;
-            throw SyscallException.FromLastError($"linux.readonlyPaths: bind {path}");
+            // Linux < 5.12 (no mount_setattr either): bind, then remount read-only, through the fd's magic link.
+            var at = RootDir.FdPath(target);
+            Libc.Mount(at, at, null, MountFlags.Bind | MountFlags.Rec, null, shown);
+            using var mounted = root.Open(path);
+            at = RootDir.FdPath(mounted);
+            Libc.Mount(null, at, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(at), null, shown);
+            return;
         }
-        Libc.Mount(null, target, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | MountFlags.Rec | Libc.MountFlagsOf(target), null);
-    }
-
-    private static void Mask(string path)
-    {
-        var target = SecurePath.Resolve("/", path);
-        if (target.Length == 0) target = "/";
         try
         {
-            MaskedPaths.Mask(target, path);
+            using var clone = SafeFd.Check(tree, $"open_tree {shown}");
+            Libc.Check(Libc.mount_setattr(clone.Fd, "", (uint)OpenFlags.AT_EMPTY_PATH | Libc.AT_RECURSIVE, new MountAttrArgs { AttrSet = (ulong)MountAttr.ReadOnly }), $"make {shown} read-only");
+            RootDir.Attach(clone, target, $"mount {shown} read-only on itself");
+        }
+        catch (SyscallException e)
+        {
+            throw new SyscallException($"linux.readonlyPaths: {e.Call}", e.Errno);
+        }
+    }
+
+    private static void Mask(RootDir root, string path)
+    {
+        try
+        {
+            MaskedPaths.Mask(root, path);
         }
         catch (SyscallException e)
         {

@@ -84,18 +84,12 @@ internal static class UserNamespaceFixups
         }
     }
 
-    /// <summary>Attaches the detached (idmapped) mount <paramref name="fd"/> at <paramref name="dest"/> and closes the fd.</summary>
+    /// <summary>Attaches the detached (idmapped) mount <paramref name="fd"/> on <paramref name="target"/> (by fd) and closes the fd.</summary>
     /// <exception cref="SyscallException">move_mount failed.</exception>
-    public static void AttachMount(int fd, string dest)
+    public static void AttachMount(int fd, SafeFd target, string shown)
     {
-        try
-        {
-            Libc.Check(Libc.move_mount(fd, "", OpenFlags.AT_FDCWD, dest, Libc.MOVE_MOUNT_F_EMPTY_PATH), $"move_mount the idmapped mount to {dest}");
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
+        using var tree = new SafeFd(fd);
+        RootDir.Attach(tree, target, $"move_mount the idmapped mount to {shown}");
     }
 
     /// <summary>
@@ -104,11 +98,11 @@ internal static class UserNamespaceFixups
     /// host has one; otherwise (a foreign ipc namespace joined by path, or no host mqueue) the mount is skipped with a
     /// warning: the destination stays an empty directory.
     /// </summary>
-    /// <param name="dest">The destination in the rootfs.</param>
-    /// <param name="destination">The destination as config.json names it (for the warning).</param>
+    /// <param name="root">The rootfs.</param>
+    /// <param name="destination">The destination as config.json names it (cleaned), resolved in <paramref name="root"/>.</param>
     /// <param name="flags">The mount's flags (nosuid, nodev, noexec …).</param>
     /// <param name="ipcNamespace">"own", "joined" or "shared" (no ipc entry in linux.namespaces).</param>
-    public static void MountMqueueFallback(string dest, string destination, MountFlags flags, string ipcNamespace)
+    public static void MountMqueueFallback(RootDir root, string destination, MountFlags flags, string ipcNamespace)
     {
         const long MqueueMagic = 0x19800202;
         var hostHasMqueue = false;
@@ -126,7 +120,9 @@ internal static class UserNamespaceFixups
                          + (ipcNamespace == "joined" ? "(joined by path)" : "(the runtime's, and the host has no /dev/mqueue to bind)") + "; skipped");
             return;
         }
-        Libc.Mount("/dev/mqueue", dest, "bind", MountFlags.Bind | MountFlags.Rec, null);
+        using (var target = root.MkdirAll(destination)) Libc.Mount("/dev/mqueue", RootDir.FdPath(target), "bind", MountFlags.Bind | MountFlags.Rec, null, root.Display(destination));
+        using var mounted = root.Open(destination);
+        var dest = RootDir.FdPath(mounted);
         var locked = Libc.MountFlagsOf(dest);
         var wanted = flags & (MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
         Libc.Mount(null, dest, null, MountFlags.Remount | MountFlags.Bind | wanted | locked, null);

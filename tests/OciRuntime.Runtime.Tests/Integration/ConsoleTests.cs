@@ -44,4 +44,30 @@ public sealed class ConsoleTests : IDisposable
         lines[1].Should().Be("33 111", "consoleSize is honoured");
         lines[2].Should().Be("c", "/dev/console is the pty (a character device)");
     }
+
+    /// <summary>
+    /// CVE-2025-52565: a rootfs whose /dev/console is a symlink (here to a procfs file) must not get the pty bind-mounted
+    /// through it; create fails closed, naming the reason, and leaves no container.
+    /// </summary>
+    [Fact]
+    public void A_dev_console_symlink_in_the_rootfs_is_refused_not_followed()
+    {
+        var socketPath = Path.Combine(_c.Bundle.Dir, "console.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        _c.Bundle.Spec.Process!.Terminal = true;
+        // No tmpfs on /dev: the rootfs's own /dev is used, with the attacker's console symlink in it.
+        _c.Bundle.Spec.Mounts!.RemoveAll(m => m.Destination == "/dev");
+        Directory.CreateDirectory(Path.Combine(_c.Bundle.Rootfs, "dev"));
+        File.CreateSymbolicLink(Path.Combine(_c.Bundle.Rootfs, "dev/console"), "/proc/sys/kernel/core_pattern");
+        _c.Bundle.Sh("echo started");
+
+        var create = _c.Create("--console-socket", socketPath);
+
+        create.ExitCode.Should().NotBe(0, create.ToString());
+        create.Stderr.Should().Contain("/dev/console in the container is a symlink").And.Contain("CVE-2025-52565");
+        Directory.Exists(_c.StateDir).Should().BeFalse("a failed create leaves no state");
+        new FileInfo(Path.Combine(_c.Bundle.Rootfs, "dev/console")).LinkTarget.Should().Be("/proc/sys/kernel/core_pattern");
+    }
 }
