@@ -38,8 +38,8 @@ public static class ContainerInit
         ExecPlan plan;
         try
         {
-            (options, spec) = ReceiveOrders(channel);
-            timer.Mark("receive");
+            (options, spec) = ReceiveOrders(channel, timer);
+            timer.Mark("parse");
             plan = Prepare(spec, options, timer, channel);
         }
         catch (Exception e)
@@ -93,10 +93,11 @@ public static class ContainerInit
         return registrations;
     }
 
-    private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel)
+    private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel, PhaseTimer timer)
     {
         if (!channel.TryReceive(out var type, out var payload) || type != SyncMessage.Bootstrap)
             throw new InitException("container init: no bootstrap message from the runtime");
+        timer.Mark("receive");
         var options = JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitOptions)
             ?? throw new InitException("container init: empty bootstrap message");
         if (!channel.TryReceive(out type, out payload) || type != SyncMessage.Config)

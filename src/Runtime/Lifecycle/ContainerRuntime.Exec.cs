@@ -131,6 +131,7 @@ public sealed partial class ContainerRuntime
                     SeccompFlags = seccompProgram.Flags,
                 };
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
+                if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
                 AwaitReady(process, request);
                 if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
                 if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);

@@ -168,6 +168,10 @@ public sealed partial class ContainerRuntime
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
             SendOrders(init, initOptions, configBytes);
+            // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
+            // late join finds it warm (CgroupHost.WarmMigrationLock).
+            if (cgroupJoin.Options is not null) CgroupHost.Real.WarmMigrationLock();
+            timer.Mark("cgroup-warmup");
             var report = AwaitReady(init, request, () =>
             {
                 var state = HookRunner.StateFor(options.Id, ContainerStatus.Creating, init.Pid, bundle, spec.Annotations);
