@@ -19,8 +19,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     /// <summary>Everything up to and including pivot_root.</summary>
     public void PrepareAndPivot()
     {
+        // shared and unbindable are applied to the new / after pivot_root, as runc does: pivot_root refuses a shared
+        // root (EINVAL), and the rootfs cannot be bound from an unbindable /. Until then / is a recursive slave.
         var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
-        Libc.Mount(null, "/", null, propagation, null);
+        var afterPivot = (propagation & (MountFlags.Shared | MountFlags.Unbindable)) != 0;
+        Libc.Mount(null, "/", null, afterPivot ? MountFlags.Slave | MountFlags.Rec : propagation, null);
         // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation shared/rshared makes it so),
         // and the rootfs bind would propagate out of the container: make that parent private, as runc does.
         MakeParentMountPrivate();
@@ -55,6 +58,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         beforePivot();
         if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
         else PivotRoot();
+        if (afterPivot) Libc.Mount(null, "/", null, propagation, null);
         CreateCwd();
         timer.Mark("pivot_root");
     }
@@ -292,7 +296,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     }
 
     /// <summary>
-    /// The mode of the directories and files the runtime creates in the rootfs (mount points, device directories, cwd):
+    /// The mode of the directories the runtime creates for process.cwd after pivot_root (mount points and device
+    /// directories are made by RootDir, with the same 0755):
     /// 0755 as runc, never world-writable. The init's umask is 0 while it builds the rootfs.
     /// </summary>
     internal const UnixFileMode CreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
