@@ -15,15 +15,17 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     private readonly string _rootfs = options.Rootfs.TrimEnd('/');
     private RootDir _root = null!; // the rootfs (after its bind mount) until pivot_root
     private bool _devReadonly;
+    private MountFlags? _finalPropagation; // linux.rootfsPropagation shared/unbindable: applied last
 
     /// <summary>Everything up to and including pivot_root.</summary>
     public void PrepareAndPivot()
     {
-        // shared and unbindable are applied to the new / after pivot_root, as runc does: pivot_root refuses a shared
-        // root (EINVAL), and the rootfs cannot be bound from an unbindable /. Until then / is a recursive slave.
+        // shared and unbindable are applied to the new / at the very end (FinishAfterPivot): pivot_root refuses a shared
+        // root (EINVAL), and neither the rootfs nor a readonlyPaths entry can be bound from an unbindable mount. Until
+        // then / is a recursive slave.
         var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
-        var afterPivot = (propagation & (MountFlags.Shared | MountFlags.Unbindable)) != 0;
-        Libc.Mount(null, "/", null, afterPivot ? MountFlags.Slave | MountFlags.Rec : propagation, null);
+        if ((propagation & (MountFlags.Shared | MountFlags.Unbindable)) != 0) _finalPropagation = propagation;
+        Libc.Mount(null, "/", null, _finalPropagation is null ? propagation : MountFlags.Slave | MountFlags.Rec, null);
         // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation shared/rshared makes it so),
         // and the rootfs bind would propagate out of the container: make that parent private, as runc does.
         MakeParentMountPrivate();
@@ -58,7 +60,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         beforePivot();
         if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
         else PivotRoot();
-        if (afterPivot) Libc.Mount(null, "/", null, propagation, null);
         CreateCwd();
         timer.Mark("pivot_root");
     }
@@ -113,6 +114,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             Libc.Mount(null, "/", null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf("/"), null);
         }
+        if (_finalPropagation is { } final) Libc.Mount(null, "/", null, final, null);
         timer.Mark("paths");
     }
 
