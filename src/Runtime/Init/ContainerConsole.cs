@@ -61,20 +61,16 @@ internal static class ContainerConsole
     private static void BindConsole(SafeFd slave)
     {
         using var root = RootDir.OpenRoot("/");
-        using var dev = root.MkdirAll("/dev");
-        var made = Libc.openat(dev.Fd, "console", OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0x1b6);
+        var (dev, name) = root.MkParent("/dev/console");
+        using var _ = dev;
+        var made = Libc.openat(dev.Fd, name, OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0x1b6);
         if (made >= 0) Libc.close(made);
-        using var console = SafeFd.Check(Libc.openat(dev.Fd, "console", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/console");
+        using var console = SafeFd.Check(Libc.openat(dev.Fd, name, OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/console");
         var type = Libc.StatFd(console.Fd).Mode & Libc.S_IFMT;
         if (type != 0x8000 && type != Libc.S_IFCHR)
             throw new InitException("config.json: process.terminal: /dev/console in the container is " + (type == 0xa000 ? "a symlink" : "not a file or a device") + " (refused, CVE-2025-52565)");
-        var tree = Libc.open_tree(slave.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
-        if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
-        {
-            Libc.Mount(RootDir.FdPath(slave), RootDir.FdPath(console), "bind", MountFlags.Bind, null, "/dev/console"); // Linux < 5.2
-            return;
-        }
-        using var clone = SafeFd.Check(tree, "open_tree of the console");
-        RootDir.Attach(clone, console, "mount the console on /dev/console");
+        using var clone = RootDir.CloneTree(slave, recursive: false, "of the console");
+        if (clone is null) Libc.Mount(RootDir.FdPath(slave), RootDir.FdPath(console), "bind", MountFlags.Bind, null, "/dev/console"); // Linux < 5.2
+        else RootDir.Attach(clone, console, "mount the console on /dev/console");
     }
 }

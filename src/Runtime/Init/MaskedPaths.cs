@@ -48,13 +48,8 @@ internal static class MaskedPaths
         var devNullStat = Libc.StatFd(devNull.Fd); // of the O_PATH|O_NOFOLLOW fd: a symlink stays a symlink
         if ((devNullStat.Mode & Libc.S_IFMT) != Libc.S_IFCHR || devNullStat.RdevMajor != 1 || devNullStat.RdevMinor != 3)
             throw new InitException($"config.json: linux.maskedPaths ({path}): /dev/null in the container is not the null device (refused, CVE-2025-31133)");
-        var tree = Libc.open_tree(devNull.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH);
-        if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
-        {
-            Libc.Mount("/dev/null", RootDir.FdPath(target), null, MountFlags.Bind, null, shown); // Linux < 5.2
-            return;
-        }
-        using var mount = SafeFd.Check(tree, "open_tree /dev/null");
-        RootDir.Attach(mount, target, $"mount /dev/null on {shown}");
+        using var mount = RootDir.CloneTree(devNull, recursive: false, "/dev/null");
+        if (mount is null) Libc.Mount("/dev/null", RootDir.FdPath(target), null, MountFlags.Bind, null, shown); // Linux < 5.2
+        else RootDir.Attach(mount, target, $"mount /dev/null on {shown}");
     }
 }

@@ -110,10 +110,9 @@ internal sealed class RootDir : IDisposable
     public SafeFd MkFile(string path)
     {
         if (TryOpen(path) is { } existing) return existing;
-        var clean = SecurePath.Clean(path);
-        var name = clean[(clean.LastIndexOf('/') + 1)..];
-        if (name.Length == 0) return Open(path);
-        using var parent = MkdirAll(clean[..clean.LastIndexOf('/')]);
+        if (SecurePath.Clean(path) == "/") return Open(path);
+        var (parent, name) = MkParent(path);
+        using var _ = parent;
         using (var made = new SafeFd(Libc.openat(parent.Fd, name, OpenFlags.O_CREAT | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0x1ed)))
         {
             if (made.IsInvalid && Marshal.GetLastPInvokeError() != Errno.EEXIST) throw SyscallException.FromLastError($"create {Display(path)}");
@@ -132,6 +131,19 @@ internal sealed class RootDir : IDisposable
         var name = clean[(slash + 1)..];
         if (name.Length == 0) throw new SyscallException($"make {Display(path)}", Errno.EEXIST);
         return (MkdirAll(slash == 0 ? "/" : clean[..slash]), name);
+    }
+
+    /// <summary>
+    /// A detached copy of the mount at <paramref name="source"/> (open_tree OPEN_TREE_CLONE of the fd itself, with its
+    /// submounts when <paramref name="recursive"/>), for <see cref="Attach"/>; null on kernels without open_tree (Linux
+    /// &lt; 5.2), where the caller falls back to mount(2).
+    /// </summary>
+    /// <exception cref="SyscallException">open_tree failed otherwise (EINVAL for an unbindable mount).</exception>
+    public static SafeFd? CloneTree(SafeFd source, bool recursive, string what)
+    {
+        var tree = Libc.open_tree(source.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (uint)OpenFlags.AT_EMPTY_PATH | (recursive ? Libc.AT_RECURSIVE : 0));
+        if (tree < 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS) return null;
+        return SafeFd.Check(tree, $"open_tree {what}");
     }
 
     /// <summary>

@@ -220,10 +220,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     /// </summary>
     private void RequireRealDirectory(string clean, string type)
     {
-        var slash = clean.LastIndexOf('/');
-        using var parent = _root.MkdirAll(slash == 0 ? "/" : clean[..slash]);
-        var name = clean[(slash + 1)..];
-        if (name.Length == 0) return;
+        if (clean == "/") return;
+        var (parent, name) = _root.MkParent(clean);
+        using var _ = parent;
         FileOwner st;
         try
         {
@@ -348,22 +347,28 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         using var target = root.TryOpen(path);
         if (target is null) return;
         var shown = SecurePath.Clean(path);
-        var tree = Libc.open_tree(target.Fd, "", Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | Libc.AT_RECURSIVE | (uint)OpenFlags.AT_EMPTY_PATH);
-        if (tree < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.ENOSYS)
+        try
         {
-            // Linux < 5.12 (no mount_setattr either): bind, then remount read-only, through the fd's magic link.
+            using (var clone = RootDir.CloneTree(target, recursive: true, shown))
+            {
+                if (clone is not null)
+                {
+                    if (Libc.mount_setattr(clone.Fd, "", (uint)OpenFlags.AT_EMPTY_PATH | Libc.AT_RECURSIVE, new MountAttrArgs { AttrSet = (ulong)MountAttr.ReadOnly }) == 0)
+                    {
+                        RootDir.Attach(clone, target, $"mount {shown} read-only on itself");
+                        return;
+                    }
+                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ENOSYS)
+                        throw SyscallException.FromLastError($"make {shown} read-only");
+                }
+            }
+            // No open_tree (Linux < 5.2) or no mount_setattr (< 5.12): bind, then remount read-only, through the fd's
+            // magic link.
             var at = RootDir.FdPath(target);
             Libc.Mount(at, at, null, MountFlags.Bind | MountFlags.Rec, null, shown);
             using var mounted = root.Open(path);
             at = RootDir.FdPath(mounted);
             Libc.Mount(null, at, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(at), null, shown);
-            return;
-        }
-        try
-        {
-            using var clone = SafeFd.Check(tree, $"open_tree {shown}");
-            Libc.Check(Libc.mount_setattr(clone.Fd, "", (uint)OpenFlags.AT_EMPTY_PATH | Libc.AT_RECURSIVE, new MountAttrArgs { AttrSet = (ulong)MountAttr.ReadOnly }), $"make {shown} read-only");
-            RootDir.Attach(clone, target, $"mount {shown} read-only on itself");
         }
         catch (SyscallException e)
         {
