@@ -19,13 +19,13 @@ run_logged() {
 }
 run_logged 2400 dotnet test OciRuntime.sln -c Release --nologo --blame-hang-timeout 10m --blame-hang-dump-type none
 status=$?
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+passed=$(grep -aEo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -aEo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -aEo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 run_logged 2400 conformance/run.sh || status=1
-passed=$((passed + $(grep -Ec '^ok [0-9]+' "$log" | head -1) - $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
-skipped=$((skipped + $(grep -Ec '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
-failed=$((failed + $(grep -Ec '^not ok [0-9]+' "$log" | head -1) - $(grep -Ec '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))
+passed=$((passed + $(grep -aEc '^ok [0-9]+' "$log" | head -1) - $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+skipped=$((skipped + $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+failed=$((failed + $(grep -aEc '^not ok [0-9]+' "$log" | head -1) - $(grep -aEc '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

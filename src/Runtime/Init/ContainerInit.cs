@@ -55,7 +55,10 @@ public static class ContainerInit
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
         var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
         channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
-        channel.Dispose();
+        // exec: the runtime returns when the socket reaches EOF, i.e. at execve (close-on-exec) or when this process
+        // dies, so `exec -d` and its --pid-file name the user's process, as runc's do. create: start waits on the fifo.
+        if (options.IsExec) Libc.Check(Libc.fcntl(channel.Fd, OpenFlags.F_SETFD, OpenFlags.FD_CLOEXEC), "fcntl F_SETFD");
+        else channel.Dispose();
 
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd, plan.ProcFs!)) return 1;
         plan.ProcFs?.Dispose();
@@ -74,6 +77,7 @@ public static class ContainerInit
         }
         var status = plan.RunFinalSteps(spec.Process!);
         GC.KeepAlive(terminators);
+        GC.KeepAlive(channel); // exec: open until execve (see above)
         return status;
     }
 

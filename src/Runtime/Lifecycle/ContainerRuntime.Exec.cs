@@ -133,6 +133,8 @@ public sealed partial class ContainerRuntime
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
                 if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
                 AwaitReady(process, request);
+                // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.
+                while (process.Channel.TryReceive(out _, out _)) { }
                 if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
                 if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);
                 master = console.ReceiveMaster();
