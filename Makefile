@@ -8,7 +8,7 @@ SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.pr
 all: ocirun
 
 ocirun: $(SOURCES)
-	$(DOTNET) publish src/Cli/ocirun.csproj -c Release -o artifacts/publish --nologo -v quiet
+	$(DOTNET) publish src/Cli/ocirun.csproj -c Release -o artifacts/publish --nologo -v quiet $(if $(PIE),-p:PIE=$(PIE))
 	cp artifacts/publish/ocirun ./ocirun
 
 install: ocirun
