@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Spec;
 
@@ -22,20 +23,13 @@ public static class SpecSerializer
     /// <summary>The deepest JSON nesting accepted (objects and arrays): 64 levels. A valid config.json needs about 7.</summary>
     public const int MaxDepth = 64;
 
-    // One options instance (tab-indented, runc's byte layout) serves reading and the hot-path writes, so a create
-    // builds the model's metadata once. The compact and two-space variants are built only when first used
-    // (each options instance re-creates the metadata of every type it touches).
-    private static readonly JsonSerializerOptions s_tabs = CreateOptions(indented: true, '\t', 1);
-    private static readonly JsonTypeInfo<Spec> s_specTabs = Info<Spec>(s_tabs);
-    private static readonly JsonTypeInfo<Process> s_processTabs = Info<Process>(s_tabs);
-
-    private static JsonSerializerOptions s_compact => CompactOptions.Value;
-    private static JsonTypeInfo<Spec> s_specCompact => Info<Spec>(s_compact);
-    private static JsonTypeInfo<State> s_stateTwoSpaces => Info<State>(TwoSpacesOptions.Value);
-    private static JsonTypeInfo<State> s_stateCompact => Info<State>(s_compact);
-    private static JsonTypeInfo<Features> s_featuresTabs => Info<Features>(s_tabs);
-    private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(s_compact);
-    private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(s_compact);
+    // System.Text.Json is the slow path (errors, unusual documents) and serves the documents without generated code
+    // (features). Its metadata costs 1.7-3 ms per options instance on first use in NativeAOT, so nothing here builds it
+    // until it is needed: the options live in holder classes, the type metadata is fetched (and cached by the options) on use.
+    private static class TabsOptions
+    {
+        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, '\t', 1);
+    }
 
     private static class CompactOptions
     {
@@ -47,6 +41,18 @@ public static class SpecSerializer
         internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, ' ', 2);
     }
 
+    private static JsonTypeInfo<Spec> s_specTabs => Info<Spec>(TabsOptions.Value);
+    private static JsonTypeInfo<Process> s_processTabs => Info<Process>(TabsOptions.Value);
+    private static JsonTypeInfo<State> s_stateCompact => Info<State>(CompactOptions.Value);
+    private static JsonTypeInfo<Features> s_featuresTabs => Info<Features>(TabsOptions.Value);
+    private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(CompactOptions.Value);
+    private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(CompactOptions.Value);
+
+    // The generated writers' options: the same bytes System.Text.Json writes with TabsOptions, CompactOptions, TwoSpacesOptions.
+    private static readonly JsonWriterOptions s_tabsWriter = FastJson.WriterOptions(indented: true, '\t', 1);
+    private static readonly JsonWriterOptions s_compactWriter = FastJson.WriterOptions(indented: false);
+    private static readonly JsonWriterOptions s_twoSpacesWriter = FastJson.WriterOptions(indented: true, ' ', 2);
+
     /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
     internal static JsonTypeInfo<Spec> SpecInfo => s_specTabs;
 
@@ -57,7 +63,7 @@ public static class SpecSerializer
     /// The options used for reading and for tab-indented writing: camelCase, null properties omitted, one tab per level,
     /// "\n" line breaks, <see cref="MaxDepth"/>, nullable annotations respected, non-ASCII written unescaped.
     /// </summary>
-    public static JsonSerializerOptions Options => s_tabs;
+    public static JsonSerializerOptions Options => TabsOptions.Value;
 
     /// <summary>Parses a config.json document. Does not validate it; see <see cref="SpecValidator"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON text (a leading UTF-8 BOM is skipped).</param>
@@ -65,7 +71,14 @@ public static class SpecSerializer
     /// <returns>The configuration.</returns>
     /// <exception cref="SpecException">The document is empty, too large, too deep, not JSON, or a value has the wrong type.</exception>
     public static Spec Parse(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
-        ParseDocument(utf8Json, s_specTabs, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadSpec, static () => s_specTabs, fileName);
+
+    /// <summary>
+    /// Parses a config.json document with System.Text.Json only, bypassing the generated reader (<see cref="FastJson"/>):
+    /// the reference the tests hold the generated reader to.
+    /// </summary>
+    internal static Spec ParseWithSystemTextJson(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
+        ParseDocument(utf8Json, null, static () => s_specTabs, fileName);
 
     /// <summary>Parses a config.json document given as a .NET string. Does not validate it.</summary>
     /// <param name="json">The JSON text.</param>
@@ -115,7 +128,7 @@ public static class SpecSerializer
     public static string Serialize(Spec spec, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return JsonSerializer.Serialize(spec, indented ? s_specTabs : s_specCompact);
+        return System.Text.Encoding.UTF8.GetString(SerializeToUtf8(spec, indented));
     }
 
     /// <summary>Serialises a configuration to UTF-8, like <see cref="Serialize(Spec, bool)"/>.</summary>
@@ -125,7 +138,7 @@ public static class SpecSerializer
     public static byte[] SerializeToUtf8(Spec spec, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return JsonSerializer.SerializeToUtf8Bytes(spec, indented ? s_specTabs : s_specCompact);
+        return FastJson.Write(spec, indented ? s_tabsWriter : s_compactWriter, SpecFastJson.WriteSpec);
     }
 
     /// <summary>Deep-copies a configuration (through its JSON form).</summary>
@@ -142,7 +155,7 @@ public static class SpecSerializer
     /// <returns>The process.</returns>
     /// <exception cref="SpecException">The document cannot be parsed; paths are relative to it, e.g. <c>user.uid</c>.</exception>
     public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
-        ParseDocument(utf8Json, s_processTabs, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadProcess, static () => s_processTabs, fileName);
 
     /// <summary>Reads and parses a standalone process document (see <see cref="ParseProcess"/>).</summary>
     /// <param name="path">Path of the file.</param>
@@ -163,7 +176,7 @@ public static class SpecSerializer
     public static string SerializeProcess(Process process, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return indented ? JsonSerializer.Serialize(process, s_processTabs) : JsonSerializer.Serialize(process, Info<Process>(s_compact));
+        return System.Text.Encoding.UTF8.GetString(FastJson.Write(process, indented ? s_tabsWriter : s_compactWriter, SpecFastJson.WriteProcess));
     }
 
     /// <summary>Parses an OCI state document (runtime.md#state).</summary>
@@ -172,7 +185,7 @@ public static class SpecSerializer
     /// <returns>The state.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static State ParseState(ReadOnlySpan<byte> utf8Json, string fileName = "state.json") =>
-        ParseDocument(utf8Json, s_stateCompact, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadState, static () => s_stateCompact, fileName);
 
     /// <summary>Reads and parses an OCI state file.</summary>
     /// <param name="path">Path of the file.</param>
@@ -191,7 +204,7 @@ public static class SpecSerializer
     public static string SerializeState(State state, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return JsonSerializer.Serialize(state, indented ? s_stateTwoSpaces : s_stateCompact);
+        return System.Text.Encoding.UTF8.GetString(SerializeStateToUtf8(state, indented));
     }
 
     /// <summary>Serialises an OCI state to UTF-8, like <see cref="SerializeState"/>.</summary>
@@ -201,7 +214,7 @@ public static class SpecSerializer
     public static byte[] SerializeStateToUtf8(State state, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return JsonSerializer.SerializeToUtf8Bytes(state, indented ? s_stateTwoSpaces : s_stateCompact);
+        return FastJson.Write(state, indented ? s_twoSpacesWriter : s_compactWriter, SpecFastJson.WriteState);
     }
 
     /// <summary>Parses a features document (features.md).</summary>
@@ -210,7 +223,7 @@ public static class SpecSerializer
     /// <returns>The features.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static Features ParseFeatures(ReadOnlySpan<byte> utf8Json, string fileName = "features.json") =>
-        ParseDocument(utf8Json, s_featuresCompact, fileName);
+        ParseDocument(utf8Json, null, static () => s_featuresCompact, fileName);
 
     /// <summary>Serialises a features document (tab-indented by default).</summary>
     /// <param name="features">The features.</param>
@@ -228,7 +241,7 @@ public static class SpecSerializer
     public static byte[] SerializeContainerProcessStateToUtf8(ContainerProcessState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return JsonSerializer.SerializeToUtf8Bytes(state, s_processStateCompact);
+        return FastJson.Write(state, s_compactWriter, SpecFastJson.WriteContainerProcessState);
     }
 
     /// <summary>Parses a container process state (as received by a seccomp listener).</summary>
@@ -237,7 +250,7 @@ public static class SpecSerializer
     /// <returns>The container process state.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static ContainerProcessState ParseContainerProcessState(ReadOnlySpan<byte> utf8Json, string fileName = "containerProcessState") =>
-        ParseDocument(utf8Json, s_processStateCompact, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadContainerProcessState, static () => s_processStateCompact, fileName);
 
     private static JsonSerializerOptions CreateOptions(bool indented, char indentCharacter, int indentSize)
     {
@@ -263,7 +276,7 @@ public static class SpecSerializer
 
     private static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
-    private static T ParseDocument<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> info, string fileName)
+    private static T ParseDocument<T>(ReadOnlySpan<byte> json, FastJson.Reader<T>? fast, Func<JsonTypeInfo<T>> metadata, string fileName)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(fileName);
@@ -284,6 +297,14 @@ public static class SpecSerializer
             throw new SpecException(fileName, null, "file contains only whitespace");
         }
 
+        // The generated reader takes every document System.Text.Json would read to the same value, and gives up on
+        // anything else, which then goes the System.Text.Json way below for its value or its precise error.
+        if (fast is not null && FastJson.TryRead(json, fast, out var quick))
+        {
+            return quick!;
+        }
+
+        var info = metadata();
         T? value;
         try
         {

@@ -114,7 +114,7 @@ public static partial class OcirunCli
             }
             else if (r.GetValue(format) == "json")
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(states.ToList(), StateJsonContext.Default.ListContainerStateOutput));
+                Console.Out.WriteLine(RuntimeJson.Format(states.ToList()));
             }
             else
             {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.Lifecycle;
 using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Runtime.State;
 using OciRuntime.Spec;
 
 namespace OciRuntime.Runtime.Init;
@@ -54,7 +55,7 @@ public static class ContainerInit
         // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
         var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
-        channel.Send(SyncMessage.Ready, JsonSerializer.SerializeToUtf8Bytes(report, ProcessJsonContext.Default.InitReport));
+        channel.Send(SyncMessage.Ready, RuntimeJson.Write(report));
         // exec: the runtime returns when the socket reaches EOF, i.e. at execve (close-on-exec) or when this process
         // dies, so `exec -d` and its --pid-file name the user's process, as runc's do. create: start waits on the fifo.
         if (options.IsExec) Libc.Check(Libc.fcntl(channel.Fd, OpenFlags.F_SETFD, OpenFlags.FD_CLOEXEC), "fcntl F_SETFD");
@@ -102,8 +103,7 @@ public static class ContainerInit
         if (!channel.TryReceive(out var type, out var payload) || type != SyncMessage.Bootstrap)
             throw new InitException("container init: no bootstrap message from the runtime");
         timer.Mark("receive");
-        var options = JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitOptions)
-            ?? throw new InitException("container init: empty bootstrap message");
+        var options = RuntimeJson.ReadInitOptions(payload);
         if (!channel.TryReceive(out type, out payload) || type != SyncMessage.Config)
             throw new InitException("container init: no config message from the runtime");
         return (options, SpecSerializer.Parse(payload));

@@ -15,7 +15,7 @@ public sealed class PhaseTimer
     public void Mark(string name)
     {
         var now = Stopwatch.GetTimestamp();
-        Phases.Add(new PhaseTiming(name, (now - _last) * 1_000_000 / Stopwatch.Frequency));
+        Phases.Add(new PhaseTiming { Name = name, Micros = (now - _last) * 1_000_000 / Stopwatch.Frequency });
         _last = now;
     }
 }

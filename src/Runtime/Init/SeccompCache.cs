@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using OciRuntime.Interop;
 using OciRuntime.Spec;
+using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Runtime.Init;
 
@@ -48,7 +49,8 @@ public static class SeccompCache
     /// <summary>What a compiled program depends on: the profile's JSON and the host (kernel release, machine, ocirun version).</summary>
     public static byte[] Identity(LinuxSeccomp config)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(config, SpecJsonContext.Default.LinuxSeccomp);
+        // The generated writer, byte for byte what SpecJsonContext.Default writes (tabs, default encoder), without its metadata cost.
+        var json = FastJson.Write(config, FastJson.WriterOptions(indented: true, '\t', 1, relaxed: false), SpecFastJson.WriteLinuxSeccomp);
         var host = Encoding.UTF8.GetBytes($"\n{FormatVersion}\n{KernelRelease()}\n{RuntimeInformation.ProcessArchitecture}\n{typeof(SeccompCache).Assembly.GetName().Version}");
         return [.. json, .. host];
     }

@@ -177,7 +177,7 @@ public sealed partial class ContainerRuntime
         {
             if (options.Args.Count == 0) throw new RuntimeException("exec: a command to run is required (or -p/--process)");
             var baseProcess = containerProcess ?? new Spec.Process();
-            process = SpecSerializer.ParseProcess(JsonSerializer.SerializeToUtf8Bytes(baseProcess, SpecJsonContext.Default.Process), "config.json process");
+            process = SpecSerializer.ParseProcess(System.Text.Encoding.UTF8.GetBytes(SpecSerializer.SerializeProcess(baseProcess, indented: false)), "config.json process");
             process.Args = [.. options.Args];
             process.Terminal = options.Tty;
             process.Env ??= [];

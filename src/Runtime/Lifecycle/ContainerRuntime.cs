@@ -239,7 +239,7 @@ public sealed partial class ContainerRuntime
     {
         try
         {
-            init.Channel.Send(SyncMessage.Bootstrap, JsonSerializer.SerializeToUtf8Bytes(options, ProcessJsonContext.Default.InitOptions));
+            init.Channel.Send(SyncMessage.Bootstrap, RuntimeJson.Write(options));
             init.Channel.Send(SyncMessage.Config, config);
         }
         catch (SyscallException)
@@ -270,7 +270,7 @@ public sealed partial class ContainerRuntime
                     init.Channel.Send(SyncMessage.HooksDone, []);
                     break;
                 case SyncMessage.Ready:
-                    return JsonSerializer.Deserialize(payload, ProcessJsonContext.Default.InitReport) ?? new InitReport();
+                    return RuntimeJson.ReadInitReport(payload);
                 default:
                     throw new RuntimeException($"container init sent an unexpected message {type}");
             }
@@ -348,15 +348,7 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>Serializes <see cref="State"/> output as runc prints it (2-space indented JSON).</summary>
-    public static string FormatState(ContainerStateOutput state)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            JsonSerializer.Serialize(writer, state, StateJsonContext.Default.ContainerStateOutput);
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    public static string FormatState(ContainerStateOutput state) => RuntimeJson.Format(state);
 
     /// <summary>kill: sends <paramref name="signal"/> to the container's init.</summary>
     /// <exception cref="ContainerNotFoundException">no such container.</exception>

@@ -86,9 +86,14 @@ public sealed class InitReport
 }
 
 /// <summary>One timed phase of container setup.</summary>
-/// <param name="Name">Phase name (parse, mounts, devices, pivot_root, ...).</param>
-/// <param name="Micros">Duration in microseconds.</param>
-public sealed record PhaseTiming(string Name, long Micros);
+public sealed class PhaseTiming
+{
+    /// <summary>Phase name (parse, mounts, devices, pivot_root, ...).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Duration in microseconds.</summary>
+    public long Micros { get; set; }
+}
 
 /// <summary>Source-generated JSON for the runtime's own messages and files (AOT-clean).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -128,9 +128,9 @@ public sealed class ContainerDirectory : IDisposable
     public void Save(ContainerRecord record)
     {
         var tmp = StateFile + ".tmp";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
         {
-            JsonSerializer.Serialize(stream, record, StateJsonContext.Default.ContainerRecord);
+            stream.Write(RuntimeJson.Write(record));
             stream.Flush(flushToDisk: !OnMemoryFilesystem);
         }
         File.Move(tmp, StateFile, overwrite: true);
@@ -150,8 +150,7 @@ public sealed class ContainerDirectory : IDisposable
         try
         {
             var bytes = File.ReadAllBytes(StateFile);
-            return JsonSerializer.Deserialize(bytes, StateJsonContext.Default.ContainerRecord)
-                ?? throw new InvalidDataException($"{StateFile}: empty");
+            return RuntimeJson.ReadRecord(bytes);
         }
         catch (JsonException e)
         {

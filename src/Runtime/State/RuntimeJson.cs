@@ -1,0 +1,55 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Spec.Json;
+
+namespace OciRuntime.Runtime.State;
+
+/// <summary>
+/// The runtime's own JSON (state.json, the init's orders and report, <c>state</c>/<c>list</c> output) through the
+/// generated <see cref="RuntimeFastJson"/>, with the System.Text.Json contexts as the fallback for documents the
+/// generated reader gives up on (see <see cref="FastJson"/>). The contexts' metadata is only built on that path.
+/// </summary>
+internal static class RuntimeJson
+{
+    // StateJsonContext: two-space indentation, default encoder. ProcessJsonContext: compact, default encoder.
+    private static readonly JsonWriterOptions s_state = FastJson.WriterOptions(indented: true, ' ', 2, relaxed: false);
+    private static readonly JsonWriterOptions s_messages = FastJson.WriterOptions(indented: false, relaxed: false);
+
+    /// <summary>state.json's bytes.</summary>
+    public static byte[] Write(ContainerRecord record) => FastJson.Write(record, s_state, RuntimeFastJson.WriteContainerRecord);
+
+    /// <summary>Reads state.json. <exception cref="JsonException">not a state document.</exception></summary>
+    public static ContainerRecord ReadRecord(ReadOnlySpan<byte> json) =>
+        Read(json, RuntimeFastJson.ReadContainerRecord, static () => StateJsonContext.Default.ContainerRecord);
+
+    /// <summary>The init's orders (the Bootstrap frame).</summary>
+    public static byte[] Write(InitOptions options) => FastJson.Write(options, s_messages, RuntimeFastJson.WriteInitOptions);
+
+    /// <summary>Reads the init's orders. <exception cref="JsonException">malformed.</exception></summary>
+    public static InitOptions ReadInitOptions(ReadOnlySpan<byte> json) =>
+        Read(json, RuntimeFastJson.ReadInitOptions, static () => ProcessJsonContext.Default.InitOptions);
+
+    /// <summary>The init's report (the Ready frame).</summary>
+    public static byte[] Write(InitReport report) => FastJson.Write(report, s_messages, RuntimeFastJson.WriteInitReport);
+
+    /// <summary>Reads the init's report. <exception cref="JsonException">malformed.</exception></summary>
+    public static InitReport ReadInitReport(ReadOnlySpan<byte> json) =>
+        Read(json, RuntimeFastJson.ReadInitReport, static () => ProcessJsonContext.Default.InitReport);
+
+    /// <summary><c>state</c>'s output, as runc prints it (two-space indentation).</summary>
+    public static string Format(ContainerStateOutput state) =>
+        Encoding.UTF8.GetString(FastJson.Write(state, s_state, RuntimeFastJson.WriteContainerStateOutput));
+
+    /// <summary><c>list --format json</c>'s output.</summary>
+    public static string Format(List<ContainerStateOutput> states) =>
+        Encoding.UTF8.GetString(FastJson.Write(states, s_state, RuntimeFastJson.WriteList_ContainerStateOutput));
+
+    private static T Read<T>(ReadOnlySpan<byte> json, FastJson.Reader<T> fast, Func<JsonTypeInfo<T>> metadata)
+        where T : class
+    {
+        if (FastJson.TryRead(json, fast, out var value)) return value!;
+        return JsonSerializer.Deserialize(json, metadata()) ?? throw new JsonException("expected a JSON object, got null");
+    }
+}
