@@ -19,8 +19,8 @@ public static unsafe partial class UnixSocket
     private const int MSG_CMSG_CLOEXEC = 0x40000000;
     private const int SunPathLength = 108;
 
-    /// <summary>The most fds one message carries here (SCM_MAX_FD is 253; 16 is plenty).</summary>
-    public const int MaxFds = 16;
+    /// <summary>The most fds one message carries here (SCM_MAX_FD is 253; a cgroup v1 host has at most ~16 hierarchies).</summary>
+    public const int MaxFds = 32;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec

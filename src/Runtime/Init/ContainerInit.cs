@@ -100,10 +100,14 @@ public static class ContainerInit
 
     private static (InitOptions, Spec.Spec) ReceiveOrders(SyncChannel channel, PhaseTimer timer)
     {
-        if (!channel.TryReceive(out var type, out var payload) || type != SyncMessage.Bootstrap)
+        var fds = new List<SafeFd>();
+        if (!channel.TryReceive(out var type, out var payload, fds) || type != SyncMessage.Bootstrap)
             throw new InitException("container init: no bootstrap message from the runtime");
         timer.Mark("receive");
         var options = RuntimeJson.ReadInitOptions(payload);
+        // The cgroup.procs fds came with the frame, in order (SendOrders); CgroupJoin writes to and closes them.
+        if (options.Cgroups is { } cgroups) cgroups.ProcsFds = [.. fds.Select(fd => fd.Release())];
+        else foreach (var fd in fds) fd.Dispose();
         if (!channel.TryReceive(out type, out payload) || type != SyncMessage.Config)
             throw new InitException("container init: no config message from the runtime");
         return (options, SpecSerializer.Parse(payload));

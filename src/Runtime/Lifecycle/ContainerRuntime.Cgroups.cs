@@ -22,7 +22,7 @@ public sealed partial class ContainerRuntime
         var fds = cgroup.OpenProcsFiles();
         return new CgroupSetup(fds, new CgroupJoinOptions
         {
-            ProcsFds = [.. fds.Select(f => f.Fd)],
+            ProcsFds = [], // the fds themselves go with the Bootstrap frame (SendOrders)
             NewNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) == true,
             Paths = new Dictionary<string, string>(cgroup.Paths),
             Mode = CgroupState.ModeName(cgroup.Mode),
@@ -73,7 +73,7 @@ public sealed partial class ContainerRuntime
         }
         return new CgroupSetup(fds, new CgroupJoinOptions
         {
-            ProcsFds = [.. fds.Select(f => f.Fd)],
+            ProcsFds = [], // the fds themselves go with the Bootstrap frame (SendOrders)
             NewNamespace = false,
             Paths = paths,
             Mode = CgroupState.ModeName(cgroup.Mode),

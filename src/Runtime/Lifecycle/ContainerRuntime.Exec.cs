@@ -100,13 +100,13 @@ public sealed partial class ContainerRuntime
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
-            var seccompProgram = CompileSeccomp(spec);
             using var cgroups = JoinExistingCgroups(record, options.SubCgroups);
+            var seccompProgram = CompileSeccomp(spec);
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
                 Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
-                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. cgroups.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
+                InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
             };
             process = LaunchInit(request);
             try
@@ -130,7 +130,7 @@ public sealed partial class ContainerRuntime
                     SeccompProgram = seccompProgram.Program,
                     SeccompFlags = seccompProgram.Flags,
                 };
-                SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec));
+                SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec), cgroups.Fds);
                 if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
                 AwaitReady(process, request);
                 // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.

@@ -121,28 +121,31 @@ public sealed partial class ContainerRuntime
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
+            timer.Mark("state-dir");
             using var seccompListener = ConnectSeccompListener(spec);
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
-            using var cgroupJoin = PrepareCgroups(cgroup, spec);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
                 NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
                 Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
-                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. cgroupJoin.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
+                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
                 AfterClone = pid =>
                 {
                     UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
                     TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
                 },
             };
-            timer.Mark("state-dir");
-            var seccompProgram = CompileSeccomp(spec);
-            timer.Mark("seccomp");
             init = LaunchInit(request);
             timer.Mark("clone+exec");
+            // While the init's runtime starts (≈2 ms), make the cgroups and compile the seccomp profile; the cgroup.procs
+            // fds go with the orders (SCM_RIGHTS), for the init's late join (docs/process-model.md, "cgroups").
+            using var cgroupJoin = PrepareCgroups(cgroup, spec);
+            timer.Mark("cgroups");
+            var seccompProgram = CompileSeccomp(spec);
+            timer.Mark("seccomp");
 
             var initOptions = new InitOptions
             {
@@ -167,7 +170,7 @@ public sealed partial class ContainerRuntime
                 SeccompFlags = seccompProgram.Flags,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);
-            SendOrders(init, initOptions, configBytes);
+            SendOrders(init, initOptions, configBytes, cgroupJoin.Fds);
             // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
             // late join finds it warm (CgroupHost.WarmMigrationLock).
             if (cgroupJoin.Options is not null) CgroupHost.Real.WarmMigrationLock();
@@ -235,11 +238,17 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static void SendOrders(InitProcess init, InitOptions options, byte[] config)
+    /// <summary>
+    /// The Bootstrap frame (the init's options, with the cgroup.procs fds attached: the init fills
+    /// <see cref="CgroupJoinOptions.ProcsFds"/> from them) and the Config frame (config.json).
+    /// </summary>
+    private static void SendOrders(InitProcess init, InitOptions options, byte[] config, IReadOnlyList<SafeFd> cgroupFds)
     {
         try
         {
-            init.Channel.Send(SyncMessage.Bootstrap, RuntimeJson.Write(options));
+            Span<int> fds = stackalloc int[cgroupFds.Count];
+            for (int i = 0; i < fds.Length; i++) fds[i] = cgroupFds[i].Fd;
+            init.Channel.Send(SyncMessage.Bootstrap, RuntimeJson.Write(options), fds);
             init.Channel.Send(SyncMessage.Config, config);
         }
         catch (SyscallException)

@@ -7,7 +7,10 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// </summary>
 public sealed class CgroupJoinOptions
 {
-    /// <summary>The init's fd numbers of the cgroup.procs files to write "0" to (one per hierarchy).</summary>
+    /// <summary>
+    /// The init's fd numbers of the cgroup.procs files to write "0" to (one per hierarchy). Sent empty: the fds travel as
+    /// SCM_RIGHTS with the Bootstrap frame, and the init fills this list from them, in order.
+    /// </summary>
     public List<int> ProcsFds { get; set; } = [];
 
     /// <summary>

@@ -53,12 +53,20 @@ public sealed class SyncChannel : IDisposable
 
     /// <summary>Sends one frame.</summary>
     /// <exception cref="SyscallException">the peer is gone or the write failed.</exception>
-    public void Send(SyncMessage type, ReadOnlySpan<byte> payload)
+    public void Send(SyncMessage type, ReadOnlySpan<byte> payload) => Send(type, payload, []);
+
+    /// <summary>
+    /// Sends one frame with <paramref name="fds"/> attached to its header (SCM_RIGHTS; at most <see cref="UnixSocket.MaxFds"/>):
+    /// the receiver gets them from <see cref="TryReceive(out SyncMessage, out byte[], List{SafeFd})"/>.
+    /// </summary>
+    /// <exception cref="SyscallException">the peer is gone.</exception>
+    public void Send(SyncMessage type, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds)
     {
         Span<byte> header = stackalloc byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)type);
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)payload.Length);
-        Libc.WriteAll(_fd.Fd, header, "sync socket");
+        if (fds.IsEmpty) Libc.WriteAll(_fd.Fd, header, "sync socket");
+        else UnixSocket.SendWithRights(_fd.Fd, header, fds);
         if (!payload.IsEmpty) Libc.WriteAll(_fd.Fd, payload, "sync socket");
     }
 
@@ -67,10 +75,28 @@ public sealed class SyncChannel : IDisposable
     /// <exception cref="InvalidDataException">a truncated or oversized frame.</exception>
     public bool TryReceive(out SyncMessage type, out byte[] payload)
     {
+        var fds = new List<SafeFd>();
+        var got = TryReceive(out type, out payload, fds);
+        foreach (var fd in fds) fd.Dispose(); // none expected
+        return got;
+    }
+
+    /// <summary>
+    /// Receives one frame like <see cref="TryReceive(out SyncMessage, out byte[])"/>; the fds sent with it (close-on-exec)
+    /// are appended to <paramref name="fds"/>, in the sender's order.
+    /// </summary>
+    /// <exception cref="InvalidDataException">a truncated or oversized frame.</exception>
+    public bool TryReceive(out SyncMessage type, out byte[] payload, List<SafeFd> fds)
+    {
+        ArgumentNullException.ThrowIfNull(fds);
         Span<byte> header = stackalloc byte[8];
+        Span<int> received = stackalloc int[UnixSocket.MaxFds];
         type = 0;
         payload = [];
-        var got = ReadFull(header);
+        // The fds travel with the header's first byte (a stream socket): the first read is a recvmsg.
+        var (got, count) = UnixSocket.ReceiveWithRights(_fd.Fd, header, received);
+        foreach (var fd in received[..count]) fds.Add(new SafeFd(fd));
+        if (got > 0) got += ReadFull(header[got..]);
         if (got == 0) return false;
         if (got < header.Length) throw new InvalidDataException("sync socket: truncated frame header");
         type = (SyncMessage)BinaryPrimitives.ReadUInt32LittleEndian(header);
