@@ -9,7 +9,7 @@ all: ocirun
 
 ocirun: $(SOURCES)
 	$(DOTNET) publish src/Cli/ocirun.csproj -c Release -o artifacts/publish --nologo -v quiet $(if $(PIE),-p:PIE=$(PIE))
-	cp artifacts/publish/ocirun ./ocirun
+	cp -f artifacts/publish/ocirun ./ocirun
 
 install: ocirun
 	install -D -m 0755 ocirun $(DESTDIR)$(PREFIX)/bin/ocirun
