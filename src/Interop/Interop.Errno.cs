@@ -15,6 +15,8 @@ public static class Errno
     public const int EINTR = 4;
     /// <summary>Bad file descriptor.</summary>
     public const int EBADF = 9;
+    /// <summary>Broken pipe.</summary>
+    public const int EPIPE = 32;
     /// <summary>No child processes.</summary>
     public const int ECHILD = 10;
     /// <summary>Try again.</summary>

@@ -26,7 +26,7 @@ public static partial class OcirunCli
     {
         public override int Invoke(ParseResult parseResult)
         {
-            Console.Error.WriteLine(message);
+            StdIo.ErrorLine(message);
             return 1;
         }
     }
@@ -211,7 +211,7 @@ public static partial class OcirunCli
             var container = r.GetValue(id)!;
             if (r.GetValue(stats))
             {
-                Console.Out.WriteLine(ContainerRuntime.FormatEvent(new Cgroups.ContainerEvent { Type = "stats", Id = container, Data = runtime.Stats(container) }));
+                StdIo.OutLine(ContainerRuntime.FormatEvent(new Cgroups.ContainerEvent { Type = "stats", Id = container, Data = runtime.Stats(container) }));
                 return 0;
             }
             var text = r.GetValue(interval)!;

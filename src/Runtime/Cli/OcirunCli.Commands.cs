@@ -86,10 +86,10 @@ public static partial class OcirunCli
             var pids = runtime.Processes(r.GetValue(id)!);
             if (r.GetValue(format) == "json")
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(pids.ToList(), CliJsonContext.Default.ListInt32));
+                StdIo.OutLine(JsonSerializer.Serialize(pids.ToList(), CliJsonContext.Default.ListInt32));
                 return 0;
             }
-            Console.Out.Write(PsTable.Filter(r.GetValue(psArgs) is { Length: > 0 } a ? a : ["-ef"], pids));
+            StdIo.Out(PsTable.Filter(r.GetValue(psArgs) is { Length: > 0 } a ? a : ["-ef"], pids));
             return 0;
         }));
         return command;
@@ -110,17 +110,17 @@ public static partial class OcirunCli
             var states = runtime.List();
             if (r.GetValue(quiet))
             {
-                foreach (var s in states) Console.Out.WriteLine(s.Id);
+                foreach (var s in states) StdIo.OutLine(s.Id);
             }
             else if (r.GetValue(format) == "json")
             {
-                Console.Out.WriteLine(RuntimeJson.Format(states.ToList()));
+                StdIo.OutLine(RuntimeJson.Format(states.ToList()));
             }
             else
             {
                 var rows = new List<string[]> { ListHeader };
                 rows.AddRange(states.Select(s => new[] { s.Id, s.Pid.ToString(CultureInfo.InvariantCulture), s.Status, s.Bundle, s.Created, s.Owner }));
-                Console.Out.Write(TabTable(rows));
+                StdIo.Out(TabTable(rows));
             }
             return 0;
         }));
@@ -132,7 +132,7 @@ public static partial class OcirunCli
         var command = new Command("features", "show the enabled features (runtime-spec features.md)");
         command.SetAction(r => Execute(r, _ =>
         {
-            Console.Out.WriteLine(SpecSerializer.SerializeFeatures(ContainerRuntime.Features()));
+            StdIo.OutLine(SpecSerializer.SerializeFeatures(ContainerRuntime.Features()));
             return 0;
         }));
         return command;

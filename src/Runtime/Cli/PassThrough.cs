@@ -17,7 +17,8 @@ internal static class PassThrough
     };
 
     /// <summary>Returns <paramref name="args"/> with "--" after the container id of exec and ps.</summary>
-    public static string[] Normalize(string[] args)
+    /// <summary>The index of the command name in <paramref name="args"/> (the first word after the global options), or -1.</summary>
+    public static int CommandIndex(string[] args)
     {
         var i = 0;
         while (i < args.Length && args[i].StartsWith('-'))
@@ -25,7 +26,13 @@ internal static class PassThrough
             if (GlobalValueOptions.Contains(args[i])) i++;
             i++;
         }
-        if (i >= args.Length || !ValueOptions.TryGetValue(args[i], out var valueOptions)) return args;
+        return i < args.Length ? i : -1;
+    }
+
+    public static string[] Normalize(string[] args)
+    {
+        var i = CommandIndex(args);
+        if (i < 0 || !ValueOptions.TryGetValue(args[i], out var valueOptions)) return args;
         for (var j = i + 1; j < args.Length; j++)
         {
             var a = args[j];

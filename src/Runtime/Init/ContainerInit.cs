@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using OciRuntime.Interop;
+using OciRuntime.Runtime.Cli;
 using OciRuntime.Runtime.Lifecycle;
 using OciRuntime.Runtime.ProcessModel;
 using OciRuntime.Runtime.State;
@@ -23,7 +24,7 @@ public static class ContainerInit
         var fdText = Environment.GetEnvironmentVariable(InitProcess.SyncFdVariable);
         if (fdText is null || !int.TryParse(fdText, NumberStyles.None, CultureInfo.InvariantCulture, out var syncFd))
         {
-            Console.Error.WriteLine("ocirun init: must be started by ocirun (no sync socket)");
+            StdIo.ErrorLine("ocirun init: must be started by ocirun (no sync socket)");
             return 1;
         }
         // CVE-2016-9962: until execve, no process of the container may ptrace the init or open its /proc files
@@ -52,6 +53,7 @@ public static class ContainerInit
 
         // Before Ready: once create returns, `kill` may come at any time.
         var terminators = ExitOnTerminatingSignals();
+        timer.Mark("signals");
         // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
         var report = new InitReport { Phases = timer.Phases, Warnings = UserNamespaceFixups.Warnings is { Count: > 0 } w ? w : null };
@@ -72,7 +74,7 @@ public static class ContainerInit
             }
             catch (HookException e)
             {
-                Console.Error.WriteLine($"ocirun: {e.Message}");
+                StdIo.ErrorLine($"ocirun: {e.Message}");
                 return 1;
             }
         }
@@ -187,6 +189,7 @@ public static class ContainerInit
             CgroupJoin.Join(options.Cgroups);
             timer.Mark("cgroup-join");
             plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
+            timer.Mark("user+caps");
             ProcessSetup.ChangeDirectory(process);
             plan.Executable = ProcessSetup.LookPath(process);
             timer.Mark("process");
@@ -234,7 +237,7 @@ public static class ContainerInit
         }
         catch (SyscallException e)
         {
-            Console.Error.WriteLine($"ocirun init: open exec fifo: {e.Message}");
+            StdIo.ErrorLine($"ocirun init: open exec fifo: {e.Message}");
             return false;
         }
         Libc.WriteAll(fifo.Fd, "0"u8, "exec fifo");

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using OciRuntime.Interop;
+using OciRuntime.Runtime.Cli;
 
 namespace OciRuntime.Runtime.Init;
 
@@ -69,13 +70,13 @@ internal sealed unsafe class ExecPlan : IDisposable
         }
         catch (Exception e) when (e is SyscallException or InitException)
         {
-            Console.Error.WriteLine($"ocirun: {e.Message}");
+            StdIo.ErrorLine($"ocirun: {e.Message}");
             return 1;
         }
         _ = RawSys.Execve(native.Path, native.Argv, native.Envp);
         var errno = RawSys.ErrnoValue; // before anything else can overwrite it
         var error = new SyscallException($"exec {Executable}", errno);
-        Console.Error.WriteLine($"ocirun: {error.Message}");
+        StdIo.ErrorLine($"ocirun: {error.Message}");
         return 127;
     }
 
