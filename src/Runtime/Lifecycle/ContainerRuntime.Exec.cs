@@ -86,6 +86,7 @@ public sealed partial class ContainerRuntime
         ContainerRecord record;
         InitProcess process;
         SafeFd? master;
+        var timer = new Init.PhaseTimer();
         using (var dir = _store.Open(options.Id))
         {
             record = dir.Load();
@@ -100,8 +101,10 @@ public sealed partial class ContainerRuntime
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
+            timer.Mark("load");
             using var cgroups = JoinExistingCgroups(record, options.SubCgroups);
             var seccompProgram = CompileSeccomp(spec);
+            timer.Mark("cgroups+seccomp");
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
@@ -109,6 +112,7 @@ public sealed partial class ContainerRuntime
                 InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
             };
             process = LaunchInit(request);
+            timer.Mark("clone+exec");
             try
             {
                 var initOptions = new InitOptions
@@ -132,9 +136,15 @@ public sealed partial class ContainerRuntime
                 };
                 SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec), cgroups.Fds);
                 if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
-                AwaitReady(process, request);
+                var report = AwaitReady(process, request);
+                timer.Mark("init-setup");
                 // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.
                 while (process.Channel.TryReceive(out _, out _)) { }
+                timer.Mark("execve");
+                if (_log.IsDebug)
+                {
+                    foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"exec {record.Id}: phase {p.Name} took {p.Micros} µs");
+                }
                 if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
                 if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);
                 master = console.ReceiveMaster();
