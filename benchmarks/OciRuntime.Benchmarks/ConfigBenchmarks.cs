@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using BenchmarkDotNet.Attributes;
 using OciRuntime.Spec;
 
@@ -22,8 +24,18 @@ public class ConfigBenchmarks
         _bigSpec = SpecSerializer.Parse(_big);
     }
 
+    /// <summary>SpecSerializer.Parse: the generated reader (src/Spec/Json), System.Text.Json only when it gives up.</summary>
     [Benchmark]
     public Spec.Spec ParseDefault() => SpecSerializer.Parse(_default);
+
+    /// <summary>
+    /// The same document through System.Text.Json's source-generated metadata, warm. (Cold, its first use in a process
+    /// costs 1.7–3 ms of metadata set-up in NativeAOT, which is why ocirun reads with the generated reader; the
+    /// lifecycle benchmark measures that, a steady-state benchmark cannot.)
+    /// </summary>
+    [Benchmark]
+    public Spec.Spec ParseDefaultSystemTextJson() =>
+        JsonSerializer.Deserialize(_default, (JsonTypeInfo<Spec.Spec>)SpecSerializer.Options.GetTypeInfo(typeof(Spec.Spec)))!;
 
     [Benchmark]
     public Spec.Spec ParseAndValidate100KB()
