@@ -36,11 +36,6 @@ public static class SpecSerializer
         internal static readonly JsonSerializerOptions Value = CreateOptions(indented: false, ' ', 2);
     }
 
-    private static class TwoSpacesOptions
-    {
-        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, ' ', 2);
-    }
-
     private static JsonTypeInfo<Spec> s_specTabs => Info<Spec>(TabsOptions.Value);
     private static JsonTypeInfo<Process> s_processTabs => Info<Process>(TabsOptions.Value);
     private static JsonTypeInfo<State> s_stateCompact => Info<State>(CompactOptions.Value);
@@ -48,7 +43,8 @@ public static class SpecSerializer
     private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(CompactOptions.Value);
     private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(CompactOptions.Value);
 
-    // The generated writers' options: the same bytes System.Text.Json writes with TabsOptions, CompactOptions, TwoSpacesOptions.
+    // The generated writers' options: the same bytes System.Text.Json writes with TabsOptions, CompactOptions, and with
+    // two-space indentation (the OCI state as `runc state` prints it).
     private static readonly JsonWriterOptions s_tabsWriter = FastJson.WriterOptions(indented: true, '\t', 1);
     private static readonly JsonWriterOptions s_compactWriter = FastJson.WriterOptions(indented: false);
     private static readonly JsonWriterOptions s_twoSpacesWriter = FastJson.WriterOptions(indented: true, ' ', 2);
@@ -176,7 +172,17 @@ public static class SpecSerializer
     public static string SerializeProcess(Process process, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return System.Text.Encoding.UTF8.GetString(FastJson.Write(process, indented ? s_tabsWriter : s_compactWriter, SpecFastJson.WriteProcess));
+        return System.Text.Encoding.UTF8.GetString(SerializeProcessToUtf8(process, indented));
+    }
+
+    /// <summary>Serialises a standalone process document to UTF-8, like <see cref="SerializeProcess"/>.</summary>
+    /// <param name="process">The process.</param>
+    /// <param name="indented"><see langword="true"/> for tab indentation.</param>
+    /// <returns>The UTF-8 JSON bytes.</returns>
+    public static byte[] SerializeProcessToUtf8(Process process, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return FastJson.Write(process, indented ? s_tabsWriter : s_compactWriter, SpecFastJson.WriteProcess);
     }
 
     /// <summary>Parses an OCI state document (runtime.md#state).</summary>

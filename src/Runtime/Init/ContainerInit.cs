@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.Cli;
 using OciRuntime.Runtime.Lifecycle;

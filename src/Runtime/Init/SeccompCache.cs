@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using OciRuntime.Interop;
 using OciRuntime.Spec;
 using OciRuntime.Spec.Json;

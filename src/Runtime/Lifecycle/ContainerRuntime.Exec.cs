@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using OciRuntime.Cgroups;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.ProcessModel;
@@ -187,7 +186,7 @@ public sealed partial class ContainerRuntime
         {
             if (options.Args.Count == 0) throw new RuntimeException("exec: a command to run is required (or -p/--process)");
             var baseProcess = containerProcess ?? new Spec.Process();
-            process = SpecSerializer.ParseProcess(System.Text.Encoding.UTF8.GetBytes(SpecSerializer.SerializeProcess(baseProcess, indented: false)), "config.json process");
+            process = SpecSerializer.ParseProcess(SpecSerializer.SerializeProcessToUtf8(baseProcess, indented: false), "config.json process");
             process.Args = [.. options.Args];
             process.Terminal = options.Tty;
             process.Env ??= [];

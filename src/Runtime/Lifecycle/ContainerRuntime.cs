@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using OciRuntime.Cgroups;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.Logging;
