@@ -104,45 +104,29 @@ public sealed partial class ContainerRuntime
             using var cgroups = JoinExistingCgroups(record, options.SubCgroups);
             var seccompProgram = CompileSeccomp(spec);
             timer.Mark("cgroups+seccomp");
+            var joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList();
+            // The direct path (DirectExec): the cloned child applies the process attributes with raw syscalls and execs
+            // the process itself; what it cannot express goes through `ocirun init`.
+            var whyInit = DirectExec.WhyNot(spec, seccompListener is not null, joins);
+            using var direct = whyInit is null ? BuildDirectExec(spec.Process, cgroups.Fds, seccompProgram, preserveFds) : null;
+            if (_log.IsDebug) _log.Debug($"exec {record.Id}: {(direct is not null ? "direct" : $"through ocirun init ({whyInit})")}");
             var request = new LaunchRequest
             {
                 NewNamespaces = CloneFlags.None,
-                Joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList(),
+                Joins = joins,
                 InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
+                Direct = direct,
             };
             process = LaunchInit(request);
             timer.Mark("clone+exec");
             try
             {
-                var initOptions = new InitOptions
-                {
-                    Id = record.Id,
-                    Bundle = record.Bundle,
-                    Rootfs = record.Rootfs,
-                    IsExec = true,
-                    NewMountNamespace = false,
-                    HostPid = process.Pid,
-                    NamespaceRootFd = request.NamespaceRootFd,
-                    PreserveFds = preserveFds,
-                    NoNewKeyring = true,
-                    Debug = _log.IsDebug,
-                    ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
-                    Cgroups = cgroups.Options,
-                    SeccompListenerFd = seccompListener?.Fd ?? -1,
-                    SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
-                    SeccompProgram = seccompProgram.Program,
-                    SeccompFlags = seccompProgram.Flags,
-                };
-                SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec), cgroups.Fds);
-                if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
-                var report = AwaitReady(process, request);
-                timer.Mark("init-setup");
-                // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.
-                while (process.Channel.TryReceive(out _, out _)) { }
-                timer.Mark("execve");
+                var report = direct is not null
+                    ? AwaitDirectExec(process, request)
+                    : StartExecInit(process, request, record, spec, preserveFds, console, cgroups, seccompListener, seccompProgram, timer);
                 if (_log.IsDebug)
                 {
-                    foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"exec {record.Id}: phase {p.Name} took {p.Micros} µs");
+                    foreach (var p in timer.Phases.Concat(report?.Phases ?? [])) _log.Debug($"exec {record.Id}: phase {p.Name} took {p.Micros} µs");
                 }
                 if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
                 if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);
@@ -170,6 +154,61 @@ public sealed partial class ContainerRuntime
             relay?.Dispose();
             return exit.ShellStatus;
         }
+    }
+
+    private static DirectExec BuildDirectExec(Spec.Process process, IReadOnlyList<SafeFd> cgroupFds, (byte[]? Program, uint Flags) seccomp, int preserveFds)
+    {
+        try
+        {
+            return DirectExec.Build(process, cgroupFds.Select(fd => fd.Fd).ToList(), seccomp.Program, seccomp.Flags, preserveFds);
+        }
+        catch (Init.InitException e)
+        {
+            throw new RuntimeException(e.Message, e);
+        }
+    }
+
+    /// <summary>The direct path: EOF on the sync socket is the execve (close-on-exec); a ChildFailed frame says which step failed.</summary>
+    private static InitReport? AwaitDirectExec(InitProcess process, LaunchRequest request)
+    {
+        while (process.Channel.TryReceive(out var type, out var payload))
+        {
+            if (type == SyncMessage.ChildFailed) throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
+        }
+        return null;
+    }
+
+    /// <summary>Through `ocirun init` in exec mode: its orders, its Ready, then EOF at its execve.</summary>
+    private InitReport StartExecInit(InitProcess process, LaunchRequest request, ContainerRecord record, Spec.Spec spec, int preserveFds,
+        TerminalEnds console, CgroupSetup cgroups, SafeFd? seccompListener, (byte[]? Program, uint Flags) seccompProgram, Init.PhaseTimer timer)
+    {
+        var initOptions = new InitOptions
+        {
+            Id = record.Id,
+            Bundle = record.Bundle,
+            Rootfs = record.Rootfs,
+            IsExec = true,
+            NewMountNamespace = false,
+            HostPid = process.Pid,
+            NamespaceRootFd = request.NamespaceRootFd,
+            PreserveFds = preserveFds,
+            NoNewKeyring = true,
+            Debug = _log.IsDebug,
+            ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+            Cgroups = cgroups.Options,
+            SeccompListenerFd = seccompListener?.Fd ?? -1,
+            SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, record.Id, record.Bundle, process.Pid, ContainerStatus.Running),
+            SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
+            SeccompFlags = seccompProgram.Flags,
+        };
+        SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec), cgroups.Fds);
+        if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
+        var report = AwaitReady(process, request);
+        timer.Mark("init-setup");
+        // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.
+        while (process.Channel.TryReceive(out _, out _)) { }
+        timer.Mark("execve");
+        return report;
     }
 
     /// <summary>The process to exec: the -p file, or the container's process with the flags applied (runc's rules).</summary>

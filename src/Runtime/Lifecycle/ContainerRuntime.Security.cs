@@ -12,14 +12,14 @@ public sealed partial class ContainerRuntime
     /// field), through the compiled-profile cache in the state root, and hands the program to the init, which only loads it.
     /// </summary>
     /// <exception cref="RuntimeException">libseccomp is missing or a field is refused.</exception>
-    private (string? Program, uint Flags) CompileSeccomp(Spec.Spec spec)
+    private (byte[]? Program, uint Flags) CompileSeccomp(Spec.Spec spec)
     {
         if (spec.Linux?.Seccomp is not { } config) return (null, 0);
         try
         {
             using var filter = SeccompCache.GetOrBuild(config, _store.Root, out var hit);
             if (_log.IsDebug) _log.Debug($"seccomp: {filter.Length} BPF instructions, flags 0x{filter.Flags:x}, {(hit ? "from the cache" : $"compiled in {filter.BuildMicros} µs")}");
-            return (Convert.ToBase64String(filter.ToBytes()), filter.Flags);
+            return (filter.ToBytes(), filter.Flags);
         }
         catch (InitException e)
         {

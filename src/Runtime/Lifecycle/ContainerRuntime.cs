@@ -165,7 +165,7 @@ public sealed partial class ContainerRuntime
                 Cgroups = cgroupJoin.Options,
                 SeccompListenerFd = seccompListener?.Fd ?? -1,
                 SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
-                SeccompProgram = seccompProgram.Program,
+                SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
                 SeccompFlags = seccompProgram.Flags,
             };
             var configBytes = SpecSerializer.SerializeToUtf8(spec);

@@ -47,6 +47,13 @@ public sealed class LaunchRequest
 
     /// <summary>fds the child inherits at the same numbers (their close-on-exec flag is cleared for the clone).</summary>
     public IReadOnlyList<SafeFd> InheritedFds { get; init; } = [];
+
+    /// <summary>
+    /// exec's direct path: the child runs this plan after its joins and execs the process itself, instead of
+    /// exec'ing <see cref="Executable"/> (<see cref="DirectExec"/>). Its sync socket stays close-on-exec, so the
+    /// runtime reads EOF at the execve, or a ChildFailed frame.
+    /// </summary>
+    internal DirectExec? Direct { get; init; }
 }
 
 /// <summary>The container init as seen by the runtime: its pid, a pidfd, and the sync channel.</summary>
@@ -143,16 +150,20 @@ public static unsafe class InitLauncher
                 childJoins.Add((fd.Fd, (int)FlagOf(join.Type)));
             }
 
-            foreach (var fd in request.InheritedFds) ClearCloexec(fd.Fd);
-            ClearCloexec(childEnd.Fd);
+            var direct = request.Direct;
+            if (direct is null)
+            {
+                foreach (var fd in request.InheritedFds) ClearCloexec(fd.Fd);
+                ClearCloexec(childEnd.Fd);
+            }
 
             var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
             env.AddRange(request.Environment);
             // CVE-2019-5736: ocirun itself is exec'd from a sealed memfd copy, never from the host binary.
-            executable = request.Executable == "/proc/self/exe"
-                ? SealedExecutable.Create().Fd
+            executable = direct is not null ? null
+                : request.Executable == "/proc/self/exe" ? SealedExecutable.Create().Fd
                 : SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
-            if (joins.Any(j => j.Type == "mount"))
+            if (direct is null && joins.Any(j => j.Type == "mount"))
             {
                 // After setns(mnt) the child's root is the container's, where the ELF interpreter of ocirun does not
                 // exist. The child keeps that root at a reserved fd, chroots back to the host root and execs; the
@@ -161,7 +172,8 @@ public static unsafe class InitLauncher
                 nsRootSlot = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open /dev/null");
                 request.NamespaceRootFd = nsRootSlot.Fd;
             }
-            plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable.Fd, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
+            plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable?.Fd ?? -1, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
+            plan.Direct = direct is null ? null : direct.Native;
             plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
             plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
             plan.PidJoinFd = pidJoinInChild ? joinFds[joins.FindIndex(j => j.Type == "pid")].Fd : -1;
@@ -316,6 +328,9 @@ public static unsafe class InitLauncher
     /// <summary>Runs in the cloned child: raw, non-allocating syscalls only, then execve or _exit.</summary>
     private static void ChildAfterClone(in NativePlan plan)
     {
+        // CVE-2016-9962: until execve, no process of the container may ptrace this one or open its /proc files (the
+        // exec'd init does the same first thing); execve makes the new program dumpable again.
+        if (plan.Direct != null) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         for (var i = 0; i < plan.JoinCount; i++)
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
@@ -355,6 +370,7 @@ public static unsafe class InitLauncher
             if (RawSys.Fchdir(plan.HostRootFd) != 0 || RawSys.Chroot(plan.DotPath) != 0) ChildFail(plan.ErrorFd, -3, RawSys.ErrnoValue);
         }
         if (plan.PidJoinFd >= 0) ForkIntoPidNamespace(plan.ErrorFd);
+        if (plan.Direct != null) DirectExec.RunInChild(plan.Direct, plan.ErrorFd); // never returns
         _ = RawSys.Execveat(plan.ExecutableFd, plan.EmptyPath, plan.Argv, plan.Envp, OpenFlags.AT_EMPTY_PATH);
         ChildFail(plan.ErrorFd, -1, RawSys.ErrnoValue);
     }
@@ -381,14 +397,16 @@ public static unsafe class InitLauncher
 
     private const ulong CloneVfork = 0x4000, CloneParent = 0x8000;
 
-    private static void ChildFail(int fd, int step, int errno)
+    /// <summary>In the child: writes a ChildFailed frame (step, errno, index) and _exits.</summary>
+    internal static void ChildFail(int fd, int step, int errno, int index = 0)
     {
-        byte* frame = stackalloc byte[16];
+        byte* frame = stackalloc byte[20];
         *(uint*)frame = (uint)SyncMessage.ChildFailed;
-        *(uint*)(frame + 4) = 8;
+        *(uint*)(frame + 4) = 12;
         *(int*)(frame + 8) = step;
         *(int*)(frame + 12) = errno;
-        RawSys.Write(fd, frame, 16);
+        *(int*)(frame + 16) = index;
+        RawSys.Write(fd, frame, 20);
         RawSys.Exit(1);
     }
 
@@ -397,6 +415,8 @@ public static unsafe class InitLauncher
     {
         var step = BinaryPrimitives.ReadInt32LittleEndian(payload);
         var errno = BinaryPrimitives.ReadInt32LittleEndian(payload[4..]);
+        if (step <= -100 && request.Direct is { } direct && payload.Length >= 12)
+            return direct.Describe((DirectExec.Step)step, errno, BinaryPrimitives.ReadInt32LittleEndian(payload[8..]));
         if (step == -1) return $"exec {request.Executable}: {Libc.StrError(errno)}";
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
@@ -430,6 +450,7 @@ public static unsafe class InitLauncher
         public int* JoinTypes;
         public int JoinCount;
         public int ErrorFd;
+        public DirectExec.Plan* Direct;
         private byte* _strings;
 
         public static NativePlan Build(IReadOnlyList<string> args, List<string> env, List<(int Fd, int Type)> joins, int errorFd, int executableFd, int hostRootFd, int nsRootSlot)

@@ -1,0 +1,389 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.ProcessModel;
+
+/// <summary>
+/// <c>exec</c> without an <c>ocirun init</c> in between (docs/process-model.md, "exec: the direct path"): everything
+/// runc's setns init does for an exec'd process (cgroup join, rlimits, stdio ownership, bounding set, groups, gid, uid,
+/// capabilities, umask, no_new_privs, cwd, close-on-exec, signal reset, seccomp, PATH lookup) is decided here, in the
+/// runtime, and written into a plan of raw syscalls in native memory; the child cloned by <see cref="InitLauncher"/>
+/// runs that plan after its setns joins and execs process.args itself. It saves the second .NET start of an exec.
+/// </summary>
+/// <remarks>
+/// Only what the plan can express takes this path (<see cref="WhyNot"/>): a terminal, a seccomp notify listener, LSM
+/// labels, execCPUAffinity, personality, scheduler, ioPriority or a user namespace go through <c>ocirun init</c>, which
+/// applies them in the same order. A failed step is reported as a ChildFailed frame (step, errno, index) and described
+/// by <see cref="Describe"/> with the same words the init uses.
+/// </remarks>
+internal sealed unsafe class DirectExec : IDisposable
+{
+    /// <summary>Steps of the plan, as reported in a ChildFailed frame (below -100, apart from <see cref="InitLauncher"/>'s own).</summary>
+    internal enum Step
+    {
+        CgroupJoin = -101,
+        Rlimit = -102,
+        StdioOwner = -103,
+        Bounding = -104,
+        KeepCaps = -105,
+        Setgroups = -106,
+        Setgid = -107,
+        Setuid = -108,
+        Capset = -109,
+        NoNewPrivileges = -110,
+        Chdir = -111,
+        Getcwd = -112,
+        CwdOutside = -113,
+        Seccomp = -114,
+        CapsetAfterSeccomp = -115,
+        Exec = -116,
+        NotFound = -117,
+    }
+
+    /// <summary>The plan as the child reads it: blittable, every pointer into native memory.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Plan
+    {
+        public int CgroupCount;
+        public int* CgroupFds;
+        public int RlimitCount;
+        public int* RlimitResources;
+        public RLimit* Rlimits;
+        public int LastCap;
+        public ulong Bounding;
+        public int GroupCount;
+        public uint* Groups;
+        public uint Uid;
+        public uint Gid;
+        public ulong Effective, Permitted, Inheritable, Ambient;
+        public int DeferCapabilities;
+        public ulong FinalEffective, FinalPermitted, FinalInheritable;
+        public uint Umask;
+        public int NoNewPrivileges;
+        public byte* Cwd;
+        public byte* DevNull;
+        public byte* Empty;
+        public int PreserveFds;
+        public int HasSeccomp;
+        public uint SeccompFlags;
+        public SockFprog Seccomp;
+        public int CandidateCount;
+        public int NameHasSlash;
+        public byte** Candidates;
+        public byte** Argv;
+        public byte** Envp;
+        public long NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp;
+        public int StatMode, StatUid, StatRdev;
+    }
+
+    private readonly List<nint> _blocks = [];
+    private readonly Spec.Process _process;
+    private readonly List<string> _candidates;
+    private uint _seccompFlags;
+    private Plan* _plan;
+
+    private DirectExec(Spec.Process process, List<string> candidates)
+    {
+        _process = process;
+        _candidates = candidates;
+        _plan = (Plan*)Alloc(sizeof(Plan));
+    }
+
+    /// <summary>The plan for <see cref="InitLauncher"/>'s child; valid until <see cref="Dispose"/>.</summary>
+    internal Plan* Native => _plan;
+
+    /// <summary>
+    /// Why <paramref name="spec"/>'s process needs <c>ocirun init</c>, or null when the direct path applies.
+    /// </summary>
+    public static string? WhyNot(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
+    {
+        var process = spec.Process!;
+        if (process.Terminal) return "a terminal";
+        if (seccompListener) return "a seccomp notify listener";
+        if (Lsm.WantsExecLabel(spec)) return "an LSM label";
+        if (process.ExecCpuAffinity is not null) return "process.execCPUAffinity";
+        if (spec.Linux?.Personality is not null) return "linux.personality";
+        if (process.Scheduler is not null) return "process.scheduler";
+        if (process.IoPriority is not null) return "process.ioPriority";
+        if (joins.Any(j => j.Type == "user")) return "a user namespace";
+        return null;
+    }
+
+    /// <summary>Resolves <paramref name="process"/> into a plan (every config.json error is raised here, before the clone).</summary>
+    /// <param name="process">The process to exec (args, env, cwd, user, capabilities, rlimits, noNewPrivileges).</param>
+    /// <param name="cgroupProcsFds">The runtime's fds of the container's cgroup.procs files (the child inherits them).</param>
+    /// <param name="seccompProgram">The compiled filter (struct sock_filter[]) or null.</param>
+    /// <param name="seccompFlags">Its seccomp(2) flags.</param>
+    /// <param name="preserveFds">--preserve-fds: fds 3 … 3+N-1 stay open.</param>
+    /// <exception cref="InitException">an unknown capability or rlimit, naming the field.</exception>
+    public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupProcsFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds)
+    {
+        var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
+        var sets = Capabilities.Resolve(process.Capabilities, lastCap);
+        var rlimits = process.Rlimits ?? [];
+        var numbers = new int[rlimits.Count];
+        for (var i = 0; i < rlimits.Count; i++)
+        {
+            numbers[i] = Libc.RlimitNumber(rlimits[i].Type);
+            if (numbers[i] < 0) throw new InitException($"config.json: process.rlimits[{i}].type: unknown rlimit \"{rlimits[i].Type}\"");
+        }
+        var name = process.Args![0];
+        var candidates = name.Contains('/', StringComparison.Ordinal)
+            ? [name]
+            : (ProcessSetup.GetEnv(process.Env, "PATH") ?? ProcessSetup.DefaultPath).Split(':').Select(dir => (dir.Length == 0 ? "." : dir) + "/" + name).ToList();
+
+        var exec = new DirectExec(process, candidates);
+        try
+        {
+            var p = exec._plan;
+            p->CgroupCount = cgroupProcsFds.Count;
+            p->CgroupFds = exec.Array(cgroupProcsFds.ToArray());
+            p->RlimitCount = rlimits.Count;
+            p->RlimitResources = exec.Array(numbers);
+            p->Rlimits = exec.Array(rlimits.Select(r => new RLimit { Cur = r.Soft, Max = r.Hard }).ToArray());
+            p->LastCap = lastCap;
+            p->Bounding = sets.Bounding;
+            var groups = (process.User.AdditionalGids ?? []).ToArray();
+            p->GroupCount = groups.Length;
+            p->Groups = exec.Array(groups);
+            p->Uid = process.User.Uid;
+            p->Gid = process.User.Gid;
+            // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN: it stays until the filter is loaded (ProcessSetup).
+            const ulong sysAdmin = 1UL << Capabilities.SysAdmin;
+            var defer = seccompProgram is not null && !process.NoNewPrivileges && (sets.Effective & sysAdmin) == 0;
+            p->Effective = sets.Effective | (defer ? sysAdmin : 0);
+            p->Permitted = sets.Permitted | (defer ? sysAdmin : 0);
+            p->Inheritable = sets.Inheritable;
+            p->Ambient = sets.Ambient;
+            p->DeferCapabilities = defer ? 1 : 0;
+            p->FinalEffective = sets.Effective;
+            p->FinalPermitted = sets.Permitted;
+            p->FinalInheritable = sets.Inheritable;
+            p->Umask = process.User.Umask ?? 0x12; // 0022
+            p->NoNewPrivileges = process.NoNewPrivileges ? 1 : 0;
+            p->Cwd = exec.Utf8(string.IsNullOrEmpty(process.Cwd) ? "/" : process.Cwd);
+            p->DevNull = exec.Utf8("/dev/null");
+            p->Empty = exec.Utf8("");
+            p->PreserveFds = Math.Max(0, preserveFds);
+            if (seccompProgram is not null)
+            {
+                p->HasSeccomp = 1;
+                p->SeccompFlags = exec._seccompFlags = seccompFlags;
+                p->Seccomp = new SockFprog { Len = (ushort)(seccompProgram.Length / sizeof(SockFilter)), Filter = (SockFilter*)exec.Array(seccompProgram) };
+            }
+            p->CandidateCount = candidates.Count;
+            p->NameHasSlash = name.Contains('/', StringComparison.Ordinal) ? 1 : 0;
+            p->Candidates = exec.Strings(candidates);
+            p->Argv = exec.Strings(process.Args);
+            p->Envp = exec.Strings(process.Env ?? []);
+            // Read here: the child must not run a class constructor.
+            p->NrSetgroups = SyscallNumbers.Setgroups;
+            p->NrSetresgid = SyscallNumbers.Setresgid;
+            p->NrSetresuid = SyscallNumbers.Setresuid;
+            p->NrCapset = SyscallNumbers.Capset;
+            p->NrSeccomp = SeccompKernel.SyscallNumber;
+            p->StatMode = RawSys.StatModeOffset;
+            p->StatUid = RawSys.StatUidOffset;
+            p->StatRdev = RawSys.StatRdevOffset;
+            return exec;
+        }
+        catch
+        {
+            exec.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The one-line error of a failed step, in the init's words (config.json field first).</summary>
+    public string Describe(Step step, int errno, int index)
+    {
+        var error = Libc.StrError(errno);
+        var cwd = string.IsNullOrEmpty(_process.Cwd) ? "/" : _process.Cwd;
+        var name = _process.Args![0];
+        return step switch
+        {
+            Step.CgroupJoin => $"join the container's cgroup: write cgroup.procs: {error}",
+            Step.Rlimit => $"config.json: process.rlimits[{index}] ({_process.Rlimits![index].Type}): setrlimit: {error}",
+            Step.StdioOwner => $"config.json: process.user.uid: give stdio fd {index} to uid {_process.User.Uid}: {error}",
+            Step.Bounding => $"config.json: process.capabilities.bounding: drop {Capabilities.Names[index]} from the bounding set: {error}",
+            Step.KeepCaps => $"prctl PR_SET_KEEPCAPS: {error}",
+            Step.Setgroups => $"config.json: process.user.additionalGids: setgroups: {error}",
+            Step.Setgid => $"config.json: process.user.gid: setgid {_process.User.Gid}: {error}",
+            Step.Setuid => $"config.json: process.user.uid: setuid {_process.User.Uid}: {error}",
+            Step.Capset => $"config.json: process.capabilities: capset: {error}",
+            Step.NoNewPrivileges => $"prctl PR_SET_NO_NEW_PRIVS: {error}",
+            Step.Chdir => $"config.json: process.cwd: chdir {cwd}: {error}",
+            Step.Getcwd when errno != Errno.ENOENT => $"config.json: process.cwd: getcwd after chdir {cwd}: {error}",
+            Step.Getcwd or Step.CwdOutside => $"config.json: process.cwd: {cwd} is outside the container's root (refused: possible container breakout, CVE-2024-21626)",
+            Step.Seccomp => $"load the seccomp filter (linux.seccomp, flags 0x{_seccompFlags:x}): {error}",
+            Step.CapsetAfterSeccomp => $"capset: {error}",
+            Step.Exec when name.Contains('/', StringComparison.Ordinal) && errno is Errno.ENOENT or Errno.EISDIR or Errno.EACCES =>
+                $"exec: \"{name}\": {(errno == Errno.ENOENT ? "no such file or directory" : errno == Errno.EISDIR ? "is a directory" : "permission denied")}",
+            Step.Exec => $"exec {_candidates[Math.Clamp(index, 0, _candidates.Count - 1)]}: {error}",
+            Step.NotFound => $"exec: \"{name}\": executable file not found in $PATH",
+            _ => $"exec: step {(int)step}: {error}",
+        };
+    }
+
+    /// <summary>
+    /// Runs the plan in the cloned child, after its namespace joins: raw syscalls only, nothing allocated, nothing
+    /// thrown; ends in execve of process.args, or in a ChildFailed frame on <paramref name="errorFd"/> and _exit.
+    /// The order is <c>ocirun init</c>'s (ContainerInit.Prepare, ExecPlan.RunFinalSteps).
+    /// </summary>
+    internal static void RunInChild(Plan* p, int errorFd)
+    {
+        for (var i = 0; i < p->RlimitCount; i++)
+        {
+            if (RawSys.Prlimit(0, p->RlimitResources[i], &p->Rlimits[i], null) != 0) Fail(errorFd, Step.Rlimit, i);
+        }
+        GiveStdioToUser(p, errorFd);
+
+        // The late cgroup join: after the setup, so that none of it is charged to the container (CgroupJoin).
+        byte zero = (byte)'0';
+        for (var i = 0; i < p->CgroupCount; i++)
+        {
+            if (RawSys.Write(p->CgroupFds[i], &zero, 1) != 1) Fail(errorFd, Step.CgroupJoin, i);
+        }
+
+        // Bounding set, groups, gid, uid with keep-caps, then the sets, umask and no_new_privs (ProcessSetup.SetUserAndCapabilities).
+        for (var c = 0; c <= p->LastCap; c++)
+        {
+            if ((p->Bounding & (1UL << c)) == 0 && RawSys.Prctl(Prctl.PR_CAPBSET_DROP, (nuint)c, 0, 0, 0) != 0) Fail(errorFd, Step.Bounding, c);
+        }
+        if (RawSys.Prctl(Prctl.PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) Fail(errorFd, Step.KeepCaps, 0);
+        if (RawSys.Syscall(p->NrSetgroups, p->GroupCount, (nint)p->Groups, 0) != 0) Fail(errorFd, Step.Setgroups, 0);
+        if (RawSys.Syscall(p->NrSetresgid, (nint)p->Gid, (nint)p->Gid, (nint)p->Gid) != 0) Fail(errorFd, Step.Setgid, 0);
+        if (RawSys.Syscall(p->NrSetresuid, (nint)p->Uid, (nint)p->Uid, (nint)p->Uid) != 0) Fail(errorFd, Step.Setuid, 0);
+        if (Capset(p->NrCapset, p->Effective, p->Permitted, p->Inheritable) != 0) Fail(errorFd, Step.Capset, 0);
+        _ = RawSys.Prctl(Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        for (var c = 0; c <= p->LastCap; c++)
+        {
+            // Refused for a capability outside permitted or inheritable: not an error (runc).
+            if ((p->Ambient & (1UL << c)) != 0) _ = RawSys.Prctl(Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_RAISE, (nuint)c, 0, 0);
+        }
+        if (RawSys.Prctl(Prctl.PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) Fail(errorFd, Step.KeepCaps, 0);
+        _ = RawSys.Umask(p->Umask);
+        if (p->NoNewPrivileges != 0 && RawSys.Prctl(Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(errorFd, Step.NoNewPrivileges, 0);
+
+        // cwd, and CVE-2024-21626: the working directory must be inside the container's root (ProcessSetup.ChangeDirectory).
+        if (RawSys.Chdir(p->Cwd) != 0) Fail(errorFd, Step.Chdir, 0);
+        byte* cwd = stackalloc byte[4096];
+        if (RawSys.Getcwd(cwd, 4096) is null) Fail(errorFd, Step.Getcwd, 0);
+        if (cwd[0] != (byte)'/') Fail(errorFd, Step.CwdOutside, 0, errno: 0);
+
+        // CVE-2024-21626: no fd of the runtime reaches the process (the sync socket stays usable until execve).
+        _ = RawSys.CloseRange(3 + (uint)p->PreserveFds, uint.MaxValue, (int)OpenFlags.CLOSE_RANGE_CLOEXEC);
+        ResetSignals();
+        if (p->HasSeccomp != 0 && RawSys.Syscall(p->NrSeccomp, (nint)SeccompKernel.SECCOMP_SET_MODE_FILTER, (nint)p->SeccompFlags, (nint)(&p->Seccomp)) < 0)
+            Fail(errorFd, Step.Seccomp, 0);
+        if (p->DeferCapabilities != 0 && Capset(p->NrCapset, p->FinalEffective, p->FinalPermitted, p->FinalInheritable) != 0)
+            Fail(errorFd, Step.CapsetAfterSeccomp, 0);
+
+        // execvp's search (ProcessSetup.LookPath): a candidate that is missing or not executable is skipped.
+        byte* st = stackalloc byte[RawSys.StatSize];
+        for (var i = 0; i < p->CandidateCount; i++)
+        {
+            _ = RawSys.Execve(p->Candidates[i], p->Argv, p->Envp);
+            var errno = RawSys.ErrnoValue;
+            if (p->NameHasSlash != 0)
+            {
+                if (errno == Errno.EACCES && RawSys.Fstatat(OpenFlags.AT_FDCWD, p->Candidates[i], st, 0) == 0 && (*(uint*)(st + p->StatMode) & 0xf000) == 0x4000)
+                    errno = Errno.EISDIR;
+                Fail(errorFd, Step.Exec, i, errno);
+            }
+            if (errno is not (Errno.ENOENT or Errno.ENOTDIR or Errno.EACCES)) Fail(errorFd, Step.Exec, i, errno);
+        }
+        Fail(errorFd, Step.NotFound, 0, Errno.ENOENT);
+    }
+
+    /// <summary>runc's fixStdioPermissions (UserNamespaceFixups.FixStdioOwnership): fds 0-2 go to the process's uid unless they are /dev/null.</summary>
+    private static void GiveStdioToUser(Plan* p, int errorFd)
+    {
+        const int EROFS = 30;
+        byte* st = stackalloc byte[RawSys.StatSize];
+        if (RawSys.Fstatat(OpenFlags.AT_FDCWD, p->DevNull, st, 0) != 0) return;
+        var nullRdev = *(ulong*)(st + p->StatRdev);
+        for (var fd = 0; fd < 3; fd++)
+        {
+            if (RawSys.Fstatat(fd, p->Empty, st, OpenFlags.AT_EMPTY_PATH) != 0) continue; // closed
+            var mode = *(uint*)(st + p->StatMode);
+            var uid = *(uint*)(st + p->StatUid);
+            var gid = *(uint*)(st + p->StatUid + 4);
+            if (uid == p->Uid || ((mode & 0xf000) == 0x2000 && *(ulong*)(st + p->StatRdev) == nullRdev)) continue;
+            if (RawSys.Fchown(fd, p->Uid, gid) != 0)
+            {
+                var errno = RawSys.ErrnoValue;
+                if (errno is not (Errno.EINVAL or Errno.EPERM or EROFS)) Fail(errorFd, Step.StdioOwner, fd, errno);
+            }
+        }
+    }
+
+    /// <summary>Ignored signals back to their default, nothing blocked (Libc.ResetSignalsForExec); handled ones reset at execve.</summary>
+    private static void ResetSignals()
+    {
+        // glibc's struct sigaction is 152 bytes on x86-64 and arm64: handler first, SIG_DFL = 0, no flags, empty mask.
+        byte* action = stackalloc byte[256];
+        byte* old = stackalloc byte[256];
+        for (var i = 0; i < 256; i++) action[i] = 0;
+        for (var sig = 1; sig < 65; sig++)
+        {
+            if (sig is Signals.SIGKILL or Signals.SIGSTOP or 32 or 33) continue;
+            if (RawSys.Sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */) _ = RawSys.Sigaction(sig, action, null);
+        }
+        _ = RawSys.Sigprocmask(2 /* SIG_SETMASK */, action, null);
+    }
+
+    private static int Capset(long number, ulong effective, ulong permitted, ulong inheritable)
+    {
+        uint* header = stackalloc uint[2];
+        header[0] = 0x20080522; // _LINUX_CAPABILITY_VERSION_3
+        header[1] = 0;
+        uint* data = stackalloc uint[6];
+        data[0] = (uint)effective; data[1] = (uint)permitted; data[2] = (uint)inheritable;
+        data[3] = (uint)(effective >> 32); data[4] = (uint)(permitted >> 32); data[5] = (uint)(inheritable >> 32);
+        return (int)RawSys.Syscall(number, (nint)header, (nint)data, 0);
+    }
+
+    private static void Fail(int fd, Step step, int index, int errno = -1) =>
+        InitLauncher.ChildFail(fd, (int)step, errno < 0 ? RawSys.ErrnoValue : errno, index);
+
+    private void* Alloc(int bytes)
+    {
+        var p = NativeMemory.AllocZeroed((nuint)Math.Max(1, bytes));
+        _blocks.Add((nint)p);
+        return p;
+    }
+
+    private T* Array<T>(T[] items) where T : unmanaged
+    {
+        var p = (T*)Alloc(items.Length * sizeof(T));
+        items.CopyTo(new Span<T>(p, items.Length));
+        return p;
+    }
+
+    private byte* Utf8(string s)
+    {
+        var p = (byte*)Alloc(Encoding.UTF8.GetByteCount(s) + 1);
+        Encoding.UTF8.GetBytes(s, new Span<byte>(p, Encoding.UTF8.GetByteCount(s)));
+        return p;
+    }
+
+    private byte** Strings(List<string> items)
+    {
+        var a = (byte**)Alloc((items.Count + 1) * sizeof(byte*));
+        for (var i = 0; i < items.Count; i++) a[i] = Utf8(items[i]);
+        return a;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var b in _blocks) NativeMemory.Free((void*)b);
+        _blocks.Clear();
+        _plan = null;
+    }
+}
