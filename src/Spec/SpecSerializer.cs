@@ -142,6 +142,15 @@ public static class SpecSerializer
     /// <returns>An independent copy.</returns>
     public static Spec Clone(Spec spec) => Parse(SerializeToUtf8(spec, indented: false), "clone");
 
+    /// <summary>Deep-copies a process (through its JSON form).</summary>
+    /// <param name="process">The process.</param>
+    /// <returns>An independent copy.</returns>
+    public static Process CloneProcess(Process process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return ParseProcess(SerializeProcessToUtf8(process, indented: false), "process");
+    }
+
     /// <summary>
     /// Parses a standalone process document: the JSON of <c>config.json</c>'s <c>process</c> object, as passed to
     /// <c>exec --process process.json</c> by containerd. Does not validate it; see <see cref="SpecValidator.ValidateProcess"/>.

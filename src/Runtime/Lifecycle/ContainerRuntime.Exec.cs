@@ -201,7 +201,7 @@ public sealed partial class ContainerRuntime
             SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
             SeccompFlags = seccompProgram.Flags,
         };
-        SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec), cgroups.Fds);
+        SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec, indented: false), cgroups.Fds);
         if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
         var report = AwaitReady(process, request);
         timer.Mark("init-setup");
@@ -225,7 +225,7 @@ public sealed partial class ContainerRuntime
         {
             if (options.Args.Count == 0) throw new RuntimeException("exec: a command to run is required (or -p/--process)");
             var baseProcess = containerProcess ?? new Spec.Process();
-            process = SpecSerializer.ParseProcess(SpecSerializer.SerializeProcessToUtf8(baseProcess, indented: false), "config.json process");
+            process = SpecSerializer.CloneProcess(baseProcess);
             process.Args = [.. options.Args];
             process.Terminal = options.Tty;
             process.Env ??= [];

@@ -168,7 +168,7 @@ public sealed partial class ContainerRuntime
                 SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
                 SeccompFlags = seccompProgram.Flags,
             };
-            var configBytes = SpecSerializer.SerializeToUtf8(spec);
+            var configBytes = SpecSerializer.SerializeToUtf8(spec, indented: false);
             SendOrders(init, initOptions, configBytes, cgroupJoin.Fds);
             // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
             // late join finds it warm (CgroupHost.WarmMigrationLock).
