@@ -72,7 +72,7 @@ public sealed class CgroupFs
     {
         try
         {
-            return File.ReadAllText(dir + "/" + file);
+            return Libc.ReadFileText(dir + "/" + file);
         }
         catch (FileNotFoundException)
         {

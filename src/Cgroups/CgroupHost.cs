@@ -146,11 +146,11 @@ public sealed class CgroupHost
         {
             throw new CgroupException($"no cgroup filesystem at {root}: {e.Message}", null, e);
         }
-        var own = ParseProcCgroup(File.ReadAllLines("/proc/self/cgroup"));
+        var own = ParseProcCgroup(Libc.ReadFileLines("/proc/self/cgroup"));
         if (type == FsMagic.Cgroup2)
             return new CgroupHost(CgroupMode.V2, root, [], root, OwnMap(own, []));
 
-        var hierarchies = V1Hierarchies(root, File.ReadAllLines("/proc/self/mountinfo"), own);
+        var hierarchies = V1Hierarchies(root, Libc.ReadFileLines("/proc/self/mountinfo"), own);
         var unified = root + "/unified";
         var hybrid = Directory.Exists(unified) && SafeFsType(unified) == FsMagic.Cgroup2;
         if (hierarchies.Count == 0 && !hybrid) throw new CgroupException($"no cgroup v1 hierarchy is mounted under {root}");

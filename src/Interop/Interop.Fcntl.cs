@@ -196,4 +196,74 @@ public static partial class Libc
             }
         }
     }
+
+    /// <summary>
+    /// The whole content of a small file as UTF-8 text (no BOM detection): for /proc, /sys and cgroupfs files. One
+    /// open, reads into a stack buffer (growing on the heap past 4 KiB), one close: File.ReadAllText builds a
+    /// FileStream, a StreamReader and their buffers and costs 0.1–0.4 ms more per first use in NativeAOT.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The text.</returns>
+    /// <exception cref="FileNotFoundException">ENOENT.</exception>
+    /// <exception cref="DirectoryNotFoundException">ENOTDIR.</exception>
+    /// <exception cref="UnauthorizedAccessException">EACCES or EPERM.</exception>
+    /// <exception cref="IOException">any other error (the message names the path and the errno).</exception>
+    public static unsafe string ReadFileText(string path)
+    {
+        var fd = open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (fd < 0) throw FileError(path, Marshal.GetLastPInvokeError());
+        byte[]? rented = null;
+        try
+        {
+            Span<byte> buffer = stackalloc byte[4096];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = new byte[buffer.Length * 2];
+                    buffer.CopyTo(bigger);
+                    buffer = rented = bigger;
+                }
+                int n;
+                fixed (byte* p = buffer)
+                {
+                    n = (int)read(fd, p + length, (nuint)(buffer.Length - length));
+                }
+                if (n == 0) break;
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR) continue;
+                    throw FileError(path, errno);
+                }
+                length += n;
+            }
+            return System.Text.Encoding.UTF8.GetString(buffer[..length]);
+        }
+        finally
+        {
+            close(fd);
+            GC.KeepAlive(rented);
+        }
+    }
+
+    /// <summary>The lines of a small file (<see cref="ReadFileText"/>), without line terminators; a final newline ends the last line.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The lines.</returns>
+    public static string[] ReadFileLines(string path)
+    {
+        var text = ReadFileText(path);
+        if (text.Length == 0) return [];
+        var lines = text.Split('\n');
+        return text[^1] == '\n' ? lines[..^1] : lines;
+    }
+
+    private static Exception FileError(string path, int errno) => errno switch
+    {
+        Errno.ENOENT => new FileNotFoundException($"{path}: {StrError(errno)}", path),
+        Errno.ENOTDIR => new DirectoryNotFoundException($"{path}: {StrError(errno)}"),
+        Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException($"{path}: {StrError(errno)}"),
+        _ => new IOException($"{path}: {StrError(errno)}", errno),
+    };
 }

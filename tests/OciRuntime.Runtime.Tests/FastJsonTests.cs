@@ -350,6 +350,46 @@ public sealed class FastJsonTests
         else parent[last] = value;
     }
 
+    [Fact]
+    public void DefaultJsonEncoder_escapes_every_code_point_as_JavaScriptEncoder_Default_does()
+    {
+        static string Write(System.Text.Encodings.Web.JavaScriptEncoder? encoder, Action<Utf8JsonWriter> write)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = encoder, SkipValidation = true })) write(writer);
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        void Same(string text)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(text);
+            foreach (var write in new Action<Utf8JsonWriter>[]
+            {
+                w => w.WriteStringValue(text),
+                w => w.WriteStringValue(utf8),
+                w => { w.WriteStartObject(); w.WritePropertyName(text); w.WriteNullValue(); w.WriteEndObject(); },
+                w => { w.WriteStartObject(); w.WriteString(utf8, "x" + text); w.WriteEndObject(); },
+            })
+            {
+                Write(DefaultJsonEncoder.Instance, write).Should().Be(Write(null, write), $"the text is \"{text}\"");
+            }
+        }
+        for (var c = 0; c <= 0xFFFF; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            Same(((char)c).ToString());
+            Same("a" + (char)c + "b");
+        }
+        foreach (var scalar in new[] { 0x10000, 0x1F600, 0x10FFFF, 0xE0001 }) Same("x" + char.ConvertFromUtf32(scalar) + "y");
+        Same("lone \uD800 high, lone \uDC00 low, reversed \uDC00\uD800");
+        Same("ociVersion /bin/sh \"quoted\" tab\there\nline <html> & 'q' `t` +1 C:\\dir é ü 日本 😀");
+        // Invalid UTF-8 is replaced the same way.
+        foreach (var bytes in new byte[][] { [0x61, 0xFF, 0x62], [0xC3], [0xE6, 0x97], [0xED, 0xA0, 0x80], [0x80, 0x80] })
+        {
+            Write(DefaultJsonEncoder.Instance, w => w.WriteStringValue(bytes)).Should().Be(Write(null, w => w.WriteStringValue(bytes)), Convert.ToHexString(bytes));
+        }
+        DefaultJsonEncoder.Instance.MaxOutputCharactersPerInputCharacter.Should().Be(System.Text.Encodings.Web.JavaScriptEncoder.Default.MaxOutputCharactersPerInputCharacter);
+    }
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

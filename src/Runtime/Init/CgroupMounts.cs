@@ -112,7 +112,7 @@ internal static class CgroupMembership
     public static List<(string[] Controllers, string Path)> Read()
     {
         var result = new List<(string[], string)>();
-        foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
+        foreach (var line in Libc.ReadFileLines("/proc/self/cgroup"))
         {
             var parts = line.Split(':', 3);
             if (parts.Length == 3) result.Add((parts[1].Length == 0 ? [] : parts[1].Split(','), parts[2]));
@@ -123,7 +123,7 @@ internal static class CgroupMembership
     /// <summary>Mount points and super options of every cgroup v1 mount (fstype "cgroup").</summary>
     public static IEnumerable<(string MountPoint, HashSet<string> SuperOptions)> V1Mounts()
     {
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        foreach (var line in Libc.ReadFileLines("/proc/self/mountinfo"))
         {
             var sep = line.IndexOf(" - ", StringComparison.Ordinal);
             if (sep < 0) continue;

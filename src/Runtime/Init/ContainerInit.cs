@@ -117,7 +117,7 @@ public static class ContainerInit
     private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
-        var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
+        var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
         // execCPUAffinity is for processes started by exec, not for the container's init (config.md#linux-process).
         if (options.IsExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
         Lsm.CheckSupported(spec);

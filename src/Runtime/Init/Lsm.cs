@@ -17,7 +17,7 @@ internal static class Lsm
     {
         try
         {
-            return File.ReadAllText("/sys/module/apparmor/parameters/enabled").StartsWith('Y');
+            return Libc.ReadFileText("/sys/module/apparmor/parameters/enabled").StartsWith('Y');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -31,7 +31,7 @@ internal static class Lsm
         try
         {
             if (Libc.FsType("/sys/fs/selinux") != SelinuxMagic) return false;
-            var current = File.ReadAllText("/proc/thread-self/attr/current").TrimEnd('\0', '\n');
+            var current = Libc.ReadFileText("/proc/thread-self/attr/current").TrimEnd('\0', '\n');
             return current.Length > 0 && current != "kernel";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

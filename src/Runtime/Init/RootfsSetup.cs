@@ -86,7 +86,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     {
         string? parent = null;
         var shared = false;
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        foreach (var line in Libc.ReadFileLines("/proc/self/mountinfo"))
         {
             // "id parent major:minor root mountpoint options [optional fields…] - fstype source superoptions"
             var fields = line.Split(' ');

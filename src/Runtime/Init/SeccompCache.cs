@@ -66,7 +66,7 @@ public static class SeccompCache
     {
         try
         {
-            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+            return Libc.ReadFileText("/proc/sys/kernel/osrelease").Trim();
         }
         catch (IOException)
         {

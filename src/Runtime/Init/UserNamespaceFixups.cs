@@ -24,7 +24,7 @@ internal static class UserNamespaceFixups
     {
         try
         {
-            return File.ReadAllText("/proc/self/setgroups").Trim() == "deny";
+            return Libc.ReadFileText("/proc/self/setgroups").Trim() == "deny";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -201,7 +201,7 @@ public sealed partial class ContainerRuntime
             SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
             SeccompFlags = seccompProgram.Flags,
         };
-        SendOrders(process, initOptions, SpecSerializer.SerializeToUtf8(spec, indented: false), cgroups.Fds);
+        SendOrders(process, initOptions, SpecSerializer.SerializeForRuntime(spec), cgroups.Fds);
         if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
         var report = AwaitReady(process, request);
         timer.Mark("init-setup");

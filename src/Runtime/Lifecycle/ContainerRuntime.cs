@@ -128,8 +128,8 @@ public sealed partial class ContainerRuntime
             var namespaces = spec.Linux?.Namespaces ?? [];
             var request = new LaunchRequest
             {
-                NewNamespaces = namespaces.Where(n => string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup).Aggregate(CloneFlags.None, (f, n) => f | InitLauncher.FlagOf(n.Type)),
-                Joins = namespaces.Where(n => !string.IsNullOrEmpty(n.Path)).Select(n => new NamespaceJoin(n.Type, n.Path!)).ToList(),
+                NewNamespaces = NewNamespaceFlags(namespaces),
+                Joins = NamespaceJoins(namespaces),
                 InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
                 AfterClone = pid =>
                 {
@@ -168,7 +168,7 @@ public sealed partial class ContainerRuntime
                 SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
                 SeccompFlags = seccompProgram.Flags,
             };
-            var configBytes = SpecSerializer.SerializeToUtf8(spec, indented: false);
+            var configBytes = SpecSerializer.SerializeForRuntime(spec);
             SendOrders(init, initOptions, configBytes, cgroupJoin.Fds);
             // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
             // late join finds it warm (CgroupHost.WarmMigrationLock).
@@ -223,6 +223,27 @@ public sealed partial class ContainerRuntime
             if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
             throw;
         }
+    }
+
+    // Loops, not LINQ chains: Where(…).Select(…) resolves a generic virtual method at run time in NativeAOT (≈0.2 ms).
+    private static CloneFlags NewNamespaceFlags(List<LinuxNamespace> namespaces)
+    {
+        var flags = CloneFlags.None;
+        foreach (var n in namespaces)
+        {
+            if (string.IsNullOrEmpty(n.Path) && n.Type != NamespaceType.Cgroup) flags |= InitLauncher.FlagOf(n.Type);
+        }
+        return flags;
+    }
+
+    private static List<NamespaceJoin> NamespaceJoins(List<LinuxNamespace> namespaces)
+    {
+        var joins = new List<NamespaceJoin>();
+        foreach (var n in namespaces)
+        {
+            if (!string.IsNullOrEmpty(n.Path)) joins.Add(new NamespaceJoin(n.Type, n.Path));
+        }
+        return joins;
     }
 
     private static InitProcess LaunchInit(LaunchRequest request)

@@ -1,3 +1,4 @@
+using OciRuntime.Interop;
 using System.Globalization;
 
 namespace OciRuntime.Runtime.Lifecycle;
@@ -11,7 +12,7 @@ public static class ProcStat
         string text;
         try
         {
-            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            text = Libc.ReadFileText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

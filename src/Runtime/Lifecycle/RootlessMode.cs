@@ -43,7 +43,7 @@ public static class RootlessMode
     {
         try
         {
-            var lines = File.ReadAllLines("/proc/self/uid_map");
+            var lines = Libc.ReadFileLines("/proc/self/uid_map");
             if (lines.Length != 1) return true;
             var fields = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             return !(fields.Length == 3 && fields[0] == "0" && fields[1] == "0"

@@ -122,7 +122,7 @@ internal sealed unsafe class DirectExec : IDisposable
     /// <exception cref="InitException">an unknown capability or rlimit, naming the field.</exception>
     public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupProcsFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds)
     {
-        var lastCap = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
+        var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
         var sets = Capabilities.Resolve(process.Capabilities, lastCap);
         var rlimits = process.Rlimits ?? [];
         var numbers = new int[rlimits.Count];

@@ -101,7 +101,7 @@ public static class FastJson
     /// <param name="indented">Whether to indent.</param>
     /// <param name="indentCharacter">' ' or '\t'.</param>
     /// <param name="indentSize">Characters per level.</param>
-    /// <param name="relaxed">Non-ASCII and HTML-sensitive characters unescaped (<see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>), as config.json is written; otherwise System.Text.Json's default encoder.</param>
+    /// <param name="relaxed">Non-ASCII and HTML-sensitive characters unescaped (<see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>), as config.json is written; otherwise System.Text.Json's default escaping (through <see cref="DefaultJsonEncoder"/>, which writes the same bytes without building the default encoder's tables).</param>
     /// <returns>The options.</returns>
     public static JsonWriterOptions WriterOptions(bool indented, char indentCharacter = ' ', int indentSize = 2, bool relaxed = true) => new()
     {
@@ -109,7 +109,7 @@ public static class FastJson
         IndentCharacter = indentCharacter,
         IndentSize = indentSize,
         NewLine = "\n",
-        Encoder = relaxed ? JavaScriptEncoder.UnsafeRelaxedJsonEscaping : null,
+        Encoder = relaxed ? JavaScriptEncoder.UnsafeRelaxedJsonEscaping : DefaultJsonEncoder.Instance,
         MaxDepth = SpecSerializer.MaxDepth,
     };
 
