@@ -34,16 +34,22 @@ internal static class CgroupMounts
             return;
         }
         Tmpfs(root, dest);
-        foreach (var (name, dir) in cgroups.Paths.OrderBy(p => p.Key, StringComparer.Ordinal))
+        // The tmpfs was just mounted by this process, in a mount namespace no container process has entered yet: its
+        // entries are made and opened relative to one fd of it, not resolved from the container's root each time.
+        using (var top = root.Open(dest, directory: true))
         {
-            if (name.Length == 0) continue; // hybrid's cgroup2 hierarchy is not shown, as runc
-            Bind(dir, root, dest + "/" + name, remount, userns);
-            if (!name.Contains(',', StringComparison.Ordinal)) continue;
-            using var top = root.Open(dest, directory: true);
-            foreach (var controller in name.Split(','))
+            var names = new List<string>(cgroups.Paths.Keys);
+            names.Sort(StringComparer.Ordinal);
+            foreach (var name in names)
             {
-                if (Libc.symlinkat(name, top.Fd, controller) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
-                    throw SyscallException.FromLastError($"symlink {root.Display(dest + "/" + controller)}");
+                if (name.Length == 0) continue; // hybrid's cgroup2 hierarchy is not shown, as runc
+                BindInTmpfs(cgroups.Paths[name], top, name, dest + "/" + name, root.Display(dest + "/" + name), remount, userns);
+                if (!name.Contains(',', StringComparison.Ordinal)) continue;
+                foreach (var controller in name.Split(','))
+                {
+                    if (Libc.symlinkat(name, top.Fd, controller) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                        throw SyscallException.FromLastError($"symlink {root.Display(dest + "/" + controller)}");
+                }
             }
         }
         FinishTmpfs(root, dest, options);
@@ -93,6 +99,34 @@ internal static class CgroupMounts
         {
             // A hierarchy the user namespace may not see or bind: leave it out rather than fail the container.
             using (var mounted = root.TryOpen(path)) if (mounted is not null) _ = Libc.umount2(RootDir.FdPath(mounted), Libc.MNT_DETACH);
+            UserNamespaceFixups.Warnings.Add($"{path}: cgroup {source} skipped in the user namespace ({e.Message})");
+        }
+    }
+
+    // Bind for an entry of the fresh tmpfs (see Mount): mkdirat + an O_NOFOLLOW open under the tmpfs fd.
+    private static void BindInTmpfs(string source, SafeFd tmpfs, string name, string path, string shown, MountFlags remount, bool userns)
+    {
+        const int directory = OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
+        if (Libc.mkdirat(tmpfs.Fd, name, 0x1ed /* 0755 */) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            throw SyscallException.FromLastError($"mkdir {shown}");
+        try
+        {
+            using (var target = SafeFd.Check(Libc.openat(tmpfs.Fd, name, directory), $"open {shown}"))
+                Libc.Mount(source, RootDir.FdPath(target), "bind", MountFlags.Bind, null, shown);
+            using var mounted = SafeFd.Check(Libc.openat(tmpfs.Fd, name, directory), $"open {shown}");
+            var at = RootDir.FdPath(mounted);
+            // In a user namespace the flags of the host's mount are locked: the remount repeats them.
+            Libc.Mount(null, at, null, remount | (userns ? Libc.MountFlagsOf(at) : MountFlags.None), null, shown);
+        }
+        catch (SyscallException e) when (userns && e.Errno is Errno.EPERM or Errno.EACCES)
+        {
+            // A hierarchy the user namespace may not see or bind: leave it out rather than fail the container.
+            var mounted = Libc.openat(tmpfs.Fd, name, directory);
+            if (mounted >= 0)
+            {
+                _ = Libc.umount2("/proc/self/fd/" + mounted.ToString(CultureInfo.InvariantCulture), Libc.MNT_DETACH);
+                Libc.close(mounted);
+            }
             UserNamespaceFixups.Warnings.Add($"{path}: cgroup {source} skipped in the user namespace ({e.Message})");
         }
     }
