@@ -208,14 +208,30 @@ public static partial class Libc
     /// <exception cref="DirectoryNotFoundException">ENOTDIR.</exception>
     /// <exception cref="UnauthorizedAccessException">EACCES or EPERM.</exception>
     /// <exception cref="IOException">any other error (the message names the path and the errno).</exception>
-    public static unsafe string ReadFileText(string path)
+    public static string ReadFileText(string path)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        var length = ReadFile(path, ref buffer);
+        return System.Text.Encoding.UTF8.GetString(buffer[..length]);
+    }
+
+    /// <summary>The whole content of a small file as bytes, like <see cref="ReadFileText"/> (same exceptions).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] ReadFileBytes(string path)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        var length = ReadFile(path, ref buffer);
+        return buffer[..length].ToArray();
+    }
+
+    // Reads all of path into buffer, replacing it with a larger heap array when it fills up; returns the length.
+    private static unsafe int ReadFile(string path, ref Span<byte> buffer)
     {
         var fd = open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0) throw FileError(path, Marshal.GetLastPInvokeError());
-        byte[]? rented = null;
         try
         {
-            Span<byte> buffer = stackalloc byte[4096];
             var length = 0;
             while (true)
             {
@@ -223,14 +239,14 @@ public static partial class Libc
                 {
                     var bigger = new byte[buffer.Length * 2];
                     buffer.CopyTo(bigger);
-                    buffer = rented = bigger;
+                    buffer = bigger;
                 }
                 int n;
                 fixed (byte* p = buffer)
                 {
                     n = (int)read(fd, p + length, (nuint)(buffer.Length - length));
                 }
-                if (n == 0) break;
+                if (n == 0) return length;
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
@@ -239,12 +255,10 @@ public static partial class Libc
                 }
                 length += n;
             }
-            return System.Text.Encoding.UTF8.GetString(buffer[..length]);
         }
         finally
         {
             close(fd);
-            GC.KeepAlive(rented);
         }
     }
 

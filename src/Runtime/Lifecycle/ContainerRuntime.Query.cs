@@ -43,7 +43,10 @@ public sealed partial class ContainerRuntime
 
     private static string? NamespaceOf(int pid) => SecurePath.ReadLink($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/pid");
 
-    /// <summary>list: the state of every container in the root (skipping ones removed while listing).</summary>
+    /// <summary>
+    /// list: the state of every container in the root, read without the containers' locks as runc does (a create or
+    /// delete in progress is not waited for); containers removed while listing, or not yet written, are skipped.
+    /// </summary>
     public IReadOnlyList<ContainerStateOutput> List()
     {
         var result = new List<ContainerStateOutput>();
@@ -51,9 +54,9 @@ public sealed partial class ContainerRuntime
         {
             try
             {
-                result.Add(State(id));
+                if (_store.TryReadRecord(id) is { } record) result.Add(StateOutput(record, Path.Combine(_store.Root, id, "exec.fifo")));
             }
-            catch (Exception e) when (e is ContainerNotFoundException or InvalidDataException or IOException)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
                 _log.Debug($"list: skipping {id}: {e.Message}");
             }

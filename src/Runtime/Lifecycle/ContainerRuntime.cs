@@ -352,8 +352,12 @@ public sealed partial class ContainerRuntime
     public ContainerStateOutput State(string id)
     {
         using var dir = _store.Open(id);
-        var record = dir.Load();
-        var status = StatusOf(dir, record);
+        return StateOutput(dir.Load(), dir.ExecFifo);
+    }
+
+    private static ContainerStateOutput StateOutput(ContainerRecord record, string execFifo)
+    {
+        var status = StatusOf(execFifo, record);
         return new ContainerStateOutput
         {
             OciVersion = SpecVersion,
@@ -489,10 +493,12 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>created | running | stopped, from the init's liveness and the exec fifo (runtime.md#state).</summary>
-    internal static string StatusOf(ContainerDirectory dir, ContainerRecord record)
+    internal static string StatusOf(ContainerDirectory dir, ContainerRecord record) => StatusOf(dir.ExecFifo, record);
+
+    private static string StatusOf(string execFifo, ContainerRecord record)
     {
         if (!ProcStat.IsAlive(record.InitPid, record.InitStartTime)) return ContainerStatus.Stopped;
-        return File.Exists(dir.ExecFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
+        return File.Exists(execFifo) ? ContainerStatus.Created : IsPaused(record) ? ContainerStatus.Paused : ContainerStatus.Running;
     }
 
     /// <summary>A pidfd of the recorded init, or null when that process is gone (or the pid now belongs to another).</summary>

@@ -69,6 +69,27 @@ public sealed class StateStore(string root)
         return dir;
     }
 
+    /// <summary>
+    /// Reads a container's state.json without taking its lock (for <c>list</c>, which, like runc's, must not wait for a
+    /// create or delete in progress): state.json is only ever replaced whole (rename), so a reader sees the old or the
+    /// new record. Null when the container is gone or its create has not written state.json yet.
+    /// </summary>
+    /// <exception cref="InvalidDataException">state.json is damaged.</exception>
+    public ContainerRecord? TryReadRecord(string id)
+    {
+        var file = Path.Combine(Root, id, "state.json");
+        byte[] bytes;
+        try
+        {
+            bytes = Libc.ReadFileBytes(file);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        return ContainerDirectory.ParseRecord(file, bytes);
+    }
+
     /// <summary>Ids of all containers in the root, sorted.</summary>
     public IReadOnlyList<string> List()
     {
@@ -145,16 +166,17 @@ public sealed class ContainerDirectory : IDisposable
 
     /// <summary>Reads state.json.</summary>
     /// <exception cref="InvalidDataException">state.json is damaged.</exception>
-    public ContainerRecord Load()
+    public ContainerRecord Load() => ParseRecord(StateFile, Libc.ReadFileBytes(StateFile));
+
+    internal static ContainerRecord ParseRecord(string file, byte[] bytes)
     {
         try
         {
-            var bytes = File.ReadAllBytes(StateFile);
             return RuntimeJson.ReadRecord(bytes);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{StateFile}: damaged state: {e.Message}", e);
+            throw new InvalidDataException($"{file}: damaged state: {e.Message}", e);
         }
     }
 

@@ -48,6 +48,31 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public void List_reads_without_waiting_for_a_container_another_command_holds()
+    {
+        _c.CreateOk();
+        var pid = _c.Pid();
+        // What a create, start or delete in progress holds: the flock of the container's state directory.
+        var fd = OciRuntime.Interop.Libc.open(_c.StateDir, OciRuntime.Interop.OpenFlags.O_RDONLY | OciRuntime.Interop.OpenFlags.O_DIRECTORY | OciRuntime.Interop.OpenFlags.O_CLOEXEC);
+        fd.Should().BeGreaterThanOrEqualTo(0);
+        try
+        {
+            OciRuntime.Interop.Libc.flock(fd, OciRuntime.Interop.OpenFlags.LOCK_EX).Should().Be(0);
+            // runc's list takes no lock either; a list that waited would hit this time limit.
+            var r = Ocirun.Exec(_c.Runtime.Binary, ["--root", _c.Runtime.StateRoot, "list", "--format", "json"], timeoutMs: 10_000);
+            r.ExitCode.Should().Be(0, r.ToString());
+            using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+            var entry = doc.RootElement.EnumerateArray().Single(e => e.GetProperty("id").GetString() == _c.Id);
+            entry.GetProperty("status").GetString().Should().Be("created");
+            entry.GetProperty("pid").GetInt32().Should().Be(pid);
+        }
+        finally
+        {
+            OciRuntime.Interop.Libc.close(fd);
+        }
+    }
+
+    [Fact]
     public void State_carries_annotations_when_config_has_them()
     {
         _c.Bundle.Spec.Annotations = new Dictionary<string, string> { ["org.example.key"] = "value", ["b"] = "2" };
