@@ -106,6 +106,15 @@ public static class ContainerInit
             throw new InitException("container init: no bootstrap message from the runtime");
         timer.Mark("receive");
         var options = RuntimeJson.ReadInitOptions(payload);
+        if (options.JoinNetNamespace)
+        {
+            // The network namespace the runtime made while this process started: joined first, before anything that
+            // depends on it (sysfs, net.* sysctls, createContainer hooks). Per thread: this one, which execs.
+            if (fds.Count == 0) throw new InitException("container init: no network namespace from the runtime");
+            using var netns = fds[0];
+            fds.RemoveAt(0);
+            Libc.Check(Libc.setns(netns.Fd, (int)CloneFlags.NewNet), "join the container's network namespace");
+        }
         // The cgroup.procs fds came with the frame, in order (SendOrders); CgroupJoin writes to and closes them.
         if (options.Cgroups is { } cgroups) cgroups.ProcsFds = [.. fds.Select(fd => fd.Release())];
         else foreach (var fd in fds) fd.Dispose();

@@ -126,9 +126,13 @@ public sealed partial class ContainerRuntime
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
+            // A new network namespace is made after the clone, while the init starts (NetNamespace), unless a user namespace
+            // must own it (then only clone3 makes it right) or the runtime is unprivileged.
+            var deferNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
+                && !namespaces.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0;
             var request = new LaunchRequest
             {
-                NewNamespaces = NewNamespaceFlags(namespaces),
+                NewNamespaces = NewNamespaceFlags(namespaces) & ~(deferNet ? CloneFlags.NewNet : CloneFlags.None),
                 Joins = NamespaceJoins(namespaces),
                 InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
                 AfterClone = pid =>
@@ -139,8 +143,11 @@ public sealed partial class ContainerRuntime
             };
             init = LaunchInit(request);
             timer.Mark("clone+exec");
-            // While the init's runtime starts (≈2 ms), make the cgroups and compile the seccomp profile; the cgroup.procs
-            // fds go with the orders (SCM_RIGHTS), for the init's late join (docs/process-model.md, "cgroups").
+            // While the init's runtime starts (≈2 ms), make its network namespace and the cgroups and compile the seccomp
+            // profile; the namespace and cgroup.procs fds go with the orders (SCM_RIGHTS), for the init to join
+            // (docs/process-model.md, "The network namespace" and "cgroups").
+            using var netns = deferNet ? NetNamespace.Create() : null;
+            timer.Mark("netns");
             using var cgroupJoin = PrepareCgroups(cgroup, spec);
             timer.Mark("cgroups");
             var seccompProgram = CompileSeccomp(spec);
@@ -162,6 +169,7 @@ public sealed partial class ContainerRuntime
                 NoNewKeyring = options.NoNewKeyring,
                 ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
                 MountFds = idmapped.FdByMount,
+                JoinNetNamespace = netns is not null,
                 Cgroups = cgroupJoin.Options,
                 SeccompListenerFd = seccompListener?.Fd ?? -1,
                 SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
@@ -169,7 +177,7 @@ public sealed partial class ContainerRuntime
                 SeccompFlags = seccompProgram.Flags,
             };
             var configBytes = SpecSerializer.SerializeForRuntime(spec);
-            SendOrders(init, initOptions, configBytes, cgroupJoin.Fds);
+            SendOrders(init, initOptions, configBytes, netns is null ? cgroupJoin.Fds : [netns, .. cgroupJoin.Fds]);
             // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
             // late join finds it warm (CgroupHost.WarmMigrationLock).
             if (cgroupJoin.Options is not null) CgroupHost.Real.WarmMigrationLock();

@@ -56,6 +56,12 @@ public sealed class InitOptions
     /// </summary>
     public int[]? MountFds { get; set; }
 
+    /// <summary>
+    /// The runtime made the container's new network namespace while the init started (docs/process-model.md, "The
+    /// network namespace"): its fd is the first one sent with the Bootstrap frame, and the init joins it before anything else.
+    /// </summary>
+    public bool JoinNetNamespace { get; set; }
+
     /// <summary>The container's cgroups: the init's fds and the host paths (see docs/process-model.md, "cgroups").</summary>
     public CgroupJoinOptions? Cgroups { get; set; }
 

@@ -175,6 +175,9 @@ internal static class RuntimeFastJson
                     if (name.SequenceEqual("namespaceRootFd"u8)) { v.NamespaceRootFd = FastJson.ReadInt32(ref r); continue; }
                     if (name.SequenceEqual("inUserNamespace"u8)) { v.InUserNamespace = FastJson.ReadBoolean(ref r); continue; }
                     break;
+                case 16:
+                    if (name.SequenceEqual("joinNetNamespace"u8)) { v.JoinNetNamespace = FastJson.ReadBoolean(ref r); continue; }
+                    break;
                 case 17:
                     if (name.SequenceEqual("newMountNamespace"u8)) { v.NewMountNamespace = FastJson.ReadBoolean(ref r); continue; }
                     if (name.SequenceEqual("seccompListenerFd"u8)) { v.SeccompListenerFd = FastJson.ReadInt32(ref r); continue; }
@@ -207,10 +210,11 @@ internal static class RuntimeFastJson
         { w.WritePropertyName("hostPid"u8); w.WriteNumberValue(v.HostPid); }
         { w.WritePropertyName("noNewKeyring"u8); w.WriteBooleanValue(v.NoNewKeyring); }
         if (v.MountFds is { } p14) { w.WritePropertyName("mountFds"u8); WriteArray_Int32(w, p14); }
-        if (v.Cgroups is { } p15) { w.WritePropertyName("cgroups"u8); WriteCgroupJoinOptions(w, p15); }
+        { w.WritePropertyName("joinNetNamespace"u8); w.WriteBooleanValue(v.JoinNetNamespace); }
+        if (v.Cgroups is { } p16) { w.WritePropertyName("cgroups"u8); WriteCgroupJoinOptions(w, p16); }
         { w.WritePropertyName("seccompListenerFd"u8); w.WriteNumberValue(v.SeccompListenerFd); }
-        if (v.SeccompListenerState is { } p17) { w.WritePropertyName("seccompListenerState"u8); w.WriteStringValue(p17); }
-        if (v.SeccompProgram is { } p18) { w.WritePropertyName("seccompProgram"u8); w.WriteStringValue(p18); }
+        if (v.SeccompListenerState is { } p18) { w.WritePropertyName("seccompListenerState"u8); w.WriteStringValue(p18); }
+        if (v.SeccompProgram is { } p19) { w.WritePropertyName("seccompProgram"u8); w.WriteStringValue(p19); }
         { w.WritePropertyName("seccompFlags"u8); w.WriteNumberValue(v.SeccompFlags); }
         w.WriteEndObject();
     }
