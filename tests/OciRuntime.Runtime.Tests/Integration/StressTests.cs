@@ -157,6 +157,30 @@ public sealed class StressTests : IDisposable
         NothingLeft(baseline);
     }
 
+    [Fact]
+    public void Two_hundred_execs_in_a_row_and_forty_in_parallel_into_one_container()
+    {
+        // exec's direct path (DirectExec): the cloned child runs raw syscalls only and execs the process itself.
+        var baseline = Baseline();
+        _bundle.Args("sleep", "1000");
+        _bundle.Write();
+        var id = TestEnv.NewId("exec");
+        _ids[id] = true;
+        Ok(_runtime.RunDetached(_output, "run", "-d", "-b", _bundle.Dir, id), $"run -d {id}");
+
+        for (var i = 0; i < 200; i++)
+        {
+            var r = _runtime.Run("exec", id, "sh", "-c", $"exit {i % 7}");
+            r.ExitCode.Should().Be(i % 7, r.ToString());
+        }
+        var results = new ConcurrentDictionary<int, CommandResult>();
+        RunInParallel(40, i => results[i] = _runtime.Run("exec", id, "sh", "-c", $"echo exec-{i}"));
+        for (var i = 0; i < 40; i++) results[i].Stdout.Should().Be($"exec-{i}\n", results[i].ToString());
+
+        Ok(_runtime.Run("delete", "-f", id), $"delete -f {id}");
+        NothingLeft(baseline);
+    }
+
     private static void RunInParallel(int count, Action<int> body)
     {
         var errors = new ConcurrentQueue<Exception>();
