@@ -136,14 +136,23 @@ public sealed class CgroupFs
     /// <exception cref="SyscallException">rmdir failed.</exception>
     public void RemoveTree(string dir)
     {
-        if (!Directory.Exists(dir)) return;
-        foreach (var sub in Directory.EnumerateDirectories(dir)) RemoveTree(sub);
+        // rmdir first: a container's cgroup rarely has children, and listing a v1 cgroup directory (30-odd kernel
+        // files) costs more than the rmdir itself. EBUSY (children or tasks) or, in a fake tree, ENOTEMPTY: the child
+        // cgroups go first, then the rmdir is tried again.
         var delay = 1;
+        var childrenRemoved = false;
         for (var attempt = 0; ; attempt++)
         {
             if (Libc.unlinkat(OpenFlags.AT_FDCWD, dir, OpenFlags.AT_REMOVEDIR) == 0) return;
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ENOENT) return;
+            if (!childrenRemoved && errno is Errno.EBUSY or Errno.ENOTEMPTY)
+            {
+                childrenRemoved = true;
+                foreach (var sub in Directory.EnumerateDirectories(dir)) RemoveTree(sub);
+                attempt--;
+                continue;
+            }
             if (errno == Errno.ENOTEMPTY && Fake)
             {
                 foreach (var f in Directory.EnumerateFiles(dir)) File.Delete(f);

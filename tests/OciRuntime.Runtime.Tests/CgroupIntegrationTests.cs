@@ -184,6 +184,19 @@ public sealed class CgroupIntegrationTests
     }
 
     [Fact]
+    public void Delete_removes_child_cgroups_made_under_the_container_deepest_first()
+    {
+        using var b = new CgroupTestBundle("sleep", "1000");
+        var oci = Oci(b);
+        Ok(Detached(b, "run", "-d", "-b", b.Bundle, b.Id));
+        var paths = Paths(b);
+        // What a container with cgroup delegation (systemd inside, a nested runtime) leaves: children, grandchildren.
+        foreach (var dir in paths.Values) Directory.CreateDirectory(Path.Combine(dir, "child", "grandchild"));
+        Ok(oci.Run("delete", "-f", b.Id));
+        paths.Values.Should().OnlyContain(d => !Directory.Exists(d));
+    }
+
+    [Fact]
     public void Delete_leaves_no_cgroup_directory_behind()
     {
         using var b = new CgroupTestBundle("sleep", "1000");
