@@ -43,7 +43,7 @@ declare -A RESULT
 median() { # hyperfine json -> median ms
   jq -r '.results[0].median * 1000' "$1"
 }
-bench() { # name runtime command...
+bench() { # name runtime [--prepare CMD] command...
   local name=$1 rt=$2; shift 2
   if ! hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/h.json" "$@" >"$work/h.log" 2>&1; then
     echo "lifecycle.sh: $rt: $name failed:" >&2; cat "$work/h.log" >&2; exit 1
@@ -54,6 +54,8 @@ bench() { # name runtime command...
 for rt in "${RUNTIMES[@]}"; do
   b=${BIN[$rt]}; root="$state/root-$rt"; mkdir -p "$root"
   bench "run /bin/true" "$rt" "$b --root $root run -b $work/true r1"
+  # Runs 50 ms apart, as pod starts are: the kernel's cgroup migration lock is cold again (docs/process-model.md, cgroups).
+  bench "run /bin/true, 50 ms apart" "$rt" --prepare "sleep 0.05" "$b --root $root run -b $work/true r1"
   bench "create+start+delete /bin/true" "$rt" "bash -c '$b --root $root create -b $work/true c1 && $b --root $root start c1 && $b --root $root delete -f c1'"
   "$b" --root "$root" run -d -b "$work/sleep" s1 >/dev/null 2>&1 </dev/null
   bench "exec /bin/true" "$rt" "$b --root $root exec s1 /bin/true"
@@ -71,7 +73,7 @@ for rt in "${RUNTIMES[@]}"; do
 done
 
 printf '| %s | ocirun | crun | runc | ocirun/crun |\n|---|---:|---:|---:|---:|\n' "median (ms)"
-for name in "run /bin/true" "create+start+delete /bin/true" "exec /bin/true" "state" "list (100 containers)" "50 parallel runs (wall)" "peak RSS of run (KB)"; do
+for name in "run /bin/true" "run /bin/true, 50 ms apart" "create+start+delete /bin/true" "exec /bin/true" "state" "list (100 containers)" "50 parallel runs (wall)" "peak RSS of run (KB)"; do
   o=${RESULT[$name,ocirun]}; c=${RESULT[$name,crun]}; r=${RESULT[$name,runc]}
   printf "| %s | %.1f | %.1f | %.1f | %.2f |\n" "$name" "$o" "$c" "$r" "$(awk "BEGIN{print $o/$c}")"
 done
