@@ -64,33 +64,30 @@ public static class Signals
 
 public static partial class Libc
 {
-    [LibraryImport(Name, EntryPoint = "signal", SetLastError = true)]
-    private static partial nint signal(int sig, nint handler);
-
-    [LibraryImport(Name, EntryPoint = "sigaction", SetLastError = true)]
-    private static unsafe partial int sigaction(int sig, void* act, void* oldact);
-
-    [LibraryImport(Name, EntryPoint = "sigprocmask", SetLastError = true)]
-    private static unsafe partial int sigprocmask(int how, void* set, void* oldset);
-
     /// <summary>
     /// Prepares the signal state a new program should start with: every signal that is ignored (the .NET runtime
     /// ignores SIGPIPE, and execve keeps ignored signals ignored) goes back to SIG_DFL, and the mask is emptied.
-    /// Call right before execve.
+    /// Call right before execve. Raw calls only (<see cref="RawSys.ResetSignalsForExec"/>), so the direct-exec child uses it too.
     /// </summary>
-    public static unsafe void ResetSignalsForExec()
+    public static void ResetSignalsForExec() => RawSys.ResetSignalsForExec();
+}
+
+public static unsafe partial class RawSys
+{
+    /// <summary>
+    /// <see cref="Libc.ResetSignalsForExec"/> without allocation or GC transition: glibc's struct sigaction is 152 bytes
+    /// on x86-64 and arm64, handler first (SIG_DFL = 0, no flags, empty mask); handled signals reset at execve anyway.
+    /// </summary>
+    public static void ResetSignalsForExec()
     {
+        byte* action = stackalloc byte[256];
         byte* old = stackalloc byte[256];
+        for (var i = 0; i < 256; i++) action[i] = 0;
         for (var sig = 1; sig < 65; sig++)
         {
             if (sig is Signals.SIGKILL or Signals.SIGSTOP or 32 or 33) continue;
-            if (sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */)
-            {
-                signal(sig, 0 /* SIG_DFL */);
-            }
+            if (Sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */) _ = Sigaction(sig, action, null);
         }
-        byte* empty = stackalloc byte[128];
-        new Span<byte>(empty, 128).Clear();
-        sigprocmask(2 /* SIG_SETMASK */, empty, null);
+        _ = Sigprocmask(2 /* SIG_SETMASK */, action, null);
     }
 }

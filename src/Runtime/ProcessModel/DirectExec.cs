@@ -258,7 +258,7 @@ internal sealed unsafe class DirectExec : IDisposable
         if (RawSys.Syscall(p->NrSetgroups, p->GroupCount, (nint)p->Groups, 0) != 0) Fail(errorFd, Step.Setgroups, 0);
         if (RawSys.Syscall(p->NrSetresgid, (nint)p->Gid, (nint)p->Gid, (nint)p->Gid) != 0) Fail(errorFd, Step.Setgid, 0);
         if (RawSys.Syscall(p->NrSetresuid, (nint)p->Uid, (nint)p->Uid, (nint)p->Uid) != 0) Fail(errorFd, Step.Setuid, 0);
-        if (Capset(p->NrCapset, p->Effective, p->Permitted, p->Inheritable) != 0) Fail(errorFd, Step.Capset, 0);
+        if (RawSys.Capset(p->NrCapset, p->Effective, p->Permitted, p->Inheritable) != 0) Fail(errorFd, Step.Capset, 0);
         _ = RawSys.Prctl(Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         for (var c = 0; c <= p->LastCap; c++)
         {
@@ -277,10 +277,10 @@ internal sealed unsafe class DirectExec : IDisposable
 
         // CVE-2024-21626: no fd of the runtime reaches the process (the sync socket stays usable until execve).
         _ = RawSys.CloseRange(3 + (uint)p->PreserveFds, uint.MaxValue, (int)OpenFlags.CLOSE_RANGE_CLOEXEC);
-        ResetSignals();
+        RawSys.ResetSignalsForExec();
         if (p->HasSeccomp != 0 && RawSys.Syscall(p->NrSeccomp, (nint)SeccompKernel.SECCOMP_SET_MODE_FILTER, (nint)p->SeccompFlags, (nint)(&p->Seccomp)) < 0)
             Fail(errorFd, Step.Seccomp, 0);
-        if (p->DeferCapabilities != 0 && Capset(p->NrCapset, p->FinalEffective, p->FinalPermitted, p->FinalInheritable) != 0)
+        if (p->DeferCapabilities != 0 && RawSys.Capset(p->NrCapset, p->FinalEffective, p->FinalPermitted, p->FinalInheritable) != 0)
             Fail(errorFd, Step.CapsetAfterSeccomp, 0);
 
         // execvp's search (ProcessSetup.LookPath): a candidate that is missing or not executable is skipped.
@@ -320,32 +320,6 @@ internal sealed unsafe class DirectExec : IDisposable
                 if (errno is not (Errno.EINVAL or Errno.EPERM or EROFS)) Fail(errorFd, Step.StdioOwner, fd, errno);
             }
         }
-    }
-
-    /// <summary>Ignored signals back to their default, nothing blocked (Libc.ResetSignalsForExec); handled ones reset at execve.</summary>
-    private static void ResetSignals()
-    {
-        // glibc's struct sigaction is 152 bytes on x86-64 and arm64: handler first, SIG_DFL = 0, no flags, empty mask.
-        byte* action = stackalloc byte[256];
-        byte* old = stackalloc byte[256];
-        for (var i = 0; i < 256; i++) action[i] = 0;
-        for (var sig = 1; sig < 65; sig++)
-        {
-            if (sig is Signals.SIGKILL or Signals.SIGSTOP or 32 or 33) continue;
-            if (RawSys.Sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */) _ = RawSys.Sigaction(sig, action, null);
-        }
-        _ = RawSys.Sigprocmask(2 /* SIG_SETMASK */, action, null);
-    }
-
-    private static int Capset(long number, ulong effective, ulong permitted, ulong inheritable)
-    {
-        uint* header = stackalloc uint[2];
-        header[0] = 0x20080522; // _LINUX_CAPABILITY_VERSION_3
-        header[1] = 0;
-        uint* data = stackalloc uint[6];
-        data[0] = (uint)effective; data[1] = (uint)permitted; data[2] = (uint)inheritable;
-        data[3] = (uint)(effective >> 32); data[4] = (uint)(permitted >> 32); data[5] = (uint)(inheritable >> 32);
-        return (int)RawSys.Syscall(number, (nint)header, (nint)data, 0);
     }
 
     private static void Fail(int fd, Step step, int index, int errno = -1) =>
