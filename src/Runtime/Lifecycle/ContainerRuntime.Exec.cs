@@ -122,7 +122,7 @@ public sealed partial class ContainerRuntime
             try
             {
                 var report = direct is not null
-                    ? AwaitDirectExec(process, request)
+                    ? AwaitDirectExec(process, request, timer)
                     : StartExecInit(process, request, record, spec, preserveFds, console, cgroups, seccompListener, seccompProgram, timer);
                 if (_log.IsDebug)
                 {
@@ -169,12 +169,13 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>The direct path: EOF on the sync socket is the execve (close-on-exec); a ChildFailed frame says which step failed.</summary>
-    private static InitReport? AwaitDirectExec(InitProcess process, LaunchRequest request)
+    private static InitReport? AwaitDirectExec(InitProcess process, LaunchRequest request, Init.PhaseTimer timer)
     {
         while (process.Channel.TryReceive(out var type, out var payload))
         {
             if (type == SyncMessage.ChildFailed) throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
         }
+        timer.Mark("child-setup+execve");
         return null;
     }
 
