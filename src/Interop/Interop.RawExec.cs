@@ -72,14 +72,4 @@ public static unsafe partial class RawSys
 
     /// <summary>Offset of st_rdev: 40 on x86-64, 32 on arm64.</summary>
     public static int StatRdevOffset => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 32 : 40;
-
-    /// <summary>sigaction(2) with glibc's struct sigaction (a bare rt_sigaction plus glibc's restorer).</summary>
-    [LibraryImport(Libc.Name, EntryPoint = "sigaction")]
-    [SuppressGCTransition]
-    public static partial int Sigaction(int signal, void* action, void* old);
-
-    /// <summary>sigprocmask(2) (glibc's only keeps its two internal signals out of a blocked set).</summary>
-    [LibraryImport(Libc.Name, EntryPoint = "sigprocmask")]
-    [SuppressGCTransition]
-    public static partial int Sigprocmask(int how, void* set, void* old);
 }

@@ -67,27 +67,36 @@ public static partial class Libc
     /// <summary>
     /// Prepares the signal state a new program should start with: every signal that is ignored (the .NET runtime
     /// ignores SIGPIPE, and execve keeps ignored signals ignored) goes back to SIG_DFL, and the mask is emptied.
-    /// Call right before execve. Raw calls only (<see cref="RawSys.ResetSignalsForExec"/>), so the direct-exec child uses it too.
+    /// Call right before execve. Raw calls only (<see cref="RawSys.ResetSignalsForExec"/>), which the direct-exec child uses too.
     /// </summary>
-    public static void ResetSignalsForExec() => RawSys.ResetSignalsForExec();
+    public static void ResetSignalsForExec() => RawSys.ResetSignalsForExec(SyscallNumbers.RtSigaction, SyscallNumbers.RtSigprocmask);
 }
 
 public static unsafe partial class RawSys
 {
+    [LibraryImport(Libc.Name, EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    private static partial long syscall5(long number, nint a, nint b, nint c, nint d);
+
     /// <summary>
-    /// <see cref="Libc.ResetSignalsForExec"/> without allocation or GC transition: glibc's struct sigaction is 152 bytes
-    /// on x86-64 and arm64, handler first (SIG_DFL = 0, no flags, empty mask); handled signals reset at execve anyway.
+    /// <see cref="Libc.ResetSignalsForExec"/> without allocation or GC transition, through rt_sigaction(2) itself: glibc's
+    /// sigaction refuses signals 32 and 33 (its own), which a caller may still have left ignored. The kernel's struct
+    /// sigaction (handler, flags, restorer, mask: 32 bytes on x86-64 and arm64) all zero is SIG_DFL with an empty mask;
+    /// handled signals reset at execve anyway.
     /// </summary>
-    public static void ResetSignalsForExec()
+    /// <param name="rtSigaction">The rt_sigaction syscall number (<see cref="SyscallNumbers.RtSigaction"/>, read before a clone).</param>
+    /// <param name="rtSigprocmask">The rt_sigprocmask syscall number (<see cref="SyscallNumbers.RtSigprocmask"/>).</param>
+    public static void ResetSignalsForExec(long rtSigaction, long rtSigprocmask)
     {
-        byte* action = stackalloc byte[256];
-        byte* old = stackalloc byte[256];
-        for (var i = 0; i < 256; i++) action[i] = 0;
+        byte* action = stackalloc byte[64];
+        byte* old = stackalloc byte[64];
+        for (var i = 0; i < 64; i++) action[i] = 0;
         for (var sig = 1; sig < 65; sig++)
         {
-            if (sig is Signals.SIGKILL or Signals.SIGSTOP or 32 or 33) continue;
-            if (Sigaction(sig, null, old) == 0 && *(nint*)old == 1 /* SIG_IGN */) _ = Sigaction(sig, action, null);
+            if (sig is Signals.SIGKILL or Signals.SIGSTOP) continue;
+            if (syscall5(rtSigaction, sig, 0, (nint)old, 8) == 0 && *(nint*)old == 1 /* SIG_IGN */)
+                _ = syscall5(rtSigaction, sig, (nint)action, 0, 8);
         }
-        _ = Sigprocmask(2 /* SIG_SETMASK */, action, null);
+        _ = syscall5(rtSigprocmask, 2 /* SIG_SETMASK */, (nint)action, 0, 8);
     }
 }

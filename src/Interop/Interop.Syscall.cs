@@ -27,4 +27,8 @@ public static class SyscallNumbers
     public static long Capget => Arm64 ? 90 : 125;
     /// <summary>capset.</summary>
     public static long Capset => Arm64 ? 91 : 126;
+    /// <summary>rt_sigaction (raw: glibc's sigaction refuses its own signals 32 and 33).</summary>
+    public static long RtSigaction => Arm64 ? 134 : 13;
+    /// <summary>rt_sigprocmask.</summary>
+    public static long RtSigprocmask => Arm64 ? 135 : 14;
 }

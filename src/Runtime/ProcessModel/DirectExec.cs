@@ -76,7 +76,7 @@ internal sealed unsafe class DirectExec : IDisposable
         public byte** Candidates;
         public byte** Argv;
         public byte** Envp;
-        public long NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp;
+        public long NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp, NrRtSigaction, NrRtSigprocmask;
         public int StatMode, StatUid, StatRdev;
     }
 
@@ -186,6 +186,8 @@ internal sealed unsafe class DirectExec : IDisposable
             p->NrSetresuid = SyscallNumbers.Setresuid;
             p->NrCapset = SyscallNumbers.Capset;
             p->NrSeccomp = SeccompKernel.SyscallNumber;
+            p->NrRtSigaction = SyscallNumbers.RtSigaction;
+            p->NrRtSigprocmask = SyscallNumbers.RtSigprocmask;
             p->StatMode = RawSys.StatModeOffset;
             p->StatUid = RawSys.StatUidOffset;
             p->StatRdev = RawSys.StatRdevOffset;
@@ -277,7 +279,7 @@ internal sealed unsafe class DirectExec : IDisposable
 
         // CVE-2024-21626: no fd of the runtime reaches the process (the sync socket stays usable until execve).
         _ = RawSys.CloseRange(3 + (uint)p->PreserveFds, uint.MaxValue, (int)OpenFlags.CLOSE_RANGE_CLOEXEC);
-        RawSys.ResetSignalsForExec();
+        RawSys.ResetSignalsForExec(p->NrRtSigaction, p->NrRtSigprocmask);
         if (p->HasSeccomp != 0 && RawSys.Syscall(p->NrSeccomp, (nint)SeccompKernel.SECCOMP_SET_MODE_FILTER, (nint)p->SeccompFlags, (nint)(&p->Seccomp)) < 0)
             Fail(errorFd, Step.Seccomp, 0);
         if (p->DeferCapabilities != 0 && RawSys.Capset(p->NrCapset, p->FinalEffective, p->FinalPermitted, p->FinalInheritable) != 0)
