@@ -50,12 +50,26 @@ public interface ICgroupManager
     void Apply(int pid);
 
     /// <summary>
-    /// Opens cgroup.procs of every container cgroup for writing (O_WRONLY|O_CLOEXEC): a process holding these fds can
-    /// join the cgroups later by writing "0" (itself), even after pivot_root, setuid or dropping capabilities (cgroup
-    /// permission checks use the opener's credentials).
+    /// Opens, for writing (O_WRONLY|O_CLOEXEC), the file of every container cgroup through which a process joins it later
+    /// by writing "0" (itself), even after pivot_root, setuid or dropping capabilities (cgroup permission checks use the
+    /// opener's credentials): a v1 hierarchy's <c>tasks</c> file, which moves only the writing thread (the one that
+    /// execs) and takes no global lock, and a cgroup2 directory's cgroup.procs, which moves the whole process under the
+    /// kernel's cgroup_threadgroup_rwsem (a full RCU grace period, 4–18 ms here, when no migration happened lately).
+    /// The cgroup2 directory of <see cref="CreateBirthCgroup"/> is left out when <paramref name="bornInCgroup2"/>.
     /// </summary>
+    /// <param name="bornInCgroup2">The process is born in the cgroup2 directory (CLONE_INTO_CGROUP): no file for it.</param>
     /// <exception cref="CgroupException">a file cannot be opened.</exception>
-    IReadOnlyList<SafeFd> OpenProcsFiles();
+    IReadOnlyList<SafeFd> OpenJoinFiles(bool bornInCgroup2);
+
+    /// <summary>
+    /// For a hybrid host whose cgroup2 hierarchy charges nothing to the container (neither memory nor pids is enabled
+    /// there): creates the container's cgroup2 directory now and returns an fd of it for clone3's CLONE_INTO_CGROUP, so
+    /// that no process-wide migration (and its global lock) is needed for it. Null otherwise: pure v1 has no cgroup2
+    /// directory, and on a pure v2 host the init joins late (<see cref="OpenJoinFiles"/>) so that its own set-up is not
+    /// charged to the container's limits.
+    /// </summary>
+    /// <exception cref="CgroupException">the directory cannot be created.</exception>
+    SafeFd? CreateBirthCgroup();
 
     /// <summary>
     /// Writes <paramref name="resources"/> (null = nothing) to the cgroup files, devices included. On a v1 host the

@@ -136,12 +136,22 @@ public sealed class V1CgroupManager : ICgroupManager
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<SafeFd> OpenProcsFiles()
+    public IReadOnlyList<SafeFd> OpenJoinFiles(bool bornInCgroup2)
     {
         var fds = new List<SafeFd>();
         try
         {
-            foreach (var dir in _paths.Values.Distinct()) fds.Add(V2CgroupManager.OpenProcs(dir));
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (name, dir) in _paths)
+            {
+                if (!seen.Add(dir)) continue;
+                if (name.Length == 0)
+                {
+                    if (!bornInCgroup2) fds.Add(V2CgroupManager.OpenProcs(dir));
+                    continue;
+                }
+                fds.Add(OpenTasks(dir));
+            }
         }
         catch
         {
@@ -149,6 +159,22 @@ public sealed class V1CgroupManager : ICgroupManager
             throw;
         }
         return fds;
+    }
+
+    /// <inheritdoc />
+    public SafeFd? CreateBirthCgroup()
+    {
+        if (_unified is null || OnUnified("memory") || OnUnified("pids")) return null;
+        var dir = _paths[""];
+        _created.AddRange(V2CgroupManager.CreateDir(_host, dir).Where(d => !_created.Contains(d)));
+        return V2CgroupManager.OpenDir(dir);
+    }
+
+    /// <summary>Opens a v1 cgroup's tasks file for writing: "0" written to it moves the writing thread only, without the global lock.</summary>
+    internal static SafeFd OpenTasks(string dir)
+    {
+        var fd = Libc.open(dir + "/tasks", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
+        return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}/tasks").Message) : new SafeFd(fd);
     }
 
     /// <inheritdoc />

@@ -118,7 +118,17 @@ public sealed class V2CgroupManager : ICgroupManager
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<SafeFd> OpenProcsFiles() => [OpenProcs(Dir)];
+    public IReadOnlyList<SafeFd> OpenJoinFiles(bool bornInCgroup2) => bornInCgroup2 ? [] : [OpenProcs(Dir)];
+
+    /// <inheritdoc />
+    public SafeFd? CreateBirthCgroup() => null;
+
+    /// <summary>Opens a cgroup2 directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC), e.g. for CLONE_INTO_CGROUP.</summary>
+    internal static SafeFd OpenDir(string dir)
+    {
+        var fd = Libc.open(dir, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}").Message) : new SafeFd(fd);
+    }
 
     internal static SafeFd OpenProcs(string dir)
     {

@@ -100,7 +100,7 @@ public sealed class RealCgroup2Tests : IClassFixture<Cgroup2Mount>, IDisposable
     public void Joining_later_through_an_open_cgroup_procs_fd_moves_the_writer()
     {
         var m = Create();
-        var fds = m.OpenProcsFiles();
+        var fds = m.OpenJoinFiles(bornInCgroup2: false);
         fds.Should().ContainSingle();
         // The fd was opened here; the write moves a child by pid (the init writes "0", itself).
         var p = Shell("read x; exec sleep 100");

@@ -184,6 +184,35 @@ public sealed class CgroupIntegrationTests
     }
 
     [Fact]
+    public void The_created_init_and_an_exec_process_are_in_every_cgroup_of_the_container_cgroup2_included()
+    {
+        // v1 hierarchies are joined through their tasks file (the thread that execs), a hybrid host's cgroup2 directory
+        // at birth (CLONE_INTO_CGROUP), a v2 host's through cgroup.procs: whichever way, each one lists the process.
+        using var b = new CgroupTestBundle("sleep", "1000");
+        var oci = Oci(b);
+        Ok(Detached(b, "create", "-b", b.Bundle, b.Id));
+        try
+        {
+            using var state = JsonDocument.Parse(oci.Run("state", b.Id).Stdout);
+            var init = state.RootElement.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture);
+            var paths = Paths(b);
+            if (!V2) paths.Keys.Should().Contain("", "this hybrid host has a cgroup2 hierarchy");
+            foreach (var (hierarchy, dir) in paths)
+                File.ReadAllLines(Path.Combine(dir, "cgroup.procs")).Should().Contain(init, $"the created init is in {hierarchy} ({dir})");
+            Ok(oci.Run("start", b.Id));
+            var pidFile = Path.Combine(b.Dir, "exec.pid");
+            Ok(Detached(b, "exec", "-d", "--pid-file", pidFile, b.Id, "sleep", "1000"));
+            var exec = File.ReadAllText(pidFile).Trim();
+            foreach (var (hierarchy, dir) in paths)
+                File.ReadAllLines(Path.Combine(dir, "cgroup.procs")).Should().Contain(exec, $"the exec'd process is in {hierarchy} ({dir})");
+        }
+        finally
+        {
+            oci.Run("delete", "-f", b.Id);
+        }
+    }
+
+    [Fact]
     public void Delete_removes_child_cgroups_made_under_the_container_deepest_first()
     {
         using var b = new CgroupTestBundle("sleep", "1000");

@@ -14,19 +14,32 @@ public sealed partial class ContainerRuntime
     /// create: makes the container's cgroups, writes linux.resources and opens their cgroup.procs files for the init,
     /// which joins them itself once its setup is done (docs/process-model.md, "cgroups").
     /// </summary>
-    private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec)
+    private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec, bool bornInCgroup2)
     {
         if (cgroup is null) return new CgroupSetup([], null); // rootless: no cgroups of its own
         cgroup.Create();
         cgroup.ApplyResources(spec.Linux?.Resources, spec.Linux?.Devices);
-        var fds = cgroup.OpenProcsFiles();
+        var fds = cgroup.OpenJoinFiles(bornInCgroup2);
         return new CgroupSetup(fds, new CgroupJoinOptions
         {
             ProcsFds = [], // the fds themselves go with the Bootstrap frame (SendOrders)
             NewNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) == true,
             Paths = new Dictionary<string, string>(cgroup.Paths),
             Mode = CgroupState.ModeName(cgroup.Mode),
-        });
+        }, MovesWholeProcess: cgroup.Mode == CgroupMode.V2 || (cgroup.Mode == CgroupMode.Hybrid && !bornInCgroup2));
+    }
+
+    /// <summary>For a hybrid host, the container's cgroup2 directory made now, to be born in (ICgroupManager.CreateBirthCgroup).</summary>
+    private static SafeFd? CreateBirthCgroup(ICgroupManager? cgroup)
+    {
+        try
+        {
+            return cgroup?.CreateBirthCgroup();
+        }
+        catch (CgroupException e)
+        {
+            throw new RuntimeException(e.Message, e);
+        }
     }
 
     /// <summary>
@@ -41,6 +54,9 @@ public sealed partial class ContainerRuntime
         {
             return subCgroups.Count == 0 ? new CgroupSetup([], null) : throw new RuntimeException("exec --cgroup: the container has no cgroups of its own");
         }
+        // As for create: a v1 hierarchy is joined through tasks (the exec'ing thread only, no global lock); a hybrid host's
+        // cgroup2 directory at birth (CLONE_INTO_CGROUP); a pure v2 host's cgroup through cgroup.procs.
+        var hybrid = cgroup.Mode == CgroupMode.Hybrid;
         string? all = null;
         var byController = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var value in subCgroups)
@@ -53,6 +69,7 @@ public sealed partial class ContainerRuntime
             else foreach (var controller in value[..colon].Split(',')) byController[controller] = path;
         }
         var fds = new List<SafeFd>();
+        SafeFd? birth = null;
         var paths = new Dictionary<string, string>(cgroup.Paths);
         try
         {
@@ -63,12 +80,19 @@ public sealed partial class ContainerRuntime
                 if (sub is not null && !Directory.Exists(target))
                     throw new RuntimeException($"exec --cgroup: sub-cgroup {sub} does not exist in {(hierarchy.Length == 0 ? "the cgroup2 hierarchy" : hierarchy)} ({target})");
                 paths[hierarchy] = target;
-                fds.Add(SafeFd.Check(Libc.open(target + "/cgroup.procs", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC), $"open {target}/cgroup.procs"));
+                if (hierarchy.Length == 0 && hybrid)
+                {
+                    birth = SafeFd.Check(Libc.open(target, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), $"open {target}");
+                    continue;
+                }
+                var file = hierarchy.Length == 0 ? "cgroup.procs" : "tasks";
+                fds.Add(SafeFd.Check(Libc.open(target + "/" + file, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC), $"open {target}/{file}"));
             }
         }
         catch
         {
             foreach (var fd in fds) fd.Dispose();
+            birth?.Dispose();
             throw;
         }
         return new CgroupSetup(fds, new CgroupJoinOptions
@@ -77,18 +101,25 @@ public sealed partial class ContainerRuntime
             NewNamespace = false,
             Paths = paths,
             Mode = CgroupState.ModeName(cgroup.Mode),
-        });
+        }, MovesWholeProcess: cgroup.Mode == CgroupMode.V2, BirthCgroup: birth);
     }
 
-    /// <summary>The parent's end of the late join: the cgroup.procs fds (closed once the init has its copies).</summary>
-    private sealed class CgroupSetup(IReadOnlyList<SafeFd> fds, CgroupJoinOptions? options) : IDisposable
+    /// <summary>
+    /// The parent's end of the late join: the join files' fds (closed once the init has its copies), whether one of them
+    /// moves the whole process (cgroup.procs: the global lock, see CgroupHost.WarmMigrationLock), and for exec the cgroup2
+    /// directory to be born in.
+    /// </summary>
+    private sealed class CgroupSetup(IReadOnlyList<SafeFd> fds, CgroupJoinOptions? options, bool MovesWholeProcess = false, SafeFd? BirthCgroup = null) : IDisposable
     {
         public IReadOnlyList<SafeFd> Fds { get; } = fds;
         public CgroupJoinOptions? Options { get; } = options;
+        public bool MovesWholeProcess { get; } = MovesWholeProcess;
+        public SafeFd? BirthCgroup { get; } = BirthCgroup;
 
         public void Dispose()
         {
             foreach (var fd in Fds) fd.Dispose();
+            BirthCgroup?.Dispose();
         }
     }
 

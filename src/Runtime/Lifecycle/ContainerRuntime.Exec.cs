@@ -116,11 +116,15 @@ public sealed partial class ContainerRuntime
                 Joins = joins,
                 InheritedFds = [.. console.InitEnd is { } end ? [end] : Array.Empty<SafeFd>(), .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
                 Direct = direct,
+                IntoCgroup = cgroups.BirthCgroup,
             };
             process = LaunchInit(request);
             timer.Mark("clone+exec");
             try
             {
+                // A kernel without CLONE_INTO_CGROUP (before 5.7): the runtime moves the process into the cgroup2 directory.
+                if (cgroups.BirthCgroup is not null && !request.BornInCgroup && cgroups.Options?.Paths.GetValueOrDefault("") is { } cgroup2)
+                    CgroupFs.Real.Write(cgroup2, "cgroup.procs", process.Pid.ToString(CultureInfo.InvariantCulture));
                 var report = direct is not null
                     ? AwaitDirectExec(process, request, timer)
                     : StartExecInit(process, request, record, spec, preserveFds, console, cgroups, seccompListener, seccompProgram, timer);
@@ -203,7 +207,7 @@ public sealed partial class ContainerRuntime
             SeccompFlags = seccompProgram.Flags,
         };
         SendOrders(process, initOptions, SpecSerializer.SerializeForRuntime(spec), cgroups.Fds);
-        if (cgroups.Options is not null) CgroupHost.Real.WarmMigrationLock(); // see Create
+        if (cgroups.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock(); // see Create
         var report = AwaitReady(process, request);
         timer.Mark("init-setup");
         // Until execve (EOF on the sync socket, close-on-exec in the process) or the process's death.

@@ -130,8 +130,11 @@ public sealed partial class ContainerRuntime
             // must own it (then only clone3 makes it right) or the runtime is unprivileged.
             var deferNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
                 && !namespaces.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0;
+            // A hybrid host's cgroup2 directory (membership only) is entered at birth: no process-wide migration for it.
+            using var birthCgroup = CreateBirthCgroup(cgroup);
             var request = new LaunchRequest
             {
+                IntoCgroup = birthCgroup,
                 NewNamespaces = NewNamespaceFlags(namespaces) & ~(deferNet ? CloneFlags.NewNet : CloneFlags.None),
                 Joins = NamespaceJoins(namespaces),
                 InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
@@ -148,7 +151,7 @@ public sealed partial class ContainerRuntime
             // (docs/process-model.md, "The network namespace" and "cgroups").
             using var netns = deferNet ? NetNamespace.Create() : null;
             timer.Mark("netns");
-            using var cgroupJoin = PrepareCgroups(cgroup, spec);
+            using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
             timer.Mark("cgroups");
             var seccompProgram = CompileSeccomp(spec);
             timer.Mark("seccomp");
@@ -179,8 +182,9 @@ public sealed partial class ContainerRuntime
             var configBytes = SpecSerializer.SerializeForRuntime(spec);
             SendOrders(init, initOptions, configBytes, netns is null ? cgroupJoin.Fds : [netns, .. cgroupJoin.Fds]);
             // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
-            // late join finds it warm (CgroupHost.WarmMigrationLock).
-            if (cgroupJoin.Options is not null) CgroupHost.Real.WarmMigrationLock();
+            // late join finds it warm (CgroupHost.WarmMigrationLock) — only where that join moves the whole process
+            // (cgroup.procs); v1 tasks files and a cgroup2 directory entered at birth take no global lock.
+            if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
             timer.Mark("cgroup-warmup");
             var report = AwaitReady(init, request, () =>
             {

@@ -8,8 +8,9 @@ namespace OciRuntime.Runtime.ProcessModel;
 public sealed class CgroupJoinOptions
 {
     /// <summary>
-    /// The init's fd numbers of the cgroup.procs files to write "0" to (one per hierarchy). Sent empty: the fds travel as
-    /// SCM_RIGHTS with the Bootstrap frame, and the init fills this list from them, in order.
+    /// The init's fd numbers of the join files to write "0" to (one per hierarchy: a v1 hierarchy's tasks file, which moves
+    /// the writing thread without the kernel's global lock; cgroup.procs on cgroup2, unless the init was born there). Sent
+    /// empty: the fds travel as SCM_RIGHTS with the Bootstrap frame, and the init fills this list from them, in order.
     /// </summary>
     public List<int> ProcsFds { get; set; } = [];
 

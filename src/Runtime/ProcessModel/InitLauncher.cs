@@ -54,6 +54,15 @@ public sealed class LaunchRequest
     /// runtime reads EOF at the execve, or a ChildFailed frame.
     /// </summary>
     internal DirectExec? Direct { get; init; }
+
+    /// <summary>
+    /// A cgroup2 directory fd the child is born in (clone3 CLONE_INTO_CGROUP, <c>ICgroupManager.CreateBirthCgroup</c>),
+    /// or null. <see cref="BornInCgroup"/> says whether the kernel did it (older kernels refuse the flag: the caller joins then).
+    /// </summary>
+    public SafeFd? IntoCgroup { get; init; }
+
+    /// <summary>Set by <see cref="InitLauncher.Launch"/>: the child was born in <see cref="IntoCgroup"/>.</summary>
+    public bool BornInCgroup { get; internal set; }
 }
 
 /// <summary>The container init as seen by the runtime: its pid, a pidfd, and the sync channel.</summary>
@@ -197,6 +206,11 @@ public static unsafe class InitLauncher
                 PidFd = (ulong)(nint)(&pidFd),
                 ExitSignal = Signals.SIGCHLD,
             };
+            if (request.IntoCgroup is { } cgroupDir)
+            {
+                args.Flags |= (ulong)CloneFlags.IntoCgroup;
+                args.Cgroup = (ulong)cgroupDir.Fd;
+            }
 
             long pid;
             int cloneErrno;
@@ -206,6 +220,19 @@ public static unsafe class InitLauncher
                 pid = RawSys.Clone3(&args);
                 if (pid == 0) ChildAfterClone(plan); // never returns
                 cloneErrno = RawSys.ErrnoValue;
+                if (pid < 0 && request.IntoCgroup is not null && cloneErrno is Errno.EINVAL or Errno.E2BIG or Errno.EOPNOTSUPP)
+                {
+                    // A kernel before 5.7 has no CLONE_INTO_CGROUP: born where the runtime is, the caller joins the cgroup instead.
+                    args.Flags &= ~(ulong)CloneFlags.IntoCgroup;
+                    args.Cgroup = 0;
+                    pid = RawSys.Clone3(&args);
+                    if (pid == 0) ChildAfterClone(plan); // never returns
+                    cloneErrno = RawSys.ErrnoValue;
+                }
+                else
+                {
+                    request.BornInCgroup = pid > 0 && request.IntoCgroup is not null;
+                }
             }
             finally
             {
