@@ -164,6 +164,19 @@ public sealed class CgroupFs
         }
     }
 
+    /// <summary>
+    /// Opens, for writing, the file through which a process joins <paramref name="dir"/> of <paramref name="hierarchy"/>
+    /// ("" = cgroup2): a v1 hierarchy's tasks file ("0" moves the writing thread only, without the global lock), cgroup2's
+    /// cgroup.procs (see <see cref="ICgroupManager.OpenJoinFiles"/>).
+    /// </summary>
+    /// <exception cref="CgroupException">the file cannot be opened.</exception>
+    public static SafeFd OpenJoinFile(string hierarchy, string dir)
+    {
+        var path = dir + (hierarchy.Length == 0 ? "/cgroup.procs" : "/tasks");
+        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
+        return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {path}").Message) : new SafeFd(fd);
+    }
+
     /// <summary>The pids listed in <paramref name="dir"/>/cgroup.procs (empty when the file is missing).</summary>
     /// <exception cref="IOException">the file cannot be read.</exception>
     public List<int> ReadPids(string dir)

@@ -72,6 +72,12 @@ public interface ICgroupManager
     SafeFd? CreateBirthCgroup();
 
     /// <summary>
+    /// Whether a process may be born in this container's cgroup2 directory instead of joining it (<see cref="CreateBirthCgroup"/>'s
+    /// condition: a hybrid host whose cgroup2 hierarchy has neither memory nor pids enabled).
+    /// </summary>
+    bool CanBeBornInCgroup2 { get; }
+
+    /// <summary>
     /// Writes <paramref name="resources"/> (null = nothing) to the cgroup files, devices included. On a v1 host the
     /// devices controller gets the effective rule list (<see cref="DeviceRules.Effective"/>); on v2 an eBPF program.
     /// </summary>

@@ -145,12 +145,8 @@ public sealed class V1CgroupManager : ICgroupManager
             foreach (var (name, dir) in _paths)
             {
                 if (!seen.Add(dir)) continue;
-                if (name.Length == 0)
-                {
-                    if (!bornInCgroup2) fds.Add(V2CgroupManager.OpenProcs(dir));
-                    continue;
-                }
-                fds.Add(OpenTasks(dir));
+                if (name.Length == 0 && bornInCgroup2) continue;
+                fds.Add(CgroupFs.OpenJoinFile(name, dir));
             }
         }
         catch
@@ -162,19 +158,15 @@ public sealed class V1CgroupManager : ICgroupManager
     }
 
     /// <inheritdoc />
+    public bool CanBeBornInCgroup2 => _unified is not null && !OnUnified("memory") && !OnUnified("pids");
+
+    /// <inheritdoc />
     public SafeFd? CreateBirthCgroup()
     {
-        if (_unified is null || OnUnified("memory") || OnUnified("pids")) return null;
+        if (!CanBeBornInCgroup2) return null;
         var dir = _paths[""];
         _created.AddRange(V2CgroupManager.CreateDir(_host, dir).Where(d => !_created.Contains(d)));
         return V2CgroupManager.OpenDir(dir);
-    }
-
-    /// <summary>Opens a v1 cgroup's tasks file for writing: "0" written to it moves the writing thread only, without the global lock.</summary>
-    internal static SafeFd OpenTasks(string dir)
-    {
-        var fd = Libc.open(dir + "/tasks", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
-        return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}/tasks").Message) : new SafeFd(fd);
     }
 
     /// <inheritdoc />

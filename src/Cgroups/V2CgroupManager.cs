@@ -118,22 +118,19 @@ public sealed class V2CgroupManager : ICgroupManager
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<SafeFd> OpenJoinFiles(bool bornInCgroup2) => bornInCgroup2 ? [] : [OpenProcs(Dir)];
+    public IReadOnlyList<SafeFd> OpenJoinFiles(bool bornInCgroup2) => bornInCgroup2 ? [] : [CgroupFs.OpenJoinFile("", Dir)];
 
     /// <inheritdoc />
     public SafeFd? CreateBirthCgroup() => null;
+
+    /// <inheritdoc />
+    public bool CanBeBornInCgroup2 => false;
 
     /// <summary>Opens a cgroup2 directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC), e.g. for CLONE_INTO_CGROUP.</summary>
     internal static SafeFd OpenDir(string dir)
     {
         var fd = Libc.open(dir, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
         return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}").Message) : new SafeFd(fd);
-    }
-
-    internal static SafeFd OpenProcs(string dir)
-    {
-        var fd = Libc.open(dir + "/cgroup.procs", OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
-        return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}/cgroup.procs").Message) : new SafeFd(fd);
     }
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ namespace OciRuntime.Runtime.Init;
 
 /// <summary>
 /// The init's side of the late cgroup join (docs/process-model.md, "cgroups"): write "0" (this process, all its threads)
-/// to each cgroup.procs fd the runtime passed, then unshare the cgroup namespace if one was asked for.
+/// to each join file fd the runtime passed (a v1 tasks file, or cgroup.procs on cgroup2), then unshare the cgroup namespace if one was asked for.
 /// </summary>
 internal static class CgroupJoin
 {
@@ -19,7 +19,7 @@ internal static class CgroupJoin
         {
             try
             {
-                CgroupFs.WriteOnce(fd, "0"u8, $"cgroup.procs (fd {fd})");
+                CgroupFs.WriteOnce(fd, "0"u8, $"cgroup join file (fd {fd})");
             }
             catch (SyscallException e)
             {

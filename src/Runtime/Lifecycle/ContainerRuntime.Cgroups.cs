@@ -11,8 +11,8 @@ namespace OciRuntime.Runtime.Lifecycle;
 public sealed partial class ContainerRuntime
 {
     /// <summary>
-    /// create: makes the container's cgroups, writes linux.resources and opens their cgroup.procs files for the init,
-    /// which joins them itself once its setup is done (docs/process-model.md, "cgroups").
+    /// create: makes the container's cgroups, writes linux.resources and opens their join files (ICgroupManager.OpenJoinFiles)
+    /// for the init, which joins them itself once its setup is done (docs/process-model.md, "cgroups").
     /// </summary>
     private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec, bool bornInCgroup2)
     {
@@ -26,8 +26,12 @@ public sealed partial class ContainerRuntime
             NewNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) == true,
             Paths = new Dictionary<string, string>(cgroup.Paths),
             Mode = CgroupState.ModeName(cgroup.Mode),
-        }, MovesWholeProcess: cgroup.Mode == CgroupMode.V2 || (cgroup.Mode == CgroupMode.Hybrid && !bornInCgroup2));
+        }, MovesWholeProcess: JoinMovesWholeProcess(cgroup, bornInCgroup2));
     }
+
+    /// <summary>A cgroup2 directory is joined through cgroup.procs (the global lock) unless the process is born in it.</summary>
+    private static bool JoinMovesWholeProcess(ICgroupManager cgroup, bool bornInCgroup2) =>
+        cgroup.Mode == CgroupMode.V2 || (cgroup.Mode == CgroupMode.Hybrid && !bornInCgroup2);
 
     /// <summary>For a hybrid host, the container's cgroup2 directory made now, to be born in (ICgroupManager.CreateBirthCgroup).</summary>
     private static SafeFd? CreateBirthCgroup(ICgroupManager? cgroup)
@@ -43,7 +47,7 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>
-    /// exec: opens the cgroup.procs files of a running container's cgroups for the new process to join late, like the
+    /// exec: opens the join files of a running container's cgroups for the new process to join late, like the
     /// init. <paramref name="subCgroups"/> are runc's <c>exec --cgroup</c> values: "PATH" (every hierarchy) or
     /// "CONTROLLER[,CONTROLLER…]:PATH", an existing sub-cgroup relative to the container's cgroup.
     /// </summary>
@@ -55,8 +59,8 @@ public sealed partial class ContainerRuntime
             return subCgroups.Count == 0 ? new CgroupSetup([], null) : throw new RuntimeException("exec --cgroup: the container has no cgroups of its own");
         }
         // As for create: a v1 hierarchy is joined through tasks (the exec'ing thread only, no global lock); a hybrid host's
-        // cgroup2 directory at birth (CLONE_INTO_CGROUP); a pure v2 host's cgroup through cgroup.procs.
-        var hybrid = cgroup.Mode == CgroupMode.Hybrid;
+        // cgroup2 directory at birth (CLONE_INTO_CGROUP) when nothing is charged there; otherwise through cgroup.procs.
+        var bornInCgroup2 = cgroup.CanBeBornInCgroup2;
         string? all = null;
         var byController = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var value in subCgroups)
@@ -80,13 +84,12 @@ public sealed partial class ContainerRuntime
                 if (sub is not null && !Directory.Exists(target))
                     throw new RuntimeException($"exec --cgroup: sub-cgroup {sub} does not exist in {(hierarchy.Length == 0 ? "the cgroup2 hierarchy" : hierarchy)} ({target})");
                 paths[hierarchy] = target;
-                if (hierarchy.Length == 0 && hybrid)
+                if (hierarchy.Length == 0 && bornInCgroup2)
                 {
                     birth = SafeFd.Check(Libc.open(target, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), $"open {target}");
                     continue;
                 }
-                var file = hierarchy.Length == 0 ? "cgroup.procs" : "tasks";
-                fds.Add(SafeFd.Check(Libc.open(target + "/" + file, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC), $"open {target}/{file}"));
+                fds.Add(CgroupFs.OpenJoinFile(hierarchy, target));
             }
         }
         catch
@@ -101,7 +104,7 @@ public sealed partial class ContainerRuntime
             NewNamespace = false,
             Paths = paths,
             Mode = CgroupState.ModeName(cgroup.Mode),
-        }, MovesWholeProcess: cgroup.Mode == CgroupMode.V2, BirthCgroup: birth);
+        }, MovesWholeProcess: JoinMovesWholeProcess(cgroup, bornInCgroup2), BirthCgroup: birth);
     }
 
     /// <summary>

@@ -147,7 +147,7 @@ public sealed partial class ContainerRuntime
             init = LaunchInit(request);
             timer.Mark("clone+exec");
             // While the init's runtime starts (≈2 ms), make its network namespace and the cgroups and compile the seccomp
-            // profile; the namespace and cgroup.procs fds go with the orders (SCM_RIGHTS), for the init to join
+            // profile; the namespace and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join
             // (docs/process-model.md, "The network namespace" and "cgroups").
             using var netns = deferNet ? NetNamespace.Create() : null;
             timer.Mark("netns");
@@ -271,7 +271,7 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>
-    /// The Bootstrap frame (the init's options, with the cgroup.procs fds attached: the init fills
+    /// The Bootstrap frame (the init's options, with the cgroup join fds attached: the init fills
     /// <see cref="CgroupJoinOptions.ProcsFds"/> from them) and the Config frame (config.json).
     /// </summary>
     private static void SendOrders(InitProcess init, InitOptions options, byte[] config, IReadOnlyList<SafeFd> cgroupFds)

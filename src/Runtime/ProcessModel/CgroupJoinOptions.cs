@@ -2,7 +2,7 @@ namespace OciRuntime.Runtime.ProcessModel;
 
 /// <summary>
 /// How the init joins its cgroups (the "cgroups" section of docs/process-model.md): the runtime creates them and
-/// writes linux.resources before the clone, passes an O_WRONLY fd of each cgroup.procs, and the init writes "0" to
+/// writes linux.resources before the clone, passes an O_WRONLY fd of each join file (a v1 tasks file, or cgroup.procs), and the init writes "0" to
 /// them itself once its own setup is done, so the runtime's setup work is not charged to the container.
 /// </summary>
 public sealed class CgroupJoinOptions

@@ -115,12 +115,12 @@ internal sealed unsafe class DirectExec : IDisposable
 
     /// <summary>Resolves <paramref name="process"/> into a plan (every config.json error is raised here, before the clone).</summary>
     /// <param name="process">The process to exec (args, env, cwd, user, capabilities, rlimits, noNewPrivileges).</param>
-    /// <param name="cgroupProcsFds">The runtime's fds of the container's cgroup.procs files (the child inherits them).</param>
+    /// <param name="cgroupJoinFds">The runtime's fds of the container's cgroup join files (the child inherits them).</param>
     /// <param name="seccompProgram">The compiled filter (struct sock_filter[]) or null.</param>
     /// <param name="seccompFlags">Its seccomp(2) flags.</param>
     /// <param name="preserveFds">--preserve-fds: fds 3 … 3+N-1 stay open.</param>
     /// <exception cref="InitException">an unknown capability or rlimit, naming the field.</exception>
-    public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupProcsFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds)
+    public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupJoinFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds)
     {
         var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
         var sets = Capabilities.Resolve(process.Capabilities, lastCap);
@@ -140,8 +140,8 @@ internal sealed unsafe class DirectExec : IDisposable
         try
         {
             var p = exec._plan;
-            p->CgroupCount = cgroupProcsFds.Count;
-            p->CgroupFds = exec.Array(cgroupProcsFds.ToArray());
+            p->CgroupCount = cgroupJoinFds.Count;
+            p->CgroupFds = exec.Array(cgroupJoinFds.ToArray());
             p->RlimitCount = rlimits.Count;
             p->RlimitResources = exec.Array(numbers);
             p->Rlimits = exec.Array(rlimits.Select(r => new RLimit { Cur = r.Soft, Max = r.Hard }).ToArray());
@@ -208,7 +208,7 @@ internal sealed unsafe class DirectExec : IDisposable
         var name = _process.Args![0];
         return step switch
         {
-            Step.CgroupJoin => $"join the container's cgroup: write cgroup.procs: {error}",
+            Step.CgroupJoin => $"join the container's cgroup: write its join file: {error}",
             Step.Rlimit => $"config.json: process.rlimits[{index}] ({_process.Rlimits![index].Type}): setrlimit: {error}",
             Step.StdioOwner => $"config.json: process.user.uid: give stdio fd {index} to uid {_process.User.Uid}: {error}",
             Step.Bounding => $"config.json: process.capabilities.bounding: drop {Capabilities.Names[index]} from the bounding set: {error}",
