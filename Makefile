@@ -1,7 +1,7 @@
 # OciRuntime — `make` builds the NativeAOT binary ./ocirun (like runc's make).
 PREFIX  ?= /usr/local
 DOTNET  ?= dotnet
-SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props Directory.Packages.props
+SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.c') Directory.Build.props Directory.Packages.props
 
 .PHONY: all install demo test clean bench bench-micro conformance
 

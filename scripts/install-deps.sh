@@ -2,7 +2,7 @@
 # Installs the Debian packages ocirun's demo or tests need, only those missing (run as root).
 #   scripts/install-deps.sh demo|test
 set -euo pipefail
-want=(busybox-static jq libseccomp2)
+want=(busybox-static jq libseccomp2 gcc)  # gcc: NativeAOT's linker, and the exec trampoline (src/Runtime/native)
 case "${1:-demo}" in
   demo) ;;
   test) want+=(runc uidmap) ;;  # uidmap: newuidmap/newgidmap for the rootless tests

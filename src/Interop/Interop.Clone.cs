@@ -10,6 +10,8 @@ public enum CloneFlags : ulong
     None = 0,
     /// <summary>CLONE_NEWTIME (clone3 only).</summary>
     NewTime = 0x80,
+    /// <summary>CLONE_FS (for unshare: a private root, cwd and umask for the calling thread, which setns of a mount namespace needs).</summary>
+    Fs = 0x200,
     /// <summary>CLONE_PIDFD: return a pidfd of the child in <see cref="CloneArgs.PidFd"/>.</summary>
     PidFd = 0x1000,
     /// <summary>CLONE_NEWNS (mount namespace).</summary>

@@ -35,6 +35,8 @@ public static class Errno
     public const int EINVAL = 22;
     /// <summary>Argument list too long (openat2: a struct size the kernel does not know).</summary>
     public const int E2BIG = 7;
+    /// <summary>EPROTO: protocol error (a malformed frame on the sync socket).</summary>
+    public const int EPROTO = 71;
     /// <summary>EOPNOTSUPP: operation not supported.</summary>
     public const int EOPNOTSUPP = 95;
     /// <summary>Not a typewriter (not a terminal).</summary>

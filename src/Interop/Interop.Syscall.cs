@@ -29,6 +29,8 @@ public static class SyscallNumbers
     public static long Capset => Arm64 ? 91 : 126;
     /// <summary>rt_sigaction (raw: glibc's sigaction refuses its own signals 32 and 33).</summary>
     public static long RtSigaction => Arm64 ? 134 : 13;
+    /// <summary>fcntl.</summary>
+    public static long Fcntl => Arm64 ? 25 : 72;
     /// <summary>rt_sigprocmask.</summary>
     public static long RtSigprocmask => Arm64 ? 135 : 14;
 }

@@ -44,7 +44,10 @@ internal static class MaskedPaths
             RootDir.Attach(tmpfs, target, $"mount tmpfs on {shown}");
             return;
         }
-        using var devNull = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), "open /dev/null");
+        // The container's /dev/null, through its root (the rootfs before pivot_root on create's direct path): /dev resolved
+        // inside the root, "null" not followed.
+        using var dev = root.TryOpen("/dev", directory: true) ?? throw new SyscallException($"open {root.Display("/dev/null")}", Errno.ENOENT);
+        using var devNull = SafeFd.Check(Libc.openat(dev.Fd, "null", OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), $"open {root.Display("/dev/null")}");
         var devNullStat = Libc.StatFd(devNull.Fd); // of the O_PATH|O_NOFOLLOW fd: a symlink stays a symlink
         if ((devNullStat.Mode & Libc.S_IFMT) != Libc.S_IFCHR || devNullStat.RdevMajor != 1 || devNullStat.RdevMinor != 3)
             throw new InitException($"config.json: linux.maskedPaths ({path}): /dev/null in the container is not the null device (refused, CVE-2025-31133)");

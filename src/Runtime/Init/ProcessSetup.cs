@@ -84,12 +84,15 @@ internal static class ProcessSetup
 
     /// <summary>Writes process.oomScoreAdj to the init's oom_score_adj through the trusted procfs handle.</summary>
     /// <exception cref="InitException">the write failed (e.g. lowering it without CAP_SYS_RESOURCE).</exception>
-    public static void SetOomScoreAdj(Process process, ProcFs procfs)
+    /// <param name="process">The process of config.json.</param>
+    /// <param name="procfs">The trusted procfs handle.</param>
+    /// <param name="pid">The process to set it for, as <paramref name="procfs"/> names it (default: the caller).</param>
+    public static void SetOomScoreAdj(Process process, ProcFs procfs, string? pid = null)
     {
         if (process.OomScoreAdj is not { } adj) return;
         try
         {
-            procfs.Write($"{ProcFs.Self}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
+            procfs.Write($"{pid ?? ProcFs.Self}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
         }
         catch (SyscallException e)
         {

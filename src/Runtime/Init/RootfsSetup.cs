@@ -10,15 +10,98 @@ namespace OciRuntime.Runtime.Init;
 /// propagation of /, the rootfs bind, the mounts of config.json, /dev, pivot_root (or MS_MOVE + chroot);
 /// then, after the hostname, readonlyPaths, maskedPaths and root.readonly (<see cref="FinishAfterPivot"/>).
 /// </summary>
-internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer, Action beforePivot)
+/// <remarks>
+/// create's direct path (<see cref="ProcessModel.DirectCreate"/>) runs the same steps from a runtime thread inside the
+/// container's namespaces: <see cref="PrepareMounts"/>, the hooks, then <see cref="FinishBeforePivot"/>, which does what
+/// <see cref="FinishAfterPivot"/> does through the rootfs handle instead of "/"; the child then pivots. Its proc mounts
+/// are made from the fs contexts the child opened in the container's pid namespace (<paramref name="procContexts"/>), and
+/// mounts that need what the runtime makes meanwhile wait for it (<paramref name="beforeMount"/>, called with the type of
+/// each mount: a cgroup mount needs the cgroups, sysfs the network namespace).
+/// </remarks>
+internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTimer timer, Action beforePivot, Queue<SafeFd>? procContexts = null, Action<string>? beforeMount = null)
 {
     private readonly string _rootfs = options.Rootfs.TrimEnd('/');
     private RootDir _root = null!; // the rootfs (after its bind mount) until pivot_root
     private bool _devReadonly;
     private MountFlags? _finalPropagation; // linux.rootfsPropagation shared/unbindable: applied last
 
+    /// <summary>
+    /// linux.rootfsPropagation shared or unbindable (with their recursive forms): applied to the new / last, after
+    /// pivot_root (which refuses a shared root); 0 otherwise.
+    /// </summary>
+    public static MountFlags FinalPropagationOf(Spec.Spec spec)
+    {
+        var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
+        return (propagation & (MountFlags.Shared | MountFlags.Unbindable)) != 0 ? propagation : MountFlags.None;
+    }
+
     /// <summary>Everything up to and including pivot_root.</summary>
     public void PrepareAndPivot()
+    {
+        try
+        {
+            PrepareMounts();
+            // prestart, createRuntime (by the runtime) and createContainer (here) hooks: the mounts are in place,
+            // the old root is still reachable (config.md#posix-platform-hooks).
+            beforePivot();
+            if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
+            else PivotRoot();
+            CreateCwd();
+            timer.Mark("pivot_root");
+        }
+        finally
+        {
+            _root?.Dispose();
+            _root = null!;
+        }
+    }
+
+    /// <summary>
+    /// create's direct path, after <see cref="PrepareMounts"/> and the hooks: process.cwd, readonlyPaths, maskedPaths and
+    /// the read-only remounts of /dev and the rootfs, all through the rootfs handle, before the child's pivot_root (which
+    /// makes that mount its /). The final shared/unbindable propagation is the child's (<see cref="FinalPropagationOf"/>).
+    /// </summary>
+    public void FinishBeforePivot()
+    {
+        try
+        {
+            if (spec.Process?.Cwd is { Length: > 0 } cwd)
+            {
+                try
+                {
+                    _root.MkdirAll(cwd).Dispose();
+                }
+                catch (SyscallException e)
+                {
+                    throw new InitException($"config.json: process.cwd: {e.Message}", e);
+                }
+            }
+            timer.Mark("cwd");
+            foreach (var path in spec.Linux?.ReadonlyPaths ?? []) MakeReadonly(_root, path);
+            foreach (var path in spec.Linux?.MaskedPaths ?? []) Mask(_root, path);
+            if (_devReadonly) RemountReadonly(_root.Open("/dev", directory: true));
+            if (spec.Root?.Readonly == true) RemountReadonly(_root.Open("/", directory: true));
+            timer.Mark("paths");
+        }
+        finally
+        {
+            _root.Dispose();
+            _root = null!;
+        }
+    }
+
+    private static void RemountReadonly(SafeFd mounted)
+    {
+        using var _ = mounted;
+        var at = RootDir.FdPath(mounted);
+        Libc.Mount(null, at, null, MountFlags.Remount | MountFlags.Bind | MountFlags.ReadOnly | Libc.MountFlagsOf(at), null);
+    }
+
+    /// <summary>
+    /// Propagation of /, the rootfs bind, the mounts of config.json and /dev; the rootfs handle stays open for what
+    /// follows (<see cref="PrepareAndPivot"/> or <see cref="FinishBeforePivot"/>).
+    /// </summary>
+    public void PrepareMounts()
     {
         // shared and unbindable are applied to the new / at the very end (FinishAfterPivot): pivot_root refuses a shared
         // root (EINVAL), and neither the rootfs nor a readonlyPaths entry can be bound from an unbindable mount. Until
@@ -31,8 +114,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         MakeParentMountPrivate();
         Libc.Mount(_rootfs, _rootfs, "bind", MountFlags.Bind | MountFlags.Rec, null);
         timer.Mark("rootfs-bind");
-        using var root = RootDir.OpenRoot(_rootfs);
-        _root = root;
+        _root = RootDir.OpenRoot(_rootfs);
 
         var mounts = spec.Mounts ?? [];
         for (var i = 0; i < mounts.Count; i++)
@@ -54,14 +136,6 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             Devices.CreateSymlinks(_root);
             timer.Mark("devices");
         }
-
-        // prestart, createRuntime (by the runtime) and createContainer (here) hooks: the mounts are in place,
-        // the old root is still reachable (config.md#posix-platform-hooks).
-        beforePivot();
-        if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
-        else PivotRoot();
-        CreateCwd();
-        timer.Mark("pivot_root");
     }
 
     /// <summary>
@@ -86,7 +160,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     {
         string? parent = null;
         var shared = false;
-        foreach (var line in Libc.ReadFileLines("/proc/self/mountinfo"))
+        // thread-self: on create's direct path this thread, not the process, is in the container's mount namespace.
+        foreach (var line in Libc.ReadFileLines("/proc/thread-self/mountinfo"))
         {
             // "id parent major:minor root mountpoint options [optional fields…] - fstype source superoptions"
             var fields = line.Split(' ');
@@ -130,6 +205,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         var shown = _root.Display(clean);
 
         if (type is "proc" or "sysfs" && !isBind) RequireRealDirectory(clean, type);
+        if (type is not null) beforeMount?.Invoke(type); // direct path: made by the runtime's main thread meanwhile
 
         // The destination is resolved (and made) inside the rootfs by fd, and mounted on through that fd: no path a
         // process sharing the rootfs could swap for a symlink is looked up between the check and the mount
@@ -181,7 +257,11 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
                 _devReadonly = true;
             }
             var source = m.Source ?? type ?? "none";
-            if (parsed.CopyUp && type == "tmpfs")
+            if (type == "proc" && procContexts is not null)
+            {
+                MountProc(source, target, flags, shown);
+            }
+            else if (parsed.CopyUp && type == "tmpfs")
             {
                 MountTmpfsCopyUp(source, target, clean, flags, Lsm.WithMountLabel(parsed.Data, type, isBind: false, spec.Linux?.MountLabel), !made, covered);
             }
@@ -212,6 +292,26 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             using var mounted = _root.Open(clean);
             foreach (var propagation in parsed.Propagation) Libc.Mount(null, RootDir.FdPath(mounted), null, propagation, null, shown);
         }
+    }
+
+    /// <summary>
+    /// A proc mount on create's direct path: the next fs context the child opened in the container's pid namespace,
+    /// created and mounted here (fsmount with the mount's flags as attributes) and attached on the target by fd.
+    /// </summary>
+    private void MountProc(string source, SafeFd target, MountFlags flags, string shown)
+    {
+        if (!procContexts!.TryDequeue(out var context)) throw new InitException($"config.json: mounts: {shown}: no procfs context from the container's pid namespace");
+        using var _ = context;
+        // The source as mount(2) would show it in mountinfo (fsopen's default is "none").
+        Libc.Check(Libc.fsconfig(context.Fd, Libc.FSCONFIG_SET_STRING, "source", source, 0), $"mount proc on {shown} (fsconfig source)");
+        Libc.Check(Libc.fsconfig(context.Fd, Libc.FSCONFIG_CMD_CREATE, null, null, 0), $"mount proc on {shown} (fsconfig)");
+        var attrs = MountAttr.None;
+        if ((flags & MountFlags.ReadOnly) != 0) attrs |= MountAttr.ReadOnly;
+        if ((flags & MountFlags.NoSuid) != 0) attrs |= MountAttr.NoSuid;
+        if ((flags & MountFlags.NoDev) != 0) attrs |= MountAttr.NoDev;
+        if ((flags & MountFlags.NoExec) != 0) attrs |= MountAttr.NoExec;
+        using var mounted = SafeFd.Check(Libc.fsmount(context.Fd, Libc.FSMOUNT_CLOEXEC, (uint)attrs), $"mount proc on {shown} (fsmount)");
+        RootDir.Attach(mounted, target, $"mount proc on {shown}");
     }
 
     /// <summary>

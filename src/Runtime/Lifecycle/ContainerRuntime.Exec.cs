@@ -108,7 +108,10 @@ public sealed partial class ContainerRuntime
             // The direct path (DirectExec): the cloned child applies the process attributes with raw syscalls and execs
             // the process itself; what it cannot express goes through `ocirun init`.
             var whyInit = DirectExec.WhyNot(spec, seccompListener is not null, joins);
-            using var direct = whyInit is null ? BuildDirectExec(spec.Process, cgroups.Fds, seccompProgram, preserveFds) : null;
+            // The exec trampoline: the process is exec'd through it, never by a copy of the runtime (CVE-2019-5736).
+            using var trampoline = whyInit is null ? ExecTrampoline.TryCreate() : null;
+            if (whyInit is null && trampoline is null) whyInit = "no exec trampoline (executable memfds refused)";
+            using var direct = whyInit is null ? BuildDirectExec(spec.Process, cgroups.Fds, seccompProgram, preserveFds, trampoline!) : null;
             if (_log.IsDebug) _log.Debug($"exec {record.Id}: {(direct is not null ? "direct" : $"through ocirun init ({whyInit})")}");
             var request = new LaunchRequest
             {
@@ -160,11 +163,11 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private static DirectExec BuildDirectExec(Spec.Process process, IReadOnlyList<SafeFd> cgroupFds, (byte[]? Program, uint Flags) seccomp, int preserveFds)
+    private static DirectExec BuildDirectExec(Spec.Process process, IReadOnlyList<SafeFd> cgroupFds, (byte[]? Program, uint Flags) seccomp, int preserveFds, SafeFd trampoline)
     {
         try
         {
-            return DirectExec.Build(process, cgroupFds.Select(fd => fd.Fd).ToList(), seccomp.Program, seccomp.Flags, preserveFds);
+            return DirectExec.Build(process, cgroupFds.Select(fd => fd.Fd).ToList(), seccomp.Program, seccomp.Flags, preserveFds, trampoline);
         }
         catch (Init.InitException e)
         {

@@ -126,74 +126,24 @@ public sealed partial class ContainerRuntime
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
 
             var namespaces = spec.Linux?.Namespaces ?? [];
-            // A new network namespace is made after the clone, while the init starts (NetNamespace), unless a user namespace
-            // must own it (then only clone3 makes it right) or the runtime is unprivileged.
-            var deferNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
-                && !namespaces.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0;
-            // A hybrid host's cgroup2 directory (membership only) is entered at birth: no process-wide migration for it.
-            using var birthCgroup = CreateBirthCgroup(cgroup);
-            var request = new LaunchRequest
-            {
-                IntoCgroup = birthCgroup,
-                NewNamespaces = NewNamespaceFlags(namespaces) & ~(deferNet ? CloneFlags.NewNet : CloneFlags.None),
-                Joins = NamespaceJoins(namespaces),
-                InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
-                AfterClone = pid =>
-                {
-                    UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
-                    TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
-                },
-            };
-            init = LaunchInit(request);
-            timer.Mark("clone+exec");
-            // While the init's runtime starts (≈2 ms), make its network namespace and the cgroups and compile the seccomp
-            // profile; the namespace and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join
-            // (docs/process-model.md, "The network namespace" and "cgroups").
-            using var netns = deferNet ? NetNamespace.Create() : null;
-            timer.Mark("netns");
-            using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
-            timer.Mark("cgroups");
-            var seccompProgram = CompileSeccomp(spec);
-            timer.Mark("seccomp");
-
-            var initOptions = new InitOptions
-            {
-                Id = options.Id,
-                Bundle = bundle,
-                Rootfs = rootfs,
-                NoPivot = options.NoPivot,
-                FifoFd = fifo.Fd,
-                NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
-                Debug = _log.IsDebug,
-                HostPid = init.Pid,
-                NamespaceRootFd = request.NamespaceRootFd,
-                InUserNamespace = namespaces.Any(n => n.Type == NamespaceType.User),
-                PreserveFds = preserveFds,
-                NoNewKeyring = options.NoNewKeyring,
-                ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
-                MountFds = idmapped.FdByMount,
-                JoinNetNamespace = netns is not null,
-                Cgroups = cgroupJoin.Options,
-                SeccompListenerFd = seccompListener?.Fd ?? -1,
-                SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, init.Pid, ContainerStatus.Creating),
-                SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
-                SeccompFlags = seccompProgram.Flags,
-            };
             var configBytes = SpecSerializer.SerializeForRuntime(spec);
-            SendOrders(init, initOptions, configBytes, netns is null ? cgroupJoin.Fds : [netns, .. cgroupJoin.Fds]);
-            // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
-            // late join finds it warm (CgroupHost.WarmMigrationLock) — only where that join moves the whole process
-            // (cgroup.procs); v1 tasks files and a cgroup2 directory entered at birth take no global lock.
-            if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
-            timer.Mark("cgroup-warmup");
-            var report = AwaitReady(init, request, () =>
+            InitReport report;
+            var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, seccompListener is not null, idmapped.Fds.Count > 0, Rootless || Libc.geteuid() != 0);
+            // The exec trampoline: the container's process is exec'd through it, never by a copy of the runtime (CVE-2019-5736).
+            using var trampoline = whyNot is null ? ExecTrampoline.TryCreate() : null;
+            if (whyNot is null && trampoline is null) whyNot = "no exec trampoline (executable memfds refused)";
+            timer.Mark("path");
+            if (_log.IsDebug) _log.Debug($"create {options.Id}: " + (whyNot is null ? "direct path (no ocirun init)" : $"through ocirun init ({whyNot})"));
+            if (whyNot is null)
             {
-                var state = HookRunner.StateFor(options.Id, ContainerStatus.Creating, init.Pid, bundle, spec.Annotations);
-                HookRunner.Run(spec.Hooks, "prestart", state);
-                HookRunner.Run(spec.Hooks, "createRuntime", state);
-            });
-            timer.Mark("init-setup");
+                report = CreateDirect(options, spec, bundle, rootfs, fifo, trampoline!, cgroup, preserveFds, timer, ref init);
+            }
+            else
+            {
+                report = CreateThroughInit(options, spec, bundle, rootfs, fifo, cgroup, preserveFds, timer, console, idmapped, seccompListener, configBytes, ref init);
+            }
             foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
+            if (init is null) throw new InvalidOperationException("no container init after create");
 
             var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
             var record = new ContainerRecord
@@ -232,9 +182,87 @@ public sealed partial class ContainerRuntime
             if (cgroup is not null) TryDestroy(cgroup);
             dir.Remove();
             dir.Dispose();
-            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException) throw new RuntimeException(e.Message, e);
+            // InitException: create's direct path builds the rootfs in this process (the init path sends its message instead).
+            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException or Init.InitException) throw new RuntimeException(e.Message, e);
             throw;
         }
+    }
+
+    /// <summary>create through <c>ocirun init</c>: clone, exec of the init, orders, Ready (docs/process-model.md).</summary>
+    private InitReport CreateThroughInit(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, ICgroupManager? cgroup, int preserveFds,
+        Init.PhaseTimer timer, TerminalEnds console, IdmappedMounts idmapped, SafeFd? seccompListener, byte[] configBytes, ref InitProcess? init)
+    {
+        var namespaces = spec.Linux?.Namespaces ?? [];
+        // A new network namespace is made after the clone, while the init starts (NetNamespace), unless a user namespace
+        // must own it (then only clone3 makes it right) or the runtime is unprivileged.
+        var deferNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
+            && !namespaces.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0;
+        // A hybrid host's cgroup2 directory (membership only) is entered at birth: no process-wide migration for it.
+        using var birthCgroup = CreateBirthCgroup(cgroup);
+        var request = new LaunchRequest
+        {
+            IntoCgroup = birthCgroup,
+            NewNamespaces = NewNamespaceFlags(namespaces) & ~(deferNet ? CloneFlags.NewNet : CloneFlags.None),
+            Joins = NamespaceJoins(namespaces),
+            InheritedFds = [.. console.InitEnd is { } end ? [fifo, end] : new[] { fifo }, .. idmapped.Fds, .. seccompListener is { } listener ? [listener] : Array.Empty<SafeFd>()],
+            AfterClone = pid =>
+            {
+                UserNamespace.WriteMappings(pid, spec.Linux?.UidMappings ?? [], spec.Linux?.GidMappings ?? []);
+                TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
+            },
+        };
+        var launched = init = LaunchInit(request);
+        timer.Mark("clone+exec");
+        // While the init's runtime starts (≈2 ms), make its network namespace and the cgroups and compile the seccomp
+        // profile; the namespace and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join
+        // (docs/process-model.md, "The network namespace" and "cgroups").
+        using var netns = deferNet ? NetNamespace.Create() : null;
+        timer.Mark("netns");
+        using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
+        timer.Mark("cgroups");
+        var seccompProgram = CompileSeccomp(spec);
+        timer.Mark("seccomp");
+
+        var initOptions = new InitOptions
+        {
+            Id = options.Id,
+            Bundle = bundle,
+            Rootfs = rootfs,
+            NoPivot = options.NoPivot,
+            FifoFd = fifo.Fd,
+            NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
+            Debug = _log.IsDebug,
+            HostPid = launched.Pid,
+            NamespaceRootFd = request.NamespaceRootFd,
+            InUserNamespace = namespaces.Any(n => n.Type == NamespaceType.User),
+            PreserveFds = preserveFds,
+            NoNewKeyring = options.NoNewKeyring,
+            ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
+            MountFds = idmapped.FdByMount,
+            JoinNetNamespace = netns is not null,
+            Cgroups = cgroupJoin.Options,
+            SeccompListenerFd = seccompListener?.Fd ?? -1,
+            SeccompListenerState = seccompListener is null ? null : SeccompListenerState(spec, options.Id, bundle, launched.Pid, ContainerStatus.Creating),
+            SeccompProgram = seccompProgram.Program is { } program ? Convert.ToBase64String(program) : null,
+            SeccompFlags = seccompProgram.Flags,
+        };
+        SendOrders(launched, initOptions, configBytes, netns is null ? cgroupJoin.Fds : [netns, .. cgroupJoin.Fds]);
+        // While the init builds the container, pay the cgroup migration lock's grace period here, so the init's
+        // late join finds it warm (CgroupHost.WarmMigrationLock) — only where that join moves the whole process
+        // (cgroup.procs); v1 tasks files and a cgroup2 directory entered at birth take no global lock.
+        if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
+        timer.Mark("cgroup-warmup");
+        var report = AwaitReady(launched, request, () => RunRuntimeHooks(options.Id, launched.Pid, bundle, spec));
+        timer.Mark("init-setup");
+        return report;
+    }
+
+    /// <summary>prestart and createRuntime hooks, in the runtime's namespaces, before pivot_root (config.md#posix-platform-hooks).</summary>
+    private static void RunRuntimeHooks(string id, int pid, string bundle, Spec.Spec spec)
+    {
+        var state = HookRunner.StateFor(id, ContainerStatus.Creating, pid, bundle, spec.Annotations);
+        HookRunner.Run(spec.Hooks, "prestart", state);
+        HookRunner.Run(spec.Hooks, "createRuntime", state);
     }
 
     // Loops, not LINQ chains: Where(…).Select(…) resolves a generic virtual method at run time in NativeAOT (≈0.2 ms).
@@ -311,7 +339,8 @@ public sealed partial class ContainerRuntime
                     init.Channel.Send(SyncMessage.HooksDone, []);
                     break;
                 case SyncMessage.Ready:
-                    return RuntimeJson.ReadInitReport(payload);
+                    // Empty from create's direct-path child (no phases of its own).
+                    return payload.Length == 0 ? new InitReport() : RuntimeJson.ReadInitReport(payload);
                 default:
                     throw new RuntimeException($"container init sent an unexpected message {type}");
             }

@@ -42,6 +42,14 @@ internal sealed unsafe class DirectExec : IDisposable
         CapsetAfterSeccomp = -115,
         Exec = -116,
         NotFound = -117,
+        ProcContext = -118,
+        Go = -119,
+        JoinNet = -120,
+        ProcFd = -121,
+        Pivot = -122,
+        Propagation = -123,
+        Keyring = -124,
+        CgroupNamespace = -125,
     }
 
     /// <summary>The plan as the child reads it: blittable, every pointer into native memory.</summary>
@@ -78,11 +86,21 @@ internal sealed unsafe class DirectExec : IDisposable
         public byte** Envp;
         public long NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp, NrRtSigaction, NrRtSigprocmask;
         public int StatMode, StatUid, StatRdev;
+        /// <summary>create's direct path: the stage before the process attributes (DirectCreate), or null for exec.</summary>
+        public DirectCreate.Stage* Create;
+        /// <summary>The sealed memfd of the exec trampoline (ExecTrampoline) and its argv: [name, PATH (set in the child), args…].</summary>
+        public int TrampolineFd;
+        public byte** TrampolineArgv;
+        /// <summary>The candidate the PATH lookup chose (set in the child).</summary>
+        public int Chosen;
+        public byte* SeccompMemfdName;
+        public long NrFcntl;
     }
 
     private readonly List<nint> _blocks = [];
     private readonly Spec.Process _process;
     private readonly List<string> _candidates;
+    private string _rootfs = "";
     private uint _seccompFlags;
     private Plan* _plan;
 
@@ -119,8 +137,10 @@ internal sealed unsafe class DirectExec : IDisposable
     /// <param name="seccompProgram">The compiled filter (struct sock_filter[]) or null.</param>
     /// <param name="seccompFlags">Its seccomp(2) flags.</param>
     /// <param name="preserveFds">--preserve-fds: fds 3 … 3+N-1 stay open.</param>
+    /// <param name="seccompLater">create's direct path: a filter will come with the Go frame (<see cref="DirectCreate"/>).</param>
     /// <exception cref="InitException">an unknown capability or rlimit, naming the field.</exception>
-    public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupJoinFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds)
+    /// <param name="trampoline">The exec trampoline's sealed memfd (<see cref="ExecTrampoline.TryCreate"/>), open until the child has exec'd.</param>
+    public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupJoinFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds, SafeFd trampoline, bool seccompLater = false)
     {
         var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
         var sets = Capabilities.Resolve(process.Capabilities, lastCap);
@@ -154,7 +174,7 @@ internal sealed unsafe class DirectExec : IDisposable
             p->Gid = process.User.Gid;
             // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN: it stays until the filter is loaded (ProcessSetup).
             const ulong sysAdmin = 1UL << Capabilities.SysAdmin;
-            var defer = seccompProgram is not null && !process.NoNewPrivileges && (sets.Effective & sysAdmin) == 0;
+            var defer = (seccompProgram is not null || seccompLater) && !process.NoNewPrivileges && (sets.Effective & sysAdmin) == 0;
             p->Effective = sets.Effective | (defer ? sysAdmin : 0);
             p->Permitted = sets.Permitted | (defer ? sysAdmin : 0);
             p->Inheritable = sets.Inheritable;
@@ -179,6 +199,12 @@ internal sealed unsafe class DirectExec : IDisposable
             p->NameHasSlash = name.Contains('/', StringComparison.Ordinal) ? 1 : 0;
             p->Candidates = exec.Strings(candidates);
             p->Argv = exec.Strings(process.Args);
+            p->TrampolineFd = trampoline.Fd;
+            // [name, PATH, DIRFD, FIFOFD, SECCOMPFD, args…]: the child writes PATH and the fd numbers (16 bytes each).
+            p->TrampolineArgv = exec.Strings([ExecTrampoline.Name, "", "-" + new string('\0', 15), "-" + new string('\0', 15), "-" + new string('\0', 15), .. process.Args]);
+            p->SeccompMemfdName = exec.Utf8("ocirun-seccomp");
+            p->NrFcntl = SyscallNumbers.Fcntl;
+            p->Chosen = -1;
             p->Envp = exec.Strings(process.Env ?? []);
             // Read here: the child must not run a class constructor.
             p->NrSetgroups = SyscallNumbers.Setgroups;
@@ -200,9 +226,16 @@ internal sealed unsafe class DirectExec : IDisposable
         }
     }
 
+    /// <summary>The rootfs (create's direct path), for messages.</summary>
+    internal string Rootfs { set => _rootfs = value; }
+
+    /// <summary>The seccomp flags of a filter that comes later (create's direct path), for messages.</summary>
+    internal uint SeccompFlags { set => _seccompFlags = value; }
+
     /// <summary>The one-line error of a failed step, in the init's words (config.json field first).</summary>
     public string Describe(Step step, int errno, int index)
     {
+        if (DirectCreate.Describe(step, errno, index, _rootfs) is { } created) return created;
         var error = Libc.StrError(errno);
         var cwd = string.IsNullOrEmpty(_process.Cwd) ? "/" : _process.Cwd;
         var name = _process.Args![0];
@@ -238,6 +271,8 @@ internal sealed unsafe class DirectExec : IDisposable
     /// </summary>
     internal static void RunInChild(Plan* p, int errorFd)
     {
+        var create = p->Create;
+        if (create != null) DirectCreate.Prepare(p, create, errorFd);
         for (var i = 0; i < p->RlimitCount; i++)
         {
             if (RawSys.Prlimit(0, p->RlimitResources[i], &p->Rlimits[i], null) != 0) Fail(errorFd, Step.Rlimit, i);
@@ -249,7 +284,9 @@ internal sealed unsafe class DirectExec : IDisposable
         for (var i = 0; i < p->CgroupCount; i++)
         {
             if (RawSys.Write(p->CgroupFds[i], &zero, 1) != 1) Fail(errorFd, Step.CgroupJoin, i);
+            if (create != null) _ = RawSys.Close(p->CgroupFds[i]);
         }
+        if (create != null) DirectCreate.AfterCgroupJoin(create, errorFd);
 
         // Bounding set, groups, gid, uid with keep-caps, then the sets, umask and no_new_privs (ProcessSetup.SetUserAndCapabilities).
         for (var c = 0; c <= p->LastCap; c++)
@@ -276,31 +313,117 @@ internal sealed unsafe class DirectExec : IDisposable
         byte* cwd = stackalloc byte[4096];
         if (RawSys.Getcwd(cwd, 4096) is null) Fail(errorFd, Step.Getcwd, 0);
         if (cwd[0] != (byte)'/') Fail(errorFd, Step.CwdOutside, 0, errno: 0);
+        LookPath(p, errorFd);
+        // create: Ready; the sync socket is closed from here on, failures go to stderr (FailLate).
+        if (create != null) DirectCreate.Ready(create, errorFd);
 
         // CVE-2024-21626: no fd of the runtime reaches the process (the sync socket stays usable until execve).
         _ = RawSys.CloseRange(3 + (uint)p->PreserveFds, uint.MaxValue, (int)OpenFlags.CLOSE_RANGE_CLOEXEC);
         RawSys.ResetSignalsForExec(p->NrRtSigaction, p->NrRtSigprocmask);
-        if (p->HasSeccomp != 0 && RawSys.Syscall(p->NrSeccomp, (nint)SeccompKernel.SECCOMP_SET_MODE_FILTER, (nint)p->SeccompFlags, (nint)(&p->Seccomp)) < 0)
-            Fail(errorFd, Step.Seccomp, 0);
+        var seccompFd = -1;
+        if (p->HasSeccomp != 0 && p->NoNewPrivileges != 0)
+        {
+            // With no_new_privs the filter is loaded as late as runc does it: by the trampoline, after the exec fifo.
+            seccompFd = FilterForTrampoline(p);
+            if (seccompFd < 0) FailAt(p, errorFd, Step.Seccomp, 0, create == null ? null : create->SeccompText, null, 1);
+        }
+        else if (p->HasSeccomp != 0 && RawSys.Syscall(p->NrSeccomp, (nint)SeccompKernel.SECCOMP_SET_MODE_FILTER, (nint)p->SeccompFlags, (nint)(&p->Seccomp)) < 0)
+        {
+            // Without no_new_privs it needs CAP_SYS_ADMIN: now, before the capabilities are dropped (runc's order too).
+            FailAt(p, errorFd, Step.Seccomp, 0, create == null ? null : create->SeccompText, null, 1);
+        }
         if (p->DeferCapabilities != 0 && RawSys.Capset(p->NrCapset, p->FinalEffective, p->FinalPermitted, p->FinalInheritable) != 0)
-            Fail(errorFd, Step.CapsetAfterSeccomp, 0);
+            FailAt(p, errorFd, Step.CapsetAfterSeccomp, 0, create == null ? null : create->CapsetText, null, 1);
 
-        // execvp's search (ProcessSetup.LookPath): a candidate that is missing or not executable is skipped.
+        // The exec trampoline (ExecTrampoline, CVE-2019-5736: this process's /proc/self/exe is the host's ocirun) waits
+        // for start, loads a late filter and execs the program; the fds it uses stay open across its exec.
+        if (create != null)
+        {
+            _ = RawSys.SetFdFlags(p->NrFcntl, create->ProcFdDir, 0);
+            _ = RawSys.SetFdFlags(p->NrFcntl, create->FifoFd, 0);
+            WriteNumber(p->TrampolineArgv[2], create->ProcFdDir);
+            WriteNumber(p->TrampolineArgv[3], create->FifoFd);
+        }
+        if (seccompFd >= 0)
+        {
+            _ = RawSys.SetFdFlags(p->NrFcntl, seccompFd, 0);
+            WriteNumber(p->TrampolineArgv[4], seccompFd);
+        }
+        p->TrampolineArgv[1] = p->Candidates[p->Chosen];
+        _ = RawSys.Execveat(p->TrampolineFd, p->Empty, p->TrampolineArgv, p->Envp, OpenFlags.AT_EMPTY_PATH);
+        FailAt(p, errorFd, Step.Exec, p->Chosen, create == null ? null : create->ExecText, p->Candidates[p->Chosen], 127);
+    }
+
+    /// <summary>A failed step: a ChildFailed frame, or on create's direct path after Ready a line on stderr (<paramref name="lateText"/>).</summary>
+    private static void FailAt(Plan* p, int errorFd, Step step, int index, byte* lateText, byte* latePath, int lateStatus)
+    {
+        var errno = RawSys.ErrnoValue;
+        if (p->Create != null) DirectCreate.FailLate(p->Create, lateText, latePath, errno, lateStatus);
+        Fail(errorFd, step, index, errno);
+    }
+
+    /// <summary>The seccomp filter in a memfd for the trampoline: u32 flags, u32 length, struct sock_filter[]; -1 on failure.</summary>
+    private static int FilterForTrampoline(Plan* p)
+    {
+        var fd = RawSys.MemfdCreate(p->SeccompMemfdName, 0);
+        if (fd < 0) return -1;
+        uint* header = stackalloc uint[2];
+        header[0] = p->SeccompFlags;
+        header[1] = (uint)(p->Seccomp.Len * sizeof(SockFilter));
+        if (RawSys.Write(fd, header, 8) != 8 || RawSys.Write(fd, p->Seccomp.Filter, header[1]) != (nint)header[1] || RawSys.Lseek(fd, 0, 0) != 0)
+        {
+            _ = RawSys.Close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
+    // Decimal digits of a non-negative fd number into a 16-byte argv slot.
+    private static void WriteNumber(byte* slot, int n)
+    {
+        byte* digits = stackalloc byte[12];
+        var count = 0;
+        do
+        {
+            digits[count++] = (byte)('0' + (n % 10));
+            n /= 10;
+        }
+        while (n > 0);
+        for (var i = 0; i < count; i++) slot[i] = digits[count - 1 - i];
+        slot[count] = 0;
+    }
+
+    /// <summary>
+    /// execvp's search as ProcessSetup.LookPath does it (after the user change and chdir, like the init): the first
+    /// candidate that exists, is not a directory and is executable (access X_OK); a name with a slash must be one.
+    /// </summary>
+    private static void LookPath(Plan* p, int errorFd)
+    {
         byte* st = stackalloc byte[RawSys.StatSize];
+        if (p->NameHasSlash != 0)
+        {
+            if (!IsExecutable(p, p->Candidates[0], st))
+            {
+                var errno = RawSys.Fstatat(OpenFlags.AT_FDCWD, p->Candidates[0], st, 0) != 0 ? Errno.ENOENT
+                    : (*(uint*)(st + p->StatMode) & 0xf000) == 0x4000 ? Errno.EISDIR : Errno.EACCES;
+                Fail(errorFd, Step.Exec, 0, errno);
+            }
+            p->Chosen = 0;
+            return;
+        }
         for (var i = 0; i < p->CandidateCount; i++)
         {
-            _ = RawSys.Execve(p->Candidates[i], p->Argv, p->Envp);
-            var errno = RawSys.ErrnoValue;
-            if (p->NameHasSlash != 0)
-            {
-                if (errno == Errno.EACCES && RawSys.Fstatat(OpenFlags.AT_FDCWD, p->Candidates[i], st, 0) == 0 && (*(uint*)(st + p->StatMode) & 0xf000) == 0x4000)
-                    errno = Errno.EISDIR;
-                Fail(errorFd, Step.Exec, i, errno);
-            }
-            if (errno is not (Errno.ENOENT or Errno.ENOTDIR or Errno.EACCES)) Fail(errorFd, Step.Exec, i, errno);
+            if (!IsExecutable(p, p->Candidates[i], st)) continue;
+            p->Chosen = i;
+            return;
         }
         Fail(errorFd, Step.NotFound, 0, Errno.ENOENT);
     }
+
+    // File.Exists (not a directory) and access(X_OK), as ProcessSetup.LookPath.
+    private static bool IsExecutable(Plan* p, byte* path, byte* st) =>
+        RawSys.Fstatat(OpenFlags.AT_FDCWD, path, st, 0) == 0 && (*(uint*)(st + p->StatMode) & 0xf000) != 0x4000
+        && RawSys.Faccessat(OpenFlags.AT_FDCWD, path, Libc.X_OK, 0) == 0;
 
     /// <summary>runc's fixStdioPermissions (UserNamespaceFixups.FixStdioOwnership): fds 0-2 go to the process's uid unless they are /dev/null.</summary>
     private static void GiveStdioToUser(Plan* p, int errorFd)
@@ -324,31 +447,31 @@ internal sealed unsafe class DirectExec : IDisposable
         }
     }
 
-    private static void Fail(int fd, Step step, int index, int errno = -1) =>
+    internal static void Fail(int fd, Step step, int index, int errno = -1) =>
         InitLauncher.ChildFail(fd, (int)step, errno < 0 ? RawSys.ErrnoValue : errno, index);
 
-    private void* Alloc(int bytes)
+    internal void* Alloc(int bytes)
     {
         var p = NativeMemory.AllocZeroed((nuint)Math.Max(1, bytes));
         _blocks.Add((nint)p);
         return p;
     }
 
-    private T* Array<T>(T[] items) where T : unmanaged
+    internal T* Array<T>(T[] items) where T : unmanaged
     {
         var p = (T*)Alloc(items.Length * sizeof(T));
         items.CopyTo(new Span<T>(p, items.Length));
         return p;
     }
 
-    private byte* Utf8(string s)
+    internal byte* Utf8(string s)
     {
         var p = (byte*)Alloc(Encoding.UTF8.GetByteCount(s) + 1);
         Encoding.UTF8.GetBytes(s, new Span<byte>(p, Encoding.UTF8.GetByteCount(s)));
         return p;
     }
 
-    private byte** Strings(List<string> items)
+    internal byte** Strings(List<string> items)
     {
         var a = (byte**)Alloc((items.Count + 1) * sizeof(byte*));
         for (var i = 0; i < items.Count; i++) a[i] = Utf8(items[i]);

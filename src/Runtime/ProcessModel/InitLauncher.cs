@@ -160,6 +160,7 @@ public static unsafe class InitLauncher
             }
 
             var direct = request.Direct;
+            if (direct is not null && direct.Native->Create != null) direct.Native->Create->SyncFd = childEnd.Fd;
             if (direct is null)
             {
                 foreach (var fd in request.InheritedFds) ClearCloexec(fd.Fd);

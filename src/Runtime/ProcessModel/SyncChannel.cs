@@ -32,6 +32,16 @@ public enum SyncMessage : uint
     /// forked one is the runtime's child through CLONE_PARENT). See InitLauncher.
     /// </summary>
     ChildPid = 10,
+    /// <summary>
+    /// Direct-create child → runtime: one procfs fs context (fsopen "proc", made in the container's pid namespace) per
+    /// proc mount of config.json, as SCM_RIGHTS with an empty frame (DirectCreate).
+    /// </summary>
+    ProcContexts = 11,
+    /// <summary>
+    /// Runtime → direct-create child: the mounts are built; the network namespace and cgroup join fds (SCM_RIGHTS) and the
+    /// seccomp program (payload) for the rest (DirectCreate.SendGo).
+    /// </summary>
+    Go = 12,
 }
 
 /// <summary>

@@ -1,0 +1,174 @@
+using System.Globalization;
+using OciRuntime.Cgroups;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
+using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.Lifecycle;
+
+public sealed partial class ContainerRuntime
+{
+    /// <summary>
+    /// create's direct path (docs/process-model.md, "create: the direct path"; <see cref="DirectCreate"/>): the child is
+    /// cloned with a plan and waits; a runtime thread inside its namespaces builds the rootfs while this thread makes the
+    /// cgroups and compiles the seccomp profile; then the hooks, the Go frame, and Ready from the child.
+    /// </summary>
+    private InitReport CreateDirect(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, SafeFd trampoline, ICgroupManager? cgroup, int preserveFds,
+        PhaseTimer timer, ref InitProcess? init)
+    {
+        var namespaces = spec.Linux?.Namespaces ?? [];
+        var makeNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path));
+        using var birthCgroup = CreateBirthCgroup(cgroup);
+        using var plan = DirectExec.Build(spec.Process!, [], null, 0, preserveFds, trampoline, seccompLater: spec.Linux?.Seccomp is not null);
+        plan.Rootfs = rootfs;
+        DirectCreate.AddStage(plan, spec, options.Id, rootfs, fifo.Fd, preserveFds, options.NoNewKeyring);
+        var joins = NamespaceJoins(namespaces);
+        timer.Mark("plan");
+        var request = new LaunchRequest
+        {
+            IntoCgroup = birthCgroup,
+            NewNamespaces = NewNamespaceFlags(namespaces) & ~(makeNet ? CloneFlags.NewNet : CloneFlags.None),
+            Joins = joins,
+            Direct = plan,
+        };
+        var launched = init = LaunchInit(request);
+        timer.Mark("clone");
+
+        var initOptions = new InitOptions
+        {
+            Id = options.Id,
+            Bundle = bundle,
+            Rootfs = rootfs,
+            FifoFd = fifo.Fd,
+            HostPid = launched.Pid,
+            PreserveFds = preserveFds,
+            NoNewKeyring = options.NoNewKeyring,
+        };
+        var mountTimer = new PhaseTimer();
+        using var cgroupsReady = new ManualResetEventSlim();
+        var cgroupsFailed = false;
+        var hooks = HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0;
+        var procContexts = new Queue<SafeFd>();
+        var builder = new DirectCreate.NamespaceThread();
+        var rootfsSetup = new RootfsSetup(spec, initOptions, mountTimer, () => { }, procContexts, type =>
+        {
+            if (type == "sysfs" && makeNet) builder.EnterNetwork();
+            if (type != "cgroup") return;
+            cgroupsReady.Wait();
+            if (cgroupsFailed) throw new InitException("container init: the container's cgroups were not made");
+        });
+        var pid = launched.Pid.ToString(CultureInfo.InvariantCulture);
+        // The rootfs on a thread inside the child's namespaces; meanwhile this thread makes the network namespace (first:
+        // sysfs waits for it) and the cgroups (a cgroup mount waits for them), then compiles the seccomp profile.
+        DirectCreate.StartInNamespaces(builder, launched.Pid, joins, laterNet: makeNet, () =>
+        {
+            ReceiveProcContexts(launched, request, procContexts);
+            mountTimer.Mark("proc-contexts");
+        }, t =>
+        {
+            rootfsSetup.PrepareMounts();
+            if (hooks) return;
+            if (makeNet) t.EnterNetwork();
+            FinishInNamespaces(rootfsSetup, spec, pid, mountTimer);
+        });
+
+        SafeFd? netns = null;
+        CgroupSetup? cgroupJoin = null;
+        var joined = false;
+        try
+        {
+            try
+            {
+                if (makeNet) netns = NetNamespace.Create();
+            }
+            finally
+            {
+                builder.NetworkReady(netns);
+            }
+            timer.Mark("netns");
+            try
+            {
+                cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
+                initOptions.Cgroups = cgroupJoin.Options;
+            }
+            catch
+            {
+                cgroupsFailed = true;
+                throw;
+            }
+            finally
+            {
+                cgroupsReady.Set();
+            }
+            timer.Mark("cgroups");
+            var seccompProgram = CompileSeccomp(spec);
+            plan.SeccompFlags = seccompProgram.Flags;
+            timer.Mark("seccomp");
+            joined = true;
+            builder.Join();
+            timer.Mark("mounts-wait");
+            if (hooks)
+            {
+                RunRuntimeHooks(options.Id, launched.Pid, bundle, spec);
+                using var finisher = new DirectCreate.NamespaceThread();
+                finisher.NetworkReady(netns);
+                DirectCreate.StartInNamespaces(finisher, launched.Pid, joins, laterNet: makeNet, null, t =>
+                {
+                    if (makeNet) t.EnterNetwork();
+                    FinishInNamespaces(rootfsSetup, spec, pid, mountTimer);
+                });
+                finisher.Join();
+            }
+            DirectCreate.SendGo(launched.Channel, netns, cgroupJoin.Fds, seccompProgram.Program, seccompProgram.Flags);
+            // As in CreateThroughInit: only a join through cgroup.procs (pure v2) takes the global lock.
+            if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
+            timer.Mark("go");
+            var report = AwaitReady(launched, request);
+            timer.Mark("child-setup");
+            report.Phases.AddRange(mountTimer.Phases);
+            return report;
+        }
+        finally
+        {
+            if (!joined)
+            {
+                try { builder.Join(); } catch (Exception) { /* the first failure is the one reported */ }
+            }
+            builder.Dispose();
+            netns?.Dispose();
+            foreach (var context in procContexts) context.Dispose();
+            cgroupJoin?.Dispose();
+        }
+    }
+
+    /// <summary>The child's first frame: its procfs fs contexts (one per proc mount), or why it failed.</summary>
+    private static void ReceiveProcContexts(InitProcess init, LaunchRequest request, Queue<SafeFd> contexts)
+    {
+        var fds = new List<SafeFd>();
+        if (!init.Channel.TryReceive(out var type, out var payload, fds))
+            throw new RuntimeException("container init exited before the container was ready");
+        if (type == SyncMessage.ChildFailed) throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
+        if (type != SyncMessage.ProcContexts) throw new RuntimeException($"container init sent an unexpected message {type}");
+        foreach (var fd in fds) contexts.Enqueue(fd);
+    }
+
+    /// <summary>After the mounts and hooks, inside the namespaces: hostname, sysctl, the path and read-only steps, oom_score_adj.</summary>
+    private static void FinishInNamespaces(RootfsSetup rootfs, Spec.Spec spec, string pid, PhaseTimer timer)
+    {
+        ProcessSetup.SetHostnames(spec);
+        var process = spec.Process!;
+        var procfs = spec.Linux?.Sysctl is { Count: > 0 } || process.OomScoreAdj is not null ? ProcFs.Open() : null;
+        try
+        {
+            if (procfs is not null) ProcessSetup.SetSysctls(spec, procfs);
+            rootfs.FinishBeforePivot();
+            if (procfs is not null) ProcessSetup.SetOomScoreAdj(process, procfs, pid);
+        }
+        finally
+        {
+            procfs?.Dispose();
+        }
+        timer.Mark("hostname+sysctl");
+    }
+}

@@ -1,0 +1,466 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using OciRuntime.Interop;
+using OciRuntime.Runtime.Init;
+using OciRuntime.Runtime.Lifecycle;
+using OciRuntime.Spec;
+
+namespace OciRuntime.Runtime.ProcessModel;
+
+/// <summary>
+/// <c>create</c> without an <c>ocirun init</c> (docs/process-model.md, "create: the direct path"). The container's
+/// first process is the cloned one-thread copy of the runtime, and it never starts a second .NET runtime: the runtime
+/// builds the container's mounts itself, on a thread of its own that has entered the child's mount, uts, ipc and network
+/// namespaces (<see cref="StartInNamespaces"/>: setns of a mount namespace needs a thread with a private fs_struct, which
+/// unshare(CLONE_FS) gives it), while the child waits; then it sends the child the last orders (the network namespace
+/// and cgroup join fds, the seccomp program) and the child finishes with raw syscalls only: pivot_root, keyring,
+/// rlimits, cgroups, user and capabilities, cwd, the PATH lookup, Ready, the exec fifo, seccomp and execve
+/// (<see cref="DirectExec.RunInChild"/> with a <see cref="Stage"/>).
+/// </summary>
+/// <remarks>
+/// A procfs instance belongs to the pid namespace of the process that opened its fs context: the child opens one per
+/// proc mount (fsopen) and sends them to the runtime before it waits, and the runtime's thread creates and attaches them
+/// in config order. What this path cannot express (<see cref="WhyNot"/>) goes through <c>ocirun init</c>.
+/// </remarks>
+internal static unsafe class DirectCreate
+{
+    /// <summary>The payload of the Go frame after its 8-byte header: netns flag, cgroup fd count, seccomp flags, program bytes.</summary>
+    private const int GoHeader = 16;
+
+    /// <summary>The largest seccomp program the kernel loads (BPF_MAXINSNS × sizeof(struct sock_filter)).</summary>
+    private const int MaxProgram = 4096 * 8;
+
+    private const int MaxFds = 64;
+
+    /// <summary>The create-only part of a <see cref="DirectExec.Plan"/>: blittable, pointers into native memory.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Stage
+    {
+        public int SyncFd;
+        public int FifoFd;
+        public int ProcFdDir;
+        public int ProcContexts;
+        public int UnshareCgroupNs;
+        public int TrampolineFd;
+        public byte* Rootfs;
+        public byte* Slash;
+        public byte* Dot;
+        public byte* ProcName;
+        public byte* ProcSelfFd;
+        public byte* KeyringName;
+        public ulong FinalPropagation;
+        public long NrPivotRoot, NrKeyctl, NrFsopen;
+        public byte* Buffer;
+        public int BufferSize;
+        public byte* Control;
+        public int ControlSize;
+        public byte** ErrnoText;
+        public int ErrnoCount;
+        public byte* SeccompText, CapsetText, ExecText;
+    }
+
+    /// <summary>Sub-steps of the pivot_root sequence (the index of a <see cref="DirectExec.Step.Pivot"/> failure).</summary>
+    internal enum PivotStep { OpenOldRoot, OpenNewRoot, ChdirNewRoot, PivotRoot, ChdirOldRoot, SlaveOldRoot, UnmountOldRoot, ChdirSlash }
+
+    /// <summary>
+    /// Why this container needs <c>ocirun init</c>, or null when the direct path applies. The environment variable
+    /// <c>OCIRUN_INIT=1</c> forces the init (for comparisons and A/B timing).
+    /// </summary>
+    public static string? WhyNot(Spec.Spec spec, bool noPivot, bool consoleSocket, bool seccompListener, bool idmapped, bool rootless)
+    {
+        if (Environment.GetEnvironmentVariable("OCIRUN_INIT") == "1") return "OCIRUN_INIT=1";
+        var process = spec.Process!;
+        if (process.Terminal || consoleSocket) return "a terminal";
+        if (seccompListener) return "a seccomp notify listener";
+        if (spec.Linux?.MountLabel is not null || Lsm.WantsExecLabel(spec)) return "an LSM label";
+        if (spec.Linux?.Personality is not null) return "linux.personality";
+        if (process.Scheduler is not null) return "process.scheduler";
+        if (process.IoPriority is not null) return "process.ioPriority";
+        if (rootless) return "a rootless runtime";
+        if (idmapped) return "idmapped mounts";
+        if (noPivot) return "--no-pivot";
+        var namespaces = spec.Linux?.Namespaces ?? [];
+        if (namespaces.Any(n => n.Type is NamespaceType.User or NamespaceType.Time)) return "a user or time namespace";
+        if (!namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path))) return "no new mount namespace";
+        if (HookRunner.Of(spec.Hooks, "createContainer").Count + HookRunner.Of(spec.Hooks, "startContainer").Count > 0)
+            return "createContainer or startContainer hooks";
+        foreach (var m in spec.Mounts ?? [])
+        {
+            if (m.Type != "proc") continue;
+            var parsed = MountOptions.Parse(m.Options);
+            if (parsed.IsBind) continue;
+            if (parsed.Data is not null || parsed.CopyUp || (parsed.Flags & ~(MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.RelAtime)) != 0)
+                return "a proc mount with options the mount API path does not take";
+        }
+        if (Libc.FsType("/") == FsMagic.Ramfs) return "a ramfs root (no pivot_root)";
+        return null;
+    }
+
+    /// <summary>How many proc mounts the child opens an fs context for (config order).</summary>
+    public static int ProcMountCount(Spec.Spec spec) =>
+        (spec.Mounts ?? []).Count(m => m.Type == "proc" && !MountOptions.Parse(m.Options).IsBind);
+
+    /// <summary>Adds the create stage to <paramref name="plan"/>.</summary>
+    /// <param name="plan">The exec plan of process (built with the seccomp program to come later).</param>
+    /// <param name="spec">The container's config.</param>
+    /// <param name="id">The container id (keyring name).</param>
+    /// <param name="rootfs">The rootfs (host path).</param>
+    /// <param name="fifoFd">The O_PATH fd of exec.fifo.</param>
+    /// <param name="preserveFds">fds 3 … 3+N-1 kept.</param>
+    /// <param name="noNewKeyring">--no-new-keyring.</param>
+    public static void AddStage(DirectExec plan, Spec.Spec spec, string id, string rootfs, int fifoFd, int preserveFds, bool noNewKeyring)
+    {
+        var s = (Stage*)plan.Alloc(sizeof(Stage));
+        s->SyncFd = -1; // the child's end of the sync socket: set by InitLauncher.Launch
+        s->FifoFd = fifoFd;
+        s->ProcFdDir = -1;
+        s->ProcContexts = ProcMountCount(spec);
+        s->UnshareCgroupNs = (spec.Linux?.Namespaces ?? []).Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) ? 1 : 0;
+        s->TrampolineFd = plan.Native->TrampolineFd;
+        s->Rootfs = plan.Utf8(rootfs);
+        s->Slash = plan.Utf8("/");
+        s->Dot = plan.Utf8(".");
+        s->ProcName = plan.Utf8("proc");
+        s->ProcSelfFd = plan.Utf8("/proc/self/fd");
+        s->KeyringName = noNewKeyring ? null : plan.Utf8("_ses." + id);
+        s->FinalPropagation = (ulong)RootfsSetup.FinalPropagationOf(spec);
+        s->NrPivotRoot = SyscallNumbers.PivotRoot;
+        s->NrKeyctl = SyscallNumbers.Keyctl;
+        s->NrFsopen = 430;
+        s->BufferSize = 8 + GoHeader + MaxProgram;
+        s->Buffer = (byte*)plan.Alloc(s->BufferSize);
+        s->ControlSize = 16 + MaxFds * sizeof(int);
+        s->Control = (byte*)plan.Alloc(s->ControlSize);
+        s->ErrnoCount = 134;
+        var texts = new List<string>(s->ErrnoCount);
+        for (var i = 0; i < s->ErrnoCount; i++) texts.Add(Libc.StrError(i));
+        s->ErrnoText = plan.Strings(texts);
+        s->SeccompText = plan.Utf8("ocirun: load the seccomp filter: ");
+        s->CapsetText = plan.Utf8("ocirun: capset: ");
+        s->ExecText = plan.Utf8("ocirun: exec ");
+        plan.Native->Create = s;
+    }
+
+    /// <summary>
+    /// The Go frame: the network namespace fd (or none) and the cgroup join fds as SCM_RIGHTS, the seccomp program in the payload.
+    /// </summary>
+    public static void SendGo(SyncChannel channel, SafeFd? netns, IReadOnlyList<SafeFd> cgroupFds, byte[]? program, uint seccompFlags)
+    {
+        if (cgroupFds.Count + 1 > Math.Min(MaxFds, UnixSocket.MaxFds)) throw new InitException($"too many cgroup hierarchies to join ({cgroupFds.Count})");
+        if (program is { Length: > MaxProgram }) throw new InitException($"linux.seccomp: the compiled filter has {program.Length / 8} instructions, more than the kernel's 4096");
+        var payload = new byte[GoHeader + (program?.Length ?? 0)];
+        BitConverter.TryWriteBytes(payload.AsSpan(0), netns is null ? 0 : 1);
+        BitConverter.TryWriteBytes(payload.AsSpan(4), cgroupFds.Count);
+        BitConverter.TryWriteBytes(payload.AsSpan(8), seccompFlags);
+        BitConverter.TryWriteBytes(payload.AsSpan(12), program?.Length ?? 0);
+        program?.CopyTo(payload, GoHeader);
+        Span<int> fds = stackalloc int[cgroupFds.Count + 1];
+        var n = 0;
+        if (netns is not null) fds[n++] = netns.Fd;
+        foreach (var fd in cgroupFds) fds[n++] = fd.Fd;
+        channel.Send(SyncMessage.Go, payload, fds[..n]);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="work"/> on a new thread inside the child's namespaces: its own fs_struct (unshare CLONE_FS),
+    /// then the network (unless <paramref name="laterNet"/>: the runtime is still making it, see
+    /// <see cref="NamespaceThread.EnterNetwork"/>), uts, ipc and mount namespaces of <paramref name="pid"/> (or the paths it
+    /// joins). umask 0, as the init's while it builds the rootfs. The thread ends with the work, and with it every
+    /// reference it held to the container's namespaces.
+    /// </summary>
+    /// <param name="t">The thread object (its network namespace is handed over through it).</param>
+    /// <param name="pid">The child.</param>
+    /// <param name="joins">Namespaces the child joins by path.</param>
+    /// <param name="laterNet">The network namespace is entered later (<see cref="NamespaceThread.EnterNetwork"/>).</param>
+    /// <param name="first">Run on the thread before it enters anything (the child's first frame: it has joined its namespaces).</param>
+    /// <param name="work">The work, inside the namespaces.</param>
+    public static void StartInNamespaces(NamespaceThread t, int pid, IReadOnlyList<NamespaceJoin> joins, bool laterNet, Action? first, Action<NamespaceThread> work)
+    {
+        t.Start(() =>
+        {
+            first?.Invoke();
+            Libc.Check(Libc.unshare((int)CloneFlags.Fs), "unshare(CLONE_FS)");
+            // The child's namespaces by /proc/PID/ns (made at its birth), or the paths it joins itself.
+            foreach (var (type, file, flag) in new[] { ("network", "net", CloneFlags.NewNet), ("uts", "uts", CloneFlags.NewUts), ("ipc", "ipc", CloneFlags.NewIpc), ("mount", "mnt", CloneFlags.NewNs) })
+            {
+                if (type == "network" && laterNet) continue;
+                var path = joins.FirstOrDefault(j => j.Type == type)?.Path ?? $"/proc/{pid}/ns/{file}";
+                using var fd = SafeFd.Check(Libc.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {type} namespace {path}");
+                Libc.Check(Libc.setns(fd.Fd, (int)flag), $"enter the container's {type} namespace");
+            }
+            _ = Libc.umask(0);
+            work(t);
+        });
+    }
+
+    /// <summary>A runtime thread working inside the container's namespaces (<see cref="StartInNamespaces"/>).</summary>
+    internal sealed class NamespaceThread : IDisposable
+    {
+        private Thread? _thread;
+        private Exception? _failure;
+
+        private readonly ManualResetEventSlim _netReady = new();
+        private SafeFd? _net;
+        private bool _inNet;
+
+        /// <summary>
+        /// Called by the runtime's main thread once it has made the container's network namespace (null: it failed); the
+        /// thread enters it at its first need (<see cref="EnterNetwork"/>).
+        /// </summary>
+        public void NetworkReady(SafeFd? net)
+        {
+            _net = net;
+            _netReady.Set();
+        }
+
+        /// <summary>On the thread: waits for <see cref="NetworkReady"/> and enters the namespace (once; sysfs, net.* sysctls).</summary>
+        /// <exception cref="InitException">the runtime could not make it.</exception>
+        public void EnterNetwork()
+        {
+            if (_inNet) return;
+            _netReady.Wait();
+            if (_net is null) throw new InitException("container init: the container's network namespace was not made");
+            Libc.Check(Libc.setns(_net.Fd, (int)CloneFlags.NewNet), "enter the container's network namespace");
+            _inNet = true;
+        }
+
+        /// <summary>Starts <paramref name="body"/>; an exception it throws is rethrown by <see cref="Join"/>.</summary>
+        public void Start(Action body)
+        {
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    body();
+                }
+                catch (Exception e)
+                {
+                    _failure = e;
+                }
+            }, 1 << 20);
+            _thread.Start();
+        }
+
+        /// <inheritdoc />
+        public void Dispose() => _netReady.Dispose();
+
+        /// <summary>Waits for the thread to end; rethrows its exception.</summary>
+        public void Join()
+        {
+            _thread?.Join();
+            if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        }
+    }
+
+    // ───────────────────────────── in the child: raw syscalls only ─────────────────────────────
+
+    /// <summary>
+    /// The child's part before its process attributes: signal handlers, fds, proc fs contexts for the runtime, the Go
+    /// frame, the network namespace, pivot_root, the final propagation of / and the session keyring.
+    /// </summary>
+    internal static void Prepare(DirectExec.Plan* p, Stage* s, int errorFd)
+    {
+        // The copied runtime's signal handlers must never run here (the trampoline installs its own for the wait).
+        RawSys.ResetHandlers(p->NrRtSigaction, p->NrRtSigprocmask);
+        // If the runtime dies before the container is ready, so does this process (ContainerInit does the same).
+        _ = RawSys.Prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+        // Nothing of the runtime's stays open (its state directory lock above all): only stdio, the preserved fds, the
+        // sync socket and the exec fifo.
+        CloseAllBut((uint)(3 + p->PreserveFds), s->SyncFd, s->FifoFd, s->TrampolineFd);
+
+        // Always sent, with no fds when there is no proc mount: the runtime's thread starts its work on it, so that a failed
+        // namespace join (a ChildFailed frame instead) is reported as such.
+        var fds = stackalloc int[Math.Max(1, s->ProcContexts)];
+        for (var i = 0; i < s->ProcContexts; i++)
+        {
+            fds[i] = (int)RawSys.Syscall(s->NrFsopen, (nint)s->ProcName, (nint)Libc.FSOPEN_CLOEXEC, 0);
+            if (fds[i] < 0) DirectExec.Fail(errorFd, DirectExec.Step.ProcContext, i);
+        }
+        if (!SendFds(errorFd, SyncMessage.ProcContexts, fds, s->ProcContexts, s->Control)) RawSys.Exit(1);
+        for (var i = 0; i < s->ProcContexts; i++) _ = RawSys.Close(fds[i]);
+
+        ReceiveGo(p, s, errorFd);
+
+        // The host's /proc, before pivot_root: the exec fifo is reopened through it later, never through the container's.
+        s->ProcFdDir = RawSys.Open(s->ProcSelfFd, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (s->ProcFdDir < 0) DirectExec.Fail(errorFd, DirectExec.Step.ProcFd, 0);
+
+        // pivot_root(".", "."): the old root is stacked under the new one, then detached (RootfsSetup.PivotRoot).
+        var oldRoot = RawSys.Open(s->Slash, OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (oldRoot < 0) PivotFail(errorFd, PivotStep.OpenOldRoot);
+        var newRoot = RawSys.Open(s->Rootfs, OpenFlags.O_DIRECTORY | OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (newRoot < 0) PivotFail(errorFd, PivotStep.OpenNewRoot);
+        if (RawSys.Fchdir(newRoot) != 0) PivotFail(errorFd, PivotStep.ChdirNewRoot);
+        if (RawSys.Syscall(s->NrPivotRoot, (nint)s->Dot, (nint)s->Dot, 0) != 0) PivotFail(errorFd, PivotStep.PivotRoot);
+        if (RawSys.Fchdir(oldRoot) != 0) PivotFail(errorFd, PivotStep.ChdirOldRoot);
+        if (RawSys.Mount(null, s->Dot, null, (nuint)(MountFlags.Slave | MountFlags.Rec), null) != 0) PivotFail(errorFd, PivotStep.SlaveOldRoot);
+        if (RawSys.Umount2(s->Dot, Libc.MNT_DETACH) != 0) PivotFail(errorFd, PivotStep.UnmountOldRoot);
+        if (RawSys.Chdir(s->Slash) != 0) PivotFail(errorFd, PivotStep.ChdirSlash);
+        _ = RawSys.Close(oldRoot);
+        _ = RawSys.Close(newRoot);
+        if (s->FinalPropagation != 0 && RawSys.Mount(null, s->Slash, null, (nuint)s->FinalPropagation, null) != 0)
+            DirectExec.Fail(errorFd, DirectExec.Step.Propagation, 0);
+
+        if (s->KeyringName != null && RawSys.Syscall(s->NrKeyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, (nint)s->KeyringName, 0) < 0)
+        {
+            var errno = RawSys.ErrnoValue;
+            if (errno is not (Errno.ENOSYS or Errno.EPERM or Errno.EACCES)) DirectExec.Fail(errorFd, DirectExec.Step.Keyring, 0, errno);
+        }
+    }
+
+    /// <summary>After the cgroup join: a cgroup namespace of its own, rooted at the container's cgroups (CgroupJoin).</summary>
+    internal static void AfterCgroupJoin(Stage* s, int errorFd)
+    {
+        if (s->UnshareCgroupNs != 0 && RawSys.Unshare((int)CloneFlags.NewCgroup) != 0) DirectExec.Fail(errorFd, DirectExec.Step.CgroupNamespace, 0);
+    }
+
+    /// <summary>
+    /// After the PATH lookup: Ready to the runtime, and the sync socket closed; later failures go to stderr
+    /// (<see cref="FailLate"/>). The exec trampoline waits for <c>start</c> on the exec fifo.
+    /// </summary>
+    internal static void Ready(Stage* s, int errorFd)
+    {
+        // The runtime may exit as soon as it reads Ready: the death signal must be gone before that.
+        _ = RawSys.Prctl(Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        byte* frame = stackalloc byte[8];
+        *(uint*)frame = (uint)SyncMessage.Ready;
+        *(uint*)(frame + 4) = 0;
+        if (RawSys.Write(errorFd, frame, 8) != 8) RawSys.Exit(1);
+        _ = RawSys.Close(errorFd);
+    }
+
+    /// <summary>A failure after Ready: "PREFIX[PATH: ]strerror" on stderr, then _exit(<paramref name="status"/>).</summary>
+    internal static void FailLate(Stage* s, byte* prefix, byte* path, int errno, int status)
+    {
+        WriteString(2, prefix);
+        if (path != null)
+        {
+            WriteString(2, path);
+            byte* colon = stackalloc byte[3] { (byte)':', (byte)' ', 0 };
+            WriteString(2, colon);
+        }
+        if (errno >= 0 && errno < s->ErrnoCount) WriteString(2, s->ErrnoText[errno]);
+        byte newline = (byte)'\n';
+        _ = RawSys.Write(2, &newline, 1);
+        RawSys.Exit(status);
+    }
+
+    private static void WriteString(int fd, byte* text)
+    {
+        nuint n = 0;
+        while (text[n] != 0) n++;
+        _ = RawSys.Write(fd, text, n);
+    }
+
+    private static void PivotFail(int errorFd, PivotStep step) => DirectExec.Fail(errorFd, DirectExec.Step.Pivot, (int)step);
+
+    // close_range of everything from first on but the three fds to keep.
+    private static void CloseAllBut(uint first, int a, int b, int c)
+    {
+        var keep = stackalloc uint[3] { (uint)a, (uint)b, (uint)c };
+        for (var i = 0; i < 2; i++)
+        {
+            for (var j = 0; j < 2 - i; j++)
+            {
+                if (keep[j] <= keep[j + 1]) continue;
+                (keep[j], keep[j + 1]) = (keep[j + 1], keep[j]);
+            }
+        }
+        var from = first;
+        for (var i = 0; i < 3; i++)
+        {
+            if (keep[i] < from) continue;
+            if (keep[i] > from) _ = RawSys.CloseRange(from, keep[i] - 1, 0);
+            from = keep[i] + 1;
+        }
+        _ = RawSys.CloseRange(from, uint.MaxValue, 0);
+    }
+
+    private static bool SendFds(int fd, SyncMessage type, int* fds, int count, byte* control)
+    {
+        byte* header = stackalloc byte[8];
+        *(uint*)header = (uint)type;
+        *(uint*)(header + 4) = 0;
+        var iov = new RawSys.IoVec { Base = header, Length = 8 };
+        var length = 16 + (count * sizeof(int));
+        *(nuint*)control = (nuint)length; // cmsg_len
+        *(int*)(control + 8) = 1; // SOL_SOCKET
+        *(int*)(control + 12) = 1; // SCM_RIGHTS
+        for (var i = 0; i < count; i++) ((int*)(control + 16))[i] = fds[i];
+        var msg = new RawSys.MsgHdr { Iov = &iov, IovLength = 1 };
+        if (count > 0)
+        {
+            msg.Control = control;
+            msg.ControlLength = (nuint)((length + 7) & ~7);
+        }
+        return RawSys.Sendmsg(fd, &msg, 0x4000 /* MSG_NOSIGNAL */) == 8;
+    }
+
+    // The Go frame (SendGo): read whole; the fds come with its first bytes.
+    private static void ReceiveGo(DirectExec.Plan* p, Stage* s, int errorFd)
+    {
+        var iov = new RawSys.IoVec { Base = s->Buffer, Length = (nuint)s->BufferSize };
+        var msg = new RawSys.MsgHdr { Iov = &iov, IovLength = 1, Control = s->Control, ControlLength = (nuint)s->ControlSize };
+        var got = (long)RawSys.Recvmsg(errorFd, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+        if (got <= 0) RawSys.Exit(1); // the runtime gave up
+        var fdCount = 0;
+        var fds = (int*)(s->Control + 16);
+        if (msg.ControlLength >= 16 && *(int*)(s->Control + 8) == 1 && *(int*)(s->Control + 12) == 1)
+            fdCount = (int)((*(nuint*)s->Control - 16) / sizeof(int));
+        while (got < 8 || got < 8 + *(uint*)(s->Buffer + 4))
+        {
+            if (got >= s->BufferSize) RawSys.Exit(1);
+            var n = (long)RawSys.Read(errorFd, s->Buffer + got, (nuint)(s->BufferSize - got));
+            if (n <= 0) RawSys.Exit(1);
+            got += n;
+        }
+        if (*(uint*)s->Buffer != (uint)SyncMessage.Go) RawSys.Exit(1);
+        var payload = s->Buffer + 8;
+        var netns = *(int*)payload;
+        var cgroups = *(int*)(payload + 4);
+        if (fdCount != netns + cgroups) DirectExec.Fail(errorFd, DirectExec.Step.Go, fdCount, Errno.EPROTO);
+        if (netns != 0)
+        {
+            if (RawSys.Setns(fds[0], (int)CloneFlags.NewNet) != 0) DirectExec.Fail(errorFd, DirectExec.Step.JoinNet, 0);
+            _ = RawSys.Close(fds[0]);
+        }
+        p->CgroupFds = fds + netns;
+        p->CgroupCount = cgroups;
+        var programBytes = *(int*)(payload + 12);
+        if (programBytes > 0)
+        {
+            p->HasSeccomp = 1;
+            p->SeccompFlags = *(uint*)(payload + 8);
+            p->Seccomp = new SockFprog { Len = (ushort)(programBytes / sizeof(SockFilter)), Filter = (SockFilter*)(payload + GoHeader) };
+        }
+    }
+
+    /// <summary>The one-line error of a failed create-only step (<see cref="DirectExec.Describe"/> for the rest).</summary>
+    public static string? Describe(DirectExec.Step step, int errno, int index, string rootfs)
+    {
+        var error = Libc.StrError(errno);
+        return step switch
+        {
+            DirectExec.Step.ProcContext => $"open a procfs context in the container's pid namespace (fsopen proc): {error}",
+            DirectExec.Step.Go => $"container init: bad orders from the runtime ({index} fds): {error}",
+            DirectExec.Step.JoinNet => $"join the container's network namespace: {error}",
+            DirectExec.Step.ProcFd => $"open /proc/self/fd: {error}",
+            DirectExec.Step.Pivot => (PivotStep)index switch
+            {
+                PivotStep.OpenOldRoot => $"open /: {error}",
+                PivotStep.OpenNewRoot => $"open {rootfs}: {error}",
+                PivotStep.ChdirNewRoot => $"chdir {rootfs}: {error}",
+                PivotStep.PivotRoot => $"pivot_root {rootfs}: {error}",
+                PivotStep.ChdirOldRoot => $"chdir to the old root: {error}",
+                PivotStep.SlaveOldRoot => $"mount . (slave): {error}",
+                PivotStep.UnmountOldRoot => $"unmount the old root: {error}",
+                _ => $"chdir /: {error}",
+            },
+            DirectExec.Step.Propagation => $"config.json: linux.rootfsPropagation: mount /: {error}",
+            DirectExec.Step.Keyring => $"join session keyring: {error}",
+            DirectExec.Step.CgroupNamespace => $"config.json: linux.namespaces: cgroup: unshare(CLONE_NEWCGROUP): {error}",
+            _ => null,
+        };
+    }
+}
