@@ -11,24 +11,28 @@ public sealed partial class ContainerRuntime
 {
     /// <summary>
     /// create's direct path (docs/process-model.md, "create: the direct path"; <see cref="DirectCreate"/>): the child is
-    /// cloned with a plan and waits; a runtime thread inside its namespaces builds the rootfs while this thread makes the
-    /// cgroups and compiles the seccomp profile; then the hooks, the Go frame, and Ready from the child.
+    /// cloned with a plan and waits; <paramref name="builder"/>, parked since the parse with the network namespace made,
+    /// builds the rootfs inside the child's namespaces while this thread makes the cgroups and compiles the seccomp
+    /// profile; then the hooks, the Go frame, and Ready from the child.
     /// </summary>
-    private InitReport CreateDirect(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, SafeFd trampoline, ICgroupManager? cgroup, int preserveFds,
-        PhaseTimer timer, ref InitProcess? init)
+    private InitReport CreateDirect(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, SafeFd trampoline,
+        DirectCreate.NamespaceThread builder, ICgroupManager? cgroup, int preserveFds, PhaseTimer timer, ref InitProcess? init)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];
-        var makeNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path));
         using var birthCgroup = CreateBirthCgroup(cgroup);
         using var plan = DirectExec.Build(spec.Process!, [], null, 0, preserveFds, trampoline, seccompLater: spec.Linux?.Seccomp is not null);
         plan.Rootfs = rootfs;
         DirectCreate.AddStage(plan, spec, options.Id, rootfs, fifo.Fd, preserveFds, options.NoNewKeyring);
         var joins = NamespaceJoins(namespaces);
         timer.Mark("plan");
+        // No other managed thread may run at the clone: the builder is parked (blocked in read) from here on.
+        builder.WaitParked();
+        var netns = builder.NetNamespace; // made by the builder (which owns it); otherwise clone3 makes it
+        timer.Mark("builder-parked");
         var request = new LaunchRequest
         {
             IntoCgroup = birthCgroup,
-            NewNamespaces = NewNamespaceFlags(namespaces) & ~(makeNet ? CloneFlags.NewNet : CloneFlags.None),
+            NewNamespaces = NewNamespaceFlags(namespaces) & ~(netns is not null ? CloneFlags.NewNet : CloneFlags.None),
             Joins = joins,
             Direct = plan,
         };
@@ -50,43 +54,28 @@ public sealed partial class ContainerRuntime
         var cgroupsFailed = false;
         var hooks = HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0;
         var procContexts = new Queue<SafeFd>();
-        var builder = new DirectCreate.NamespaceThread();
+        // A cgroup mount waits for the cgroups this thread makes meanwhile.
         var rootfsSetup = new RootfsSetup(spec, initOptions, mountTimer, () => { }, procContexts, type =>
         {
-            if (type == "sysfs" && makeNet) builder.EnterNetwork();
             if (type != "cgroup") return;
             cgroupsReady.Wait();
             if (cgroupsFailed) throw new InitException("container init: the container's cgroups were not made");
         });
         var pid = launched.Pid.ToString(CultureInfo.InvariantCulture);
-        // The rootfs on a thread inside the child's namespaces; meanwhile this thread makes the network namespace (first:
-        // sysfs waits for it) and the cgroups (a cgroup mount waits for them), then compiles the seccomp profile.
-        DirectCreate.StartInNamespaces(builder, launched.Pid, joins, laterNet: makeNet, () =>
+        builder.Go(launched.Pid, joins, () =>
         {
             ReceiveProcContexts(launched, request, procContexts);
             mountTimer.Mark("proc-contexts");
-        }, t =>
+        }, _ =>
         {
             rootfsSetup.PrepareMounts();
-            if (hooks) return;
-            if (makeNet) t.EnterNetwork();
-            FinishInNamespaces(rootfsSetup, spec, pid, mountTimer);
+            if (!hooks) FinishInNamespaces(rootfsSetup, spec, pid, mountTimer);
         });
 
-        SafeFd? netns = null;
         CgroupSetup? cgroupJoin = null;
         var joined = false;
         try
         {
-            try
-            {
-                if (makeNet) netns = NetNamespace.Create();
-            }
-            finally
-            {
-                builder.NetworkReady(netns);
-            }
-            timer.Mark("netns");
             try
             {
                 cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
@@ -111,13 +100,10 @@ public sealed partial class ContainerRuntime
             if (hooks)
             {
                 RunRuntimeHooks(options.Id, launched.Pid, bundle, spec);
-                using var finisher = new DirectCreate.NamespaceThread();
-                finisher.NetworkReady(netns);
-                DirectCreate.StartInNamespaces(finisher, launched.Pid, joins, laterNet: makeNet, null, t =>
-                {
-                    if (makeNet) t.EnterNetwork();
-                    FinishInNamespaces(rootfsSetup, spec, pid, mountTimer);
-                });
+                // Back into the namespaces for the rest, the network namespace the builder made included.
+                using var finisher = DirectCreate.NamespaceThread.Start(makeNet: false);
+                finisher.WaitParked();
+                finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
                 finisher.Join();
             }
             DirectCreate.SendGo(launched.Channel, netns, cgroupJoin.Fds, seccompProgram.Program, seccompProgram.Flags);
@@ -135,8 +121,6 @@ public sealed partial class ContainerRuntime
             {
                 try { builder.Join(); } catch (Exception) { /* the first failure is the one reported */ }
             }
-            builder.Dispose();
-            netns?.Dispose();
             foreach (var context in procContexts) context.Dispose();
             cgroupJoin?.Dispose();
         }

@@ -27,6 +27,10 @@ public sealed partial class ContainerRuntime
         }
     }
 
+    /// <summary>Whether the seccomp profile has SCMP_ACT_NOTIFY rules (a listener is then needed).</summary>
+    private static bool NeedsSeccompListener(Spec.Spec spec) =>
+        spec.Linux?.Seccomp?.Syscalls is { } rules && rules.Any(r => r.Action == SeccompActions.Notify);
+
     /// <summary>
     /// When the seccomp profile has SCMP_ACT_NOTIFY rules, connects to <c>linux.seccomp.listenerPath</c> (as the runtime's
     /// caller, as runc does); the init gets the socket and sends the notify fd through it once the filter is loaded.
@@ -36,7 +40,7 @@ public sealed partial class ContainerRuntime
     private static SafeFd? ConnectSeccompListener(Spec.Spec spec)
     {
         var seccomp = spec.Linux?.Seccomp;
-        if (seccomp?.Syscalls is not { } rules || !rules.Any(r => r.Action == SeccompActions.Notify)) return null;
+        if (seccomp is null || !NeedsSeccompListener(spec)) return null;
         if (string.IsNullOrEmpty(seccomp.ListenerPath))
             throw new RuntimeException("config.json: linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY rules");
         try

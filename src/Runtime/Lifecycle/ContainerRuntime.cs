@@ -113,6 +113,25 @@ public sealed partial class ContainerRuntime
         timer.Mark("parse+validate");
 
         var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
+        // The path: direct (the runtime builds the container, DirectCreate) unless something needs `ocirun init`, or no
+        // exec trampoline can be made (CVE-2019-5736: the container's process is exec'd through it, never by a copy of
+        // the runtime).
+        var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, NeedsSeccompListener(spec),
+            (spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped), Rootless || Libc.geteuid() != 0);
+        using var trampoline = whyNot is null ? ExecTrampoline.TryCreate() : null;
+        if (whyNot is null && trampoline is null) whyNot = "no exec trampoline (executable memfds refused)";
+        timer.Mark("path");
+        // A new network namespace (without a user namespace, which must own it, not rootless, and not when idmapped
+        // mounts clone their helper first) is made by a runtime thread from now until right before the clone, not by
+        // clone3: on the direct path the thread that will build the rootfs (it parks until the clone), else
+        // NetNamespace.Start.
+        var namespacesOfSpec = spec.Linux?.Namespaces ?? [];
+        var makeNet = namespacesOfSpec.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
+            && !namespacesOfSpec.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0 && !Rootless && !(spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped);
+        using var builder = whyNot is null ? DirectCreate.NamespaceThread.Start(makeNet) : null;
+        using var pendingNet = whyNot is not null && makeNet ? NetNamespace.Start() : null;
+        timer.Mark("thread-start");
+        if (_log.IsDebug) _log.Debug($"create {options.Id}: " + (whyNot is null ? "direct path (no ocirun init)" : $"through ocirun init ({whyNot})"));
         var dir = _store.Create(options.Id);
         InitProcess? init = null;
         try
@@ -128,19 +147,13 @@ public sealed partial class ContainerRuntime
             var namespaces = spec.Linux?.Namespaces ?? [];
             var configBytes = SpecSerializer.SerializeForRuntime(spec);
             InitReport report;
-            var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, seccompListener is not null, idmapped.Fds.Count > 0, Rootless || Libc.geteuid() != 0);
-            // The exec trampoline: the container's process is exec'd through it, never by a copy of the runtime (CVE-2019-5736).
-            using var trampoline = whyNot is null ? ExecTrampoline.TryCreate() : null;
-            if (whyNot is null && trampoline is null) whyNot = "no exec trampoline (executable memfds refused)";
-            timer.Mark("path");
-            if (_log.IsDebug) _log.Debug($"create {options.Id}: " + (whyNot is null ? "direct path (no ocirun init)" : $"through ocirun init ({whyNot})"));
             if (whyNot is null)
             {
-                report = CreateDirect(options, spec, bundle, rootfs, fifo, trampoline!, cgroup, preserveFds, timer, ref init);
+                report = CreateDirect(options, spec, bundle, rootfs, fifo, trampoline!, builder!, cgroup, preserveFds, timer, ref init);
             }
             else
             {
-                report = CreateThroughInit(options, spec, bundle, rootfs, fifo, cgroup, preserveFds, timer, console, idmapped, seccompListener, configBytes, ref init);
+                report = CreateThroughInit(options, spec, bundle, rootfs, fifo, pendingNet, cgroup, preserveFds, timer, console, idmapped, seccompListener, configBytes, ref init);
             }
             foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
             if (init is null) throw new InvalidOperationException("no container init after create");
@@ -189,14 +202,11 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>create through <c>ocirun init</c>: clone, exec of the init, orders, Ready (docs/process-model.md).</summary>
-    private InitReport CreateThroughInit(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, ICgroupManager? cgroup, int preserveFds,
+    private InitReport CreateThroughInit(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, PendingNetNamespace? pendingNet, ICgroupManager? cgroup, int preserveFds,
         Init.PhaseTimer timer, TerminalEnds console, IdmappedMounts idmapped, SafeFd? seccompListener, byte[] configBytes, ref InitProcess? init)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];
-        // A new network namespace is made after the clone, while the init starts (NetNamespace), unless a user namespace
-        // must own it (then only clone3 makes it right) or the runtime is unprivileged.
-        var deferNet = namespaces.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
-            && !namespaces.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0;
+        var deferNet = pendingNet is not null;
         // A hybrid host's cgroup2 directory (membership only) is entered at birth: no process-wide migration for it.
         using var birthCgroup = CreateBirthCgroup(cgroup);
         var request = new LaunchRequest
@@ -211,13 +221,14 @@ public sealed partial class ContainerRuntime
                 TimeNamespace.WriteOffsets(pid, spec.Linux?.TimeOffsets);
             },
         };
+        // The network namespace the runtime made meanwhile (CreateCore), taken right before the clone; otherwise clone3 makes it.
+        using var netns = pendingNet?.Take();
+        timer.Mark("netns");
         var launched = init = LaunchInit(request);
         timer.Mark("clone+exec");
-        // While the init's runtime starts (≈2 ms), make its network namespace and the cgroups and compile the seccomp
-        // profile; the namespace and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join
-        // (docs/process-model.md, "The network namespace" and "cgroups").
-        using var netns = deferNet ? NetNamespace.Create() : null;
-        timer.Mark("netns");
+        // While the init's runtime starts (≈2 ms), make the cgroups and compile the seccomp profile; the network namespace
+        // and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join (docs/process-model.md, "The network
+        // namespace" and "cgroups").
         using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
         timer.Mark("cgroups");
         var seccompProgram = CompileSeccomp(spec);

@@ -12,7 +12,7 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// <c>create</c> without an <c>ocirun init</c> (docs/process-model.md, "create: the direct path"). The container's
 /// first process is the cloned one-thread copy of the runtime, and it never starts a second .NET runtime: the runtime
 /// builds the container's mounts itself, on a thread of its own that has entered the child's mount, uts, ipc and network
-/// namespaces (<see cref="StartInNamespaces"/>: setns of a mount namespace needs a thread with a private fs_struct, which
+/// namespaces (<see cref="NamespaceThread"/>: setns of a mount namespace needs a thread with a private fs_struct, which
 /// unshare(CLONE_FS) gives it), while the child waits; then it sends the child the last orders (the network namespace
 /// and cgroup join fds, the seccomp program) and the child finishes with raw syscalls only: pivot_root, keyring,
 /// rlimits, cgroups, user and capabilities, cwd, the PATH lookup, Ready, the exec fifo, seccomp and execve
@@ -132,9 +132,10 @@ internal static unsafe class DirectCreate
         s->Buffer = (byte*)plan.Alloc(s->BufferSize);
         s->ControlSize = 16 + MaxFds * sizeof(int);
         s->Control = (byte*)plan.Alloc(s->ControlSize);
-        s->ErrnoCount = 134;
+        // strerror of what the late steps (seccomp, capset, execveat) can fail with; others print as "error".
+        s->ErrnoCount = 41;
         var texts = new List<string>(s->ErrnoCount);
-        for (var i = 0; i < s->ErrnoCount; i++) texts.Add(Libc.StrError(i));
+        for (var i = 0; i < s->ErrnoCount; i++) texts.Add(i is 1 or 2 or 7 or 8 or 9 or 12 or 13 or 14 or 22 or 26 or 38 or 40 ? Libc.StrError(i) : "error");
         s->ErrnoText = plan.Strings(texts);
         s->SeccompText = plan.Utf8("ocirun: load the seccomp filter: ");
         s->CapsetText = plan.Utf8("ocirun: capset: ");
@@ -163,95 +164,119 @@ internal static unsafe class DirectCreate
     }
 
     /// <summary>
-    /// Starts <paramref name="work"/> on a new thread inside the child's namespaces: its own fs_struct (unshare CLONE_FS),
-    /// then the network (unless <paramref name="laterNet"/>: the runtime is still making it, see
-    /// <see cref="NamespaceThread.EnterNetwork"/>), uts, ipc and mount namespaces of <paramref name="pid"/> (or the paths it
-    /// joins). umask 0, as the init's while it builds the rootfs. The thread ends with the work, and with it every
-    /// reference it held to the container's namespaces.
+    /// The runtime thread that builds the rootfs inside the container's namespaces (docs/process-model.md, "create: the
+    /// direct path"). It is started before the clone, with its own fs_struct (unshare CLONE_FS, which setns of a mount
+    /// namespace requires) and, when the container gets a new network namespace without a user namespace, makes that
+    /// namespace for itself (unshare CLONE_NEWNET; the fd is kept for the child). Then it parks: blocked in read(2) inside
+    /// a P/Invoke (GC-preemptive, no runtime lock held, nothing allocated) until <see cref="Go"/> sends the child's pid, so
+    /// no other managed thread runs at clone time. It then enters the child's uts, ipc and mount namespaces (or the
+    /// paths the child joins) and runs its work; umask 0, as the init's while it builds the rootfs.
     /// </summary>
-    /// <param name="t">The thread object (its network namespace is handed over through it).</param>
-    /// <param name="pid">The child.</param>
-    /// <param name="joins">Namespaces the child joins by path.</param>
-    /// <param name="laterNet">The network namespace is entered later (<see cref="NamespaceThread.EnterNetwork"/>).</param>
-    /// <param name="first">Run on the thread before it enters anything (the child's first frame: it has joined its namespaces).</param>
-    /// <param name="work">The work, inside the namespaces.</param>
-    public static void StartInNamespaces(NamespaceThread t, int pid, IReadOnlyList<NamespaceJoin> joins, bool laterNet, Action? first, Action<NamespaceThread> work)
+    internal sealed unsafe class NamespaceThread : IDisposable
     {
-        t.Start(() =>
+        private readonly (SafeFd Read, SafeFd Write) _parked = Libc.Pipe();
+        private readonly (SafeFd Read, SafeFd Write) _go = Libc.Pipe();
+        private readonly NativeThread _thread;
+        private int _pid;
+        private IReadOnlyList<NamespaceJoin> _joins = [];
+        private SafeFd? _enterNet;
+        private Action? _first;
+        private Action<NamespaceThread>? _work;
+        private Exception? _setupFailure;
+
+        private NamespaceThread(bool makeNet) => _thread = NativeThread.Start(() => Body(makeNet));
+
+        /// <summary>The network namespace the thread made (its own; the caller passes it to the child; closed by <see cref="Dispose"/>), or null.</summary>
+        public SafeFd? NetNamespace { get; private set; }
+
+        /// <summary>Starts the thread; it prepares itself and parks (<see cref="WaitParked"/>).</summary>
+        /// <param name="makeNet">Make a new network namespace on the thread (see the class remarks).</param>
+        public static NamespaceThread Start(bool makeNet) => new(makeNet);
+
+        /// <summary>Blocks until the thread is parked, before the clone.</summary>
+        /// <exception cref="SyscallException">the thread could not make the network namespace (or unshare CLONE_FS).</exception>
+        public void WaitParked()
         {
-            first?.Invoke();
-            Libc.Check(Libc.unshare((int)CloneFlags.Fs), "unshare(CLONE_FS)");
+            byte b;
+            _ = Libc.read(_parked.Read.Fd, &b, 1);
+            if (_setupFailure is not { } e) return;
+            Dispose();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        }
+
+        /// <summary>
+        /// Releases the parked thread into <paramref name="pid"/>'s namespaces: <paramref name="first"/> runs before it
+        /// enters them, <paramref name="work"/> inside. <paramref name="enterNet"/>: a network namespace to enter
+        /// (instead of the child's, when the thread did not make it).
+        /// </summary>
+        public void Go(int pid, IReadOnlyList<NamespaceJoin> joins, Action? first, Action<NamespaceThread> work, SafeFd? enterNet = null)
+        {
+            _pid = pid;
+            _joins = joins;
+            _first = first;
+            _work = work;
+            _enterNet = enterNet;
+            var n = pid;
+            Libc.WriteAll(_go.Write.Fd, new ReadOnlySpan<byte>(&n, sizeof(int)), "namespace thread");
+        }
+
+        /// <summary>Waits until the thread has ended and rethrows what its work threw.</summary>
+        public void Join()
+        {
+            _go.Write.Dispose(); // a thread never released reads EOF and ends
+            _thread.Join();
+        }
+
+        private void Body(bool makeNet)
+        {
+            try
+            {
+                Libc.Check(Libc.unshare((int)CloneFlags.Fs), "unshare(CLONE_FS)");
+                if (makeNet)
+                {
+                    Libc.Check(Libc.unshare((int)CloneFlags.NewNet), "create the network namespace (unshare CLONE_NEWNET)");
+                    NetNamespace = SafeFd.Check(Libc.open("/proc/thread-self/ns/net", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open the new network namespace");
+                }
+            }
+            catch (SyscallException e)
+            {
+                _setupFailure = e;
+            }
+            byte parked = 1;
+            int pid;
+            _ = Libc.write(_parked.Write.Fd, &parked, 1);
+            // Parked: the next call blocks in the kernel until Go (or EOF: released without work).
+            if (Libc.read(_go.Read.Fd, (byte*)&pid, sizeof(int)) != sizeof(int) || _setupFailure is not null) return;
+            _first?.Invoke();
             // The child's namespaces by /proc/PID/ns (made at its birth), or the paths it joins itself.
             foreach (var (type, file, flag) in new[] { ("network", "net", CloneFlags.NewNet), ("uts", "uts", CloneFlags.NewUts), ("ipc", "ipc", CloneFlags.NewIpc), ("mount", "mnt", CloneFlags.NewNs) })
             {
-                if (type == "network" && laterNet) continue;
-                var path = joins.FirstOrDefault(j => j.Type == type)?.Path ?? $"/proc/{pid}/ns/{file}";
+                if (type == "network" && NetNamespace is not null) continue; // already in it
+                if (type == "network" && _enterNet is not null)
+                {
+                    Libc.Check(Libc.setns(_enterNet.Fd, (int)flag), "enter the container's network namespace");
+                    continue;
+                }
+                var path = _joins.FirstOrDefault(j => j.Type == type)?.Path ?? $"/proc/{_pid}/ns/{file}";
                 using var fd = SafeFd.Check(Libc.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {type} namespace {path}");
                 Libc.Check(Libc.setns(fd.Fd, (int)flag), $"enter the container's {type} namespace");
             }
             _ = Libc.umask(0);
-            work(t);
-        });
-    }
-
-    /// <summary>A runtime thread working inside the container's namespaces (<see cref="StartInNamespaces"/>).</summary>
-    internal sealed class NamespaceThread : IDisposable
-    {
-        private Thread? _thread;
-        private Exception? _failure;
-
-        private readonly ManualResetEventSlim _netReady = new();
-        private SafeFd? _net;
-        private bool _inNet;
-
-        /// <summary>
-        /// Called by the runtime's main thread once it has made the container's network namespace (null: it failed); the
-        /// thread enters it at its first need (<see cref="EnterNetwork"/>).
-        /// </summary>
-        public void NetworkReady(SafeFd? net)
-        {
-            _net = net;
-            _netReady.Set();
+            _work!(this);
         }
 
-        /// <summary>On the thread: waits for <see cref="NetworkReady"/> and enters the namespace (once; sysfs, net.* sysctls).</summary>
-        /// <exception cref="InitException">the runtime could not make it.</exception>
-        public void EnterNetwork()
+        /// <summary>Ends a thread never released (it reads EOF), joins it, and closes the network namespace fd.</summary>
+        public void Dispose()
         {
-            if (_inNet) return;
-            _netReady.Wait();
-            if (_net is null) throw new InitException("container init: the container's network namespace was not made");
-            Libc.Check(Libc.setns(_net.Fd, (int)CloneFlags.NewNet), "enter the container's network namespace");
-            _inNet = true;
-        }
-
-        /// <summary>Starts <paramref name="body"/>; an exception it throws is rethrown by <see cref="Join"/>.</summary>
-        public void Start(Action body)
-        {
-            _thread = new Thread(() =>
-            {
-                try
-                {
-                    body();
-                }
-                catch (Exception e)
-                {
-                    _failure = e;
-                }
-            }, 1 << 20);
-            _thread.Start();
-        }
-
-        /// <inheritdoc />
-        public void Dispose() => _netReady.Dispose();
-
-        /// <summary>Waits for the thread to end; rethrows its exception.</summary>
-        public void Join()
-        {
-            _thread?.Join();
-            if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            _go.Write.Dispose();
+            _thread.Dispose();
+            NetNamespace?.Dispose();
+            _parked.Read.Dispose();
+            _parked.Write.Dispose();
+            _go.Read.Dispose();
         }
     }
+
 
     // ───────────────────────────── in the child: raw syscalls only ─────────────────────────────
 
