@@ -51,11 +51,6 @@ public static unsafe partial class RawSys
     [SuppressGCTransition]
     public static partial nint Sendmsg(int fd, MsgHdr* msg, int flags);
 
-    /// <summary>openat(2) of a pre-marshalled path (no mode: never with O_CREAT).</summary>
-    [LibraryImport(Libc.Name, EntryPoint = "openat")]
-    [SuppressGCTransition]
-    public static partial int Openat(int dirfd, byte* path, int flags);
-
     /// <summary>faccessat(2) (flags 0: a bare syscall in glibc).</summary>
     [LibraryImport(Libc.Name, EntryPoint = "faccessat")]
     [SuppressGCTransition]
@@ -93,16 +88,5 @@ public static unsafe partial class RawSys
     /// </summary>
     /// <param name="rtSigaction">The rt_sigaction syscall number, read before the clone.</param>
     /// <param name="rtSigprocmask">The rt_sigprocmask syscall number.</param>
-    public static void ResetHandlers(long rtSigaction, long rtSigprocmask)
-    {
-        byte* action = stackalloc byte[32];
-        byte* old = stackalloc byte[32];
-        for (var i = 0; i < 32; i++) action[i] = 0;
-        for (var sig = 1; sig < 65; sig++)
-        {
-            if (sig is Signals.SIGKILL or Signals.SIGSTOP) continue;
-            if (syscall5(rtSigaction, sig, 0, (nint)old, 8) == 0 && *(nint*)old is not (0 or 1)) _ = syscall5(rtSigaction, sig, (nint)action, 0, 8);
-        }
-        _ = syscall5(rtSigprocmask, 2 /* SIG_SETMASK */, (nint)action, 0, 8);
-    }
+    public static void ResetHandlers(long rtSigaction, long rtSigprocmask) => ResetSignals(rtSigaction, rtSigprocmask, handled: true);
 }

@@ -86,7 +86,10 @@ public static unsafe partial class RawSys
     /// </summary>
     /// <param name="rtSigaction">The rt_sigaction syscall number (<see cref="SyscallNumbers.RtSigaction"/>, read before a clone).</param>
     /// <param name="rtSigprocmask">The rt_sigprocmask syscall number (<see cref="SyscallNumbers.RtSigprocmask"/>).</param>
-    public static void ResetSignalsForExec(long rtSigaction, long rtSigprocmask)
+    public static void ResetSignalsForExec(long rtSigaction, long rtSigprocmask) => ResetSignals(rtSigaction, rtSigprocmask, handled: false);
+
+    // SIG_DFL for every signal that is ignored (handled: false) or that has a handler (handled: true); then an empty mask.
+    private static void ResetSignals(long rtSigaction, long rtSigprocmask, bool handled)
     {
         byte* action = stackalloc byte[64];
         byte* old = stackalloc byte[64];
@@ -94,8 +97,9 @@ public static unsafe partial class RawSys
         for (var sig = 1; sig < 65; sig++)
         {
             if (sig is Signals.SIGKILL or Signals.SIGSTOP) continue;
-            if (syscall5(rtSigaction, sig, 0, (nint)old, 8) == 0 && *(nint*)old == 1 /* SIG_IGN */)
-                _ = syscall5(rtSigaction, sig, (nint)action, 0, 8);
+            if (syscall5(rtSigaction, sig, 0, (nint)old, 8) != 0) continue;
+            var current = *(nint*)old; // 0 = SIG_DFL, 1 = SIG_IGN, else a handler
+            if (handled ? current is not (0 or 1) : current == 1) _ = syscall5(rtSigaction, sig, (nint)action, 0, 8);
         }
         _ = syscall5(rtSigprocmask, 2 /* SIG_SETMASK */, (nint)action, 0, 8);
     }

@@ -22,25 +22,6 @@ public static unsafe partial class UnixSocket
     /// <summary>The most fds one message carries here (SCM_MAX_FD is 253; a cgroup v1 host has at most ~16 hierarchies).</summary>
     public const int MaxFds = 32;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
     [LibraryImport(Libc.Name, EntryPoint = "socket", SetLastError = true)]
     private static partial int socket(int domain, int type, int protocol);
 
@@ -57,10 +38,10 @@ public static unsafe partial class UnixSocket
     private static partial int accept4(int fd, void* addr, void* length, int flags);
 
     [LibraryImport(Libc.Name, EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint sendmsg(int fd, MsgHdr* msg, int flags);
+    private static partial nint sendmsg(int fd, RawSys.MsgHdr* msg, int flags);
 
     [LibraryImport(Libc.Name, EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
+    private static partial nint recvmsg(int fd, RawSys.MsgHdr* msg, int flags);
 
     private static uint FillAddress(byte* addr, string path)
     {
@@ -134,8 +115,8 @@ public static unsafe partial class UnixSocket
         }
         fixed (byte* p = data)
         {
-            var iov = new IoVec { Base = p, Length = (nuint)data.Length };
-            var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = fds.IsEmpty ? null : control, ControlLength = (nuint)controlLength };
+            var iov = new RawSys.IoVec { Base = p, Length = (nuint)data.Length };
+            var msg = new RawSys.MsgHdr { Iov = &iov, IovLength = 1, Control = fds.IsEmpty ? null : control, ControlLength = (nuint)controlLength };
             while (true)
             {
                 var n = sendmsg(socketFd, &msg, MSG_NOSIGNAL);
@@ -158,8 +139,8 @@ public static unsafe partial class UnixSocket
         new Span<byte>(control, space).Clear();
         fixed (byte* p = buffer)
         {
-            var iov = new IoVec { Base = p, Length = (nuint)buffer.Length };
-            var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
+            var iov = new RawSys.IoVec { Base = p, Length = (nuint)buffer.Length };
+            var msg = new RawSys.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
             nint n;
             while ((n = recvmsg(socketFd, &msg, MSG_CMSG_CLOEXEC)) < 0)
             {

@@ -12,7 +12,9 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// runc's setns init does for an exec'd process (cgroup join, rlimits, stdio ownership, bounding set, groups, gid, uid,
 /// capabilities, umask, no_new_privs, cwd, close-on-exec, signal reset, seccomp, PATH lookup) is decided here, in the
 /// runtime, and written into a plan of raw syscalls in native memory; the child cloned by <see cref="InitLauncher"/>
-/// runs that plan after its setns joins and execs process.args itself. It saves the second .NET start of an exec.
+/// runs that plan after its setns joins and execs process.args through the exec trampoline (<see cref="ExecTrampoline"/>,
+/// CVE-2019-5736). It saves the second .NET start of an exec; create's direct path (<see cref="DirectCreate"/>) runs the
+/// same plan after a stage of its own.
 /// </summary>
 /// <remarks>
 /// Only what the plan can express takes this path (<see cref="WhyNot"/>): a terminal, a seccomp notify listener, LSM
