@@ -51,22 +51,37 @@ bench() { # name runtime [--prepare CMD] command...
   RESULT[$name,$rt]=$(median "$work/h.json")
 }
 
+# Case by case, each runtime in turn, after the kernel has settled: deleting a container leaves work behind (network
+# namespace clean-up, cgroup release), and a case measured right after another runtime's 100 deletes or 50 parallel
+# runs pays for them (the table used to swing by 30% between two runs). SETTLE=seconds (default 2).
+settle() { sleep "${SETTLE:-2}"; }
+root() { echo "$state/root-$1"; }
+for rt in "${RUNTIMES[@]}"; do mkdir -p "$(root "$rt")"; done
+for rt in "${RUNTIMES[@]}"; do settle; b=${BIN[$rt]}; bench "run /bin/true" "$rt" "$b --root $(root "$rt") run -b $work/true r1"; done
+# Runs 50 ms apart, as pod starts are: the kernel's cgroup migration lock is cold again (docs/process-model.md, cgroups).
+for rt in "${RUNTIMES[@]}"; do settle; b=${BIN[$rt]}; bench "run /bin/true, 50 ms apart" "$rt" --prepare "sleep 0.05" "$b --root $(root "$rt") run -b $work/true r1"; done
 for rt in "${RUNTIMES[@]}"; do
-  b=${BIN[$rt]}; root="$state/root-$rt"; mkdir -p "$root"
-  bench "run /bin/true" "$rt" "$b --root $root run -b $work/true r1"
-  # Runs 50 ms apart, as pod starts are: the kernel's cgroup migration lock is cold again (docs/process-model.md, cgroups).
-  bench "run /bin/true, 50 ms apart" "$rt" --prepare "sleep 0.05" "$b --root $root run -b $work/true r1"
-  bench "create+start+delete /bin/true" "$rt" "bash -c '$b --root $root create -b $work/true c1 && $b --root $root start c1 && $b --root $root delete -f c1'"
-  "$b" --root "$root" run -d -b "$work/sleep" s1 >/dev/null 2>&1 </dev/null
-  bench "exec /bin/true" "$rt" "$b --root $root exec s1 /bin/true"
-  bench "state" "$rt" "$b --root $root state s1"
-  for i in $(seq 1 99); do "$b" --root "$root" create -b "$work/sleep" "l$i" >/dev/null 2>&1 </dev/null; done
-  bench "list (100 containers)" "$rt" "$b --root $root list"
-  for id in $("$b" --root "$root" list -q); do "$b" --root "$root" delete -f "$id" >/dev/null 2>&1; done
-  bench "50 parallel runs (wall)" "$rt" "bash -c 'seq 1 50 | xargs -P 50 -I{} $b --root $root run -b $work/true p{}'"
-  rss=0
+  settle; b=${BIN[$rt]}; r=$(root "$rt")
+  bench "create+start+delete /bin/true" "$rt" "bash -c '$b --root $r create -b $work/true c1 && $b --root $r start c1 && $b --root $r delete -f c1'"
+done
+for rt in "${RUNTIMES[@]}"; do "${BIN[$rt]}" --root "$(root "$rt")" run -d -b "$work/sleep" s1 >/dev/null 2>&1 </dev/null; done
+for rt in "${RUNTIMES[@]}"; do settle; b=${BIN[$rt]}; bench "exec /bin/true" "$rt" "$b --root $(root "$rt") exec s1 /bin/true"; done
+for rt in "${RUNTIMES[@]}"; do settle; b=${BIN[$rt]}; bench "state" "$rt" "$b --root $(root "$rt") state s1"; done
+for rt in "${RUNTIMES[@]}"; do
+  b=${BIN[$rt]}; r=$(root "$rt")
+  for i in $(seq 1 99); do "$b" --root "$r" create -b "$work/sleep" "l$i" >/dev/null 2>&1 </dev/null; done
+  settle
+  bench "list (100 containers)" "$rt" "$b --root $r list"
+  for id in $("$b" --root "$r" list -q); do "$b" --root "$r" delete -f "$id" >/dev/null 2>&1; done
+done
+for rt in "${RUNTIMES[@]}"; do
+  settle; settle; b=${BIN[$rt]}
+  bench "50 parallel runs (wall)" "$rt" "bash -c 'seq 1 50 | xargs -P 50 -I{} $b --root $(root "$rt") run -b $work/true p{}'"
+done
+for rt in "${RUNTIMES[@]}"; do
+  settle; b=${BIN[$rt]}; rss=0
   for i in 1 2 3 4 5; do
-    r=$(/usr/bin/time -f %M "$b" --root "$root" run -b "$work/true" m1 2>&1 >/dev/null | tail -1)
+    r=$(/usr/bin/time -f %M "$b" --root "$(root "$rt")" run -b "$work/true" m1 2>&1 >/dev/null | tail -1)
     [ "$r" -gt "$rss" ] && rss=$r
   done
   RESULT["peak RSS of run (KB)",$rt]=$rss

@@ -108,10 +108,13 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         // then / is a recursive slave.
         var propagation = MountOptions.RootPropagation(spec.Linux?.RootfsPropagation);
         if ((propagation & (MountFlags.Shared | MountFlags.Unbindable)) != 0) _finalPropagation = propagation;
-        Libc.Mount(null, "/", null, _finalPropagation is null ? propagation : MountFlags.Slave | MountFlags.Rec, null);
+        var applied = _finalPropagation is null ? propagation : MountFlags.Slave | MountFlags.Rec;
+        Libc.Mount(null, "/", null, applied, null);
         // pivot_root refuses a new root whose parent mount is shared (rootfsPropagation shared/rshared makes it so),
-        // and the rootfs bind would propagate out of the container: make that parent private, as runc does.
-        MakeParentMountPrivate();
+        // and the rootfs bind would propagate out of the container: make that parent private, as runc does. After a
+        // recursive private or slave change (the default, rprivate) no mount of this namespace is shared any more, and
+        // the host's mount table need not be read.
+        if ((applied & MountFlags.Rec) == 0 || (applied & MountFlags.Shared) != 0) MakeParentMountPrivate();
         Libc.Mount(_rootfs, _rootfs, "bind", MountFlags.Bind | MountFlags.Rec, null);
         timer.Mark("rootfs-bind");
         _root = RootDir.OpenRoot(_rootfs);
