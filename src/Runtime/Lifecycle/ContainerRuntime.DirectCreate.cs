@@ -90,6 +90,15 @@ public sealed partial class ContainerRuntime
             {
                 cgroupsReady.Set();
             }
+            // The child joins them now, while the builder still works. If it is gone, its ChildFailed frame (read by the
+            // builder) tells why.
+            try
+            {
+                DirectCreate.SendCgroups(launched.Channel, cgroupJoin.Fds);
+            }
+            catch (SyscallException)
+            {
+            }
             timer.Mark("cgroups");
             var seccompProgram = CompileSeccomp(spec);
             plan.SeccompFlags = seccompProgram.Flags;
@@ -106,7 +115,7 @@ public sealed partial class ContainerRuntime
                 finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
                 finisher.Join();
             }
-            DirectCreate.SendGo(launched.Channel, netns, cgroupJoin.Fds, seccompProgram.Program, seccompProgram.Flags);
+            DirectCreate.SendGo(launched.Channel, netns, seccompProgram.Program, seccompProgram.Flags);
             // As in CreateThroughInit: only a join through cgroup.procs (pure v2) takes the global lock.
             if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
             timer.Mark("go");

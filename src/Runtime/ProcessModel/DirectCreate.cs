@@ -25,7 +25,7 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// </remarks>
 internal static unsafe class DirectCreate
 {
-    /// <summary>The payload of the Go frame after its 8-byte header: netns flag, cgroup fd count, seccomp flags, program bytes.</summary>
+    /// <summary>The payload of the Go frame after its 8-byte header: netns flag, 0 (unused), seccomp flags, program bytes.</summary>
     private const int GoHeader = 16;
 
     /// <summary>The largest seccomp program the kernel loads (BPF_MAXINSNS × sizeof(struct sock_filter)).</summary>
@@ -143,24 +143,27 @@ internal static unsafe class DirectCreate
         plan.Native->Create = s;
     }
 
-    /// <summary>
-    /// The Go frame: the network namespace fd (or none) and the cgroup join fds as SCM_RIGHTS, the seccomp program in the payload.
-    /// </summary>
-    public static void SendGo(SyncChannel channel, SafeFd? netns, IReadOnlyList<SafeFd> cgroupFds, byte[]? program, uint seccompFlags)
+    /// <summary>The Cgroups frame: the cgroup join fds (SCM_RIGHTS), sent as soon as the cgroups exist.</summary>
+    public static void SendCgroups(SyncChannel channel, IReadOnlyList<SafeFd> cgroupFds)
     {
-        if (cgroupFds.Count + 1 > Math.Min(MaxFds, UnixSocket.MaxFds)) throw new InitException($"too many cgroup hierarchies to join ({cgroupFds.Count})");
+        if (cgroupFds.Count > Math.Min(MaxFds, UnixSocket.MaxFds)) throw new InitException($"too many cgroup hierarchies to join ({cgroupFds.Count})");
+        Span<int> fds = stackalloc int[cgroupFds.Count];
+        for (var i = 0; i < fds.Length; i++) fds[i] = cgroupFds[i].Fd;
+        channel.Send(SyncMessage.Cgroups, [], fds);
+    }
+
+    /// <summary>The Go frame: the network namespace fd (or none) as SCM_RIGHTS, the seccomp program in the payload.</summary>
+    public static void SendGo(SyncChannel channel, SafeFd? netns, byte[]? program, uint seccompFlags)
+    {
         if (program is { Length: > MaxProgram }) throw new InitException($"linux.seccomp: the compiled filter has {program.Length / 8} instructions, more than the kernel's 4096");
         var payload = new byte[GoHeader + (program?.Length ?? 0)];
         BitConverter.TryWriteBytes(payload.AsSpan(0), netns is null ? 0 : 1);
-        BitConverter.TryWriteBytes(payload.AsSpan(4), cgroupFds.Count);
         BitConverter.TryWriteBytes(payload.AsSpan(8), seccompFlags);
         BitConverter.TryWriteBytes(payload.AsSpan(12), program?.Length ?? 0);
         program?.CopyTo(payload, GoHeader);
-        Span<int> fds = stackalloc int[cgroupFds.Count + 1];
-        var n = 0;
-        if (netns is not null) fds[n++] = netns.Fd;
-        foreach (var fd in cgroupFds) fds[n++] = fd.Fd;
-        channel.Send(SyncMessage.Go, payload, fds[..n]);
+        Span<int> fds = stackalloc int[1];
+        if (netns is not null) fds[0] = netns.Fd;
+        channel.Send(SyncMessage.Go, payload, netns is null ? [] : fds);
     }
 
     /// <summary>
@@ -305,6 +308,19 @@ internal static unsafe class DirectCreate
         if (!SendFds(errorFd, SyncMessage.ProcContexts, fds, s->ProcContexts, s->Control)) RawSys.Exit(1);
         for (var i = 0; i < s->ProcContexts; i++) _ = RawSys.Close(fds[i]);
 
+        // The cgroups, joined as soon as the runtime has made them (the rootfs is still being built meanwhile): this copy
+        // does little from here on, nothing of the runtime's start-up is charged to the container.
+        var cgroupFds = (int*)(s->Control + 16);
+        var cgroupCount = ReceiveFrame(s, errorFd, SyncMessage.Cgroups);
+        byte zero = (byte)'0';
+        for (var i = 0; i < cgroupCount; i++)
+        {
+            if (RawSys.Write(cgroupFds[i], &zero, 1) != 1) DirectExec.Fail(errorFd, DirectExec.Step.CgroupJoin, i);
+            _ = RawSys.Close(cgroupFds[i]);
+        }
+        // A cgroup namespace of its own, rooted at the container's cgroups (CgroupJoin).
+        if (s->UnshareCgroupNs != 0 && RawSys.Unshare((int)CloneFlags.NewCgroup) != 0) DirectExec.Fail(errorFd, DirectExec.Step.CgroupNamespace, 0);
+
         ReceiveGo(p, s, errorFd);
 
         // The host's /proc, before pivot_root: the exec fifo is reopened through it later, never through the container's.
@@ -332,12 +348,6 @@ internal static unsafe class DirectCreate
             var errno = RawSys.ErrnoValue;
             if (errno is not (Errno.ENOSYS or Errno.EPERM or Errno.EACCES)) DirectExec.Fail(errorFd, DirectExec.Step.Keyring, 0, errno);
         }
-    }
-
-    /// <summary>After the cgroup join: a cgroup namespace of its own, rooted at the container's cgroups (CgroupJoin).</summary>
-    internal static void AfterCgroupJoin(Stage* s, int errorFd)
-    {
-        if (s->UnshareCgroupNs != 0 && RawSys.Unshare((int)CloneFlags.NewCgroup) != 0) DirectExec.Fail(errorFd, DirectExec.Step.CgroupNamespace, 0);
     }
 
     /// <summary>
@@ -422,15 +432,14 @@ internal static unsafe class DirectCreate
         return RawSys.Sendmsg(fd, &msg, 0x4000 /* MSG_NOSIGNAL */) == 8;
     }
 
-    // The Go frame (SendGo): read whole; the fds come with its first bytes.
-    private static void ReceiveGo(DirectExec.Plan* p, Stage* s, int errorFd)
+    // One frame into the stage's buffer (whole; its fds come with the first bytes, at Control + 16): returns the fd count.
+    private static int ReceiveFrame(Stage* s, int errorFd, SyncMessage expected)
     {
         var iov = new RawSys.IoVec { Base = s->Buffer, Length = (nuint)s->BufferSize };
         var msg = new RawSys.MsgHdr { Iov = &iov, IovLength = 1, Control = s->Control, ControlLength = (nuint)s->ControlSize };
         var got = (long)RawSys.Recvmsg(errorFd, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
         if (got <= 0) RawSys.Exit(1); // the runtime gave up
         var fdCount = 0;
-        var fds = (int*)(s->Control + 16);
         if (msg.ControlLength >= 16 && *(int*)(s->Control + 8) == 1 && *(int*)(s->Control + 12) == 1)
             fdCount = (int)((*(nuint*)s->Control - 16) / sizeof(int));
         while (got < 8 || got < 8 + *(uint*)(s->Buffer + 4))
@@ -440,18 +449,23 @@ internal static unsafe class DirectCreate
             if (n <= 0) RawSys.Exit(1);
             got += n;
         }
-        if (*(uint*)s->Buffer != (uint)SyncMessage.Go) RawSys.Exit(1);
+        if (*(uint*)s->Buffer != (uint)expected) DirectExec.Fail(errorFd, DirectExec.Step.Go, fdCount, Errno.EPROTO);
+        return fdCount;
+    }
+
+    // The Go frame (SendGo): the network namespace, the seccomp program.
+    private static void ReceiveGo(DirectExec.Plan* p, Stage* s, int errorFd)
+    {
+        var fdCount = ReceiveFrame(s, errorFd, SyncMessage.Go);
+        var fds = (int*)(s->Control + 16);
         var payload = s->Buffer + 8;
         var netns = *(int*)payload;
-        var cgroups = *(int*)(payload + 4);
-        if (fdCount != netns + cgroups) DirectExec.Fail(errorFd, DirectExec.Step.Go, fdCount, Errno.EPROTO);
+        if (fdCount != netns) DirectExec.Fail(errorFd, DirectExec.Step.Go, fdCount, Errno.EPROTO);
         if (netns != 0)
         {
             if (RawSys.Setns(fds[0], (int)CloneFlags.NewNet) != 0) DirectExec.Fail(errorFd, DirectExec.Step.JoinNet, 0);
             _ = RawSys.Close(fds[0]);
         }
-        p->CgroupFds = fds + netns;
-        p->CgroupCount = cgroups;
         var programBytes = *(int*)(payload + 12);
         if (programBytes > 0)
         {

@@ -281,14 +281,13 @@ internal sealed unsafe class DirectExec : IDisposable
         }
         GiveStdioToUser(p, errorFd);
 
-        // The late cgroup join: after the setup, so that none of it is charged to the container (CgroupJoin).
+        // The late cgroup join: after the setup, so that none of it is charged to the container (CgroupJoin). create's
+        // direct path has joined already (DirectCreate.Prepare: its cgroup count is 0 here).
         byte zero = (byte)'0';
         for (var i = 0; i < p->CgroupCount; i++)
         {
             if (RawSys.Write(p->CgroupFds[i], &zero, 1) != 1) Fail(errorFd, Step.CgroupJoin, i);
-            if (create != null) _ = RawSys.Close(p->CgroupFds[i]);
         }
-        if (create != null) DirectCreate.AfterCgroupJoin(create, errorFd);
 
         // Bounding set, groups, gid, uid with keep-caps, then the sets, umask and no_new_privs (ProcessSetup.SetUserAndCapabilities).
         for (var c = 0; c <= p->LastCap; c++)

@@ -38,10 +38,15 @@ public enum SyncMessage : uint
     /// </summary>
     ProcContexts = 11,
     /// <summary>
-    /// Runtime → direct-create child: the mounts are built; the network namespace and cgroup join fds (SCM_RIGHTS) and the
-    /// seccomp program (payload) for the rest (DirectCreate.SendGo).
+    /// Runtime → direct-create child: the mounts are built; the network namespace fd (SCM_RIGHTS) and the seccomp program
+    /// (payload) for the rest (DirectCreate.SendGo).
     /// </summary>
     Go = 12,
+    /// <summary>
+    /// Runtime → direct-create child, as soon as the cgroups exist: their join files as SCM_RIGHTS (an empty frame). The
+    /// child joins them while the runtime still builds the rootfs (DirectCreate).
+    /// </summary>
+    Cgroups = 13,
 }
 
 /// <summary>
