@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using OciRuntime.Interop;
 using OciRuntime.Runtime.Init;
 using OciRuntime.Runtime.Lifecycle;
