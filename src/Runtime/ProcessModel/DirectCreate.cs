@@ -195,7 +195,7 @@ internal static unsafe class DirectCreate
         public static NamespaceThread Start(bool makeNet) => new(makeNet);
 
         /// <summary>Blocks until the thread is parked, before the clone.</summary>
-        /// <exception cref="SyscallException">the thread could not make the network namespace (or unshare CLONE_FS).</exception>
+        /// <exception cref="Exception">what the thread's set-up threw (SyscallException: it could not make the network namespace or unshare CLONE_FS).</exception>
         public void WaitParked()
         {
             byte b;
@@ -239,9 +239,9 @@ internal static unsafe class DirectCreate
                     NetNamespace = SafeFd.Check(Libc.open("/proc/thread-self/ns/net", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), "open the new network namespace");
                 }
             }
-            catch (SyscallException e)
+            catch (Exception e)
             {
-                _setupFailure = e;
+                _setupFailure = e; // rethrown by WaitParked, which must return in any case
             }
             byte parked = 1;
             int pid;
