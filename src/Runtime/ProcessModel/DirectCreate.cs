@@ -68,13 +68,9 @@ internal static unsafe class DirectCreate
     public static string? WhyNot(Spec.Spec spec, bool noPivot, bool consoleSocket, bool seccompListener, bool idmapped, bool rootless)
     {
         if (Environment.GetEnvironmentVariable("OCIRUN_INIT") == "1") return "OCIRUN_INIT=1";
-        var process = spec.Process!;
-        if (process.Terminal || consoleSocket) return "a terminal";
-        if (seccompListener) return "a seccomp notify listener";
-        if (spec.Linux?.MountLabel is not null || Lsm.WantsExecLabel(spec)) return "an LSM label";
-        if (spec.Linux?.Personality is not null) return "linux.personality";
-        if (process.Scheduler is not null) return "process.scheduler";
-        if (process.IoPriority is not null) return "process.ioPriority";
+        if (consoleSocket) return "a terminal";
+        if (DirectExec.WhyNotInPlan(spec, seccompListener) is { } why) return why;
+        if (spec.Linux?.MountLabel is not null) return "an LSM label";
         if (rootless) return "a rootless runtime";
         if (idmapped) return "idmapped mounts";
         if (noPivot) return "--no-pivot";

@@ -121,15 +121,25 @@ internal sealed unsafe class DirectExec : IDisposable
     /// </summary>
     public static string? WhyNot(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
     {
+        if (spec.Process!.ExecCpuAffinity is not null) return "process.execCPUAffinity";
+        if (WhyNotInPlan(spec, seccompListener) is { } why) return why;
+        if (joins.Any(j => j.Type == "user")) return "a user namespace";
+        return null;
+    }
+
+    /// <summary>
+    /// What of <paramref name="spec"/>'s process a plan cannot express (for exec and create alike): a terminal, a seccomp
+    /// notify listener, an LSM exec label, personality, scheduler or ioPriority; null when none.
+    /// </summary>
+    internal static string? WhyNotInPlan(Spec.Spec spec, bool seccompListener)
+    {
         var process = spec.Process!;
         if (process.Terminal) return "a terminal";
         if (seccompListener) return "a seccomp notify listener";
         if (Lsm.WantsExecLabel(spec)) return "an LSM label";
-        if (process.ExecCpuAffinity is not null) return "process.execCPUAffinity";
         if (spec.Linux?.Personality is not null) return "linux.personality";
         if (process.Scheduler is not null) return "process.scheduler";
         if (process.IoPriority is not null) return "process.ioPriority";
-        if (joins.Any(j => j.Type == "user")) return "a user namespace";
         return null;
     }
 
