@@ -116,8 +116,9 @@ public sealed partial class ContainerRuntime
         // The path: direct (the runtime builds the container, DirectCreate) unless something needs `ocirun init`, or no
         // exec trampoline can be made (CVE-2019-5736: the container's process is exec'd through it, never by a copy of
         // the runtime).
-        var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, NeedsSeccompListener(spec),
-            (spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped), Rootless || Libc.geteuid() != 0);
+        var wantsIdmapped = (spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped);
+        var unprivileged = Rootless || Libc.geteuid() != 0;
+        var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, NeedsSeccompListener(spec), wantsIdmapped, unprivileged);
         using var trampoline = whyNot is null ? ExecTrampoline.TryCreate() : null;
         if (whyNot is null && trampoline is null) whyNot = "no exec trampoline (executable memfds refused)";
         timer.Mark("path");
@@ -127,7 +128,7 @@ public sealed partial class ContainerRuntime
         // NetNamespace.Start.
         var namespacesOfSpec = spec.Linux?.Namespaces ?? [];
         var makeNet = namespacesOfSpec.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
-            && !namespacesOfSpec.Any(n => n.Type == NamespaceType.User) && Libc.geteuid() == 0 && !Rootless && !(spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped);
+            && !namespacesOfSpec.Any(n => n.Type == NamespaceType.User) && !unprivileged && !wantsIdmapped;
         using var builder = whyNot is null ? DirectCreate.NamespaceThread.Start(makeNet) : null;
         using var pendingNet = whyNot is not null && makeNet ? NetNamespace.Start() : null;
         timer.Mark("thread-start");

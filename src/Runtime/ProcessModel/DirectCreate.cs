@@ -23,8 +23,8 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// </remarks>
 internal static unsafe class DirectCreate
 {
-    /// <summary>The payload of the Go frame after its 8-byte header: netns flag, 0 (unused), seccomp flags, program bytes.</summary>
-    private const int GoHeader = 16;
+    /// <summary>The payload of the Go frame after its 8-byte header: netns flag, seccomp flags, program bytes (u32 each).</summary>
+    private const int GoHeader = 12;
 
     /// <summary>The largest seccomp program the kernel loads (BPF_MAXINSNS × sizeof(struct sock_filter)).</summary>
     private const int MaxProgram = 4096 * 8;
@@ -152,8 +152,8 @@ internal static unsafe class DirectCreate
         if (program is { Length: > MaxProgram }) throw new InitException($"linux.seccomp: the compiled filter has {program.Length / 8} instructions, more than the kernel's 4096");
         var payload = new byte[GoHeader + (program?.Length ?? 0)];
         BitConverter.TryWriteBytes(payload.AsSpan(0), netns is null ? 0 : 1);
-        BitConverter.TryWriteBytes(payload.AsSpan(8), seccompFlags);
-        BitConverter.TryWriteBytes(payload.AsSpan(12), program?.Length ?? 0);
+        BitConverter.TryWriteBytes(payload.AsSpan(4), seccompFlags);
+        BitConverter.TryWriteBytes(payload.AsSpan(8), program?.Length ?? 0);
         program?.CopyTo(payload, GoHeader);
         Span<int> fds = stackalloc int[1];
         if (netns is not null) fds[0] = netns.Fd;
@@ -460,11 +460,11 @@ internal static unsafe class DirectCreate
             if (RawSys.Setns(fds[0], (int)CloneFlags.NewNet) != 0) DirectExec.Fail(errorFd, DirectExec.Step.JoinNet, 0);
             _ = RawSys.Close(fds[0]);
         }
-        var programBytes = *(int*)(payload + 12);
+        var programBytes = *(int*)(payload + 8);
         if (programBytes > 0)
         {
             p->HasSeccomp = 1;
-            p->SeccompFlags = *(uint*)(payload + 8);
+            p->SeccompFlags = *(uint*)(payload + 4);
             p->Seccomp = new SockFprog { Len = (ushort)(programBytes / sizeof(SockFilter)), Filter = (SockFilter*)(payload + GoHeader) };
         }
     }
