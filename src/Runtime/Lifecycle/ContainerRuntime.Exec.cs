@@ -85,6 +85,7 @@ public sealed partial class ContainerRuntime
         ContainerRecord record;
         InitProcess process;
         SafeFd? master;
+        SignalForwarder? forwarder;
         var timer = new Init.PhaseTimer();
         using (var dir = _store.Open(options.Id))
         {
@@ -123,6 +124,9 @@ public sealed partial class ContainerRuntime
             };
             process = LaunchInit(request);
             timer.Mark("clone+exec");
+            // Forwarding starts as soon as the process exists (after the clone), before it can run: a signal sent once it
+            // runs must reach it, not end this process with its default action (as in Run).
+            forwarder = options.Detach ? null : SignalForwarder.Start(process.PidFd);
             try
             {
                 // A kernel without CLONE_INTO_CGROUP (before 5.7): the runtime moves the process into the cgroup2 directory.
@@ -141,6 +145,7 @@ public sealed partial class ContainerRuntime
             }
             catch (Exception e)
             {
+                forwarder?.Dispose();
                 process.KillAndReap();
                 process.Dispose();
                 if (e is SyscallException or IOException or UnauthorizedAccessException) throw new RuntimeException(e.Message, e);
@@ -154,7 +159,7 @@ public sealed partial class ContainerRuntime
             if (options.Detach) return 0;
             WaitStatus exit;
             var relay = master is not null ? TerminalRelay.Start(master) : null;
-            using (SignalForwarder.Start(process.PidFd))
+            using (forwarder)
             {
                 exit = Libc.WaitPid(process.Pid);
             }

@@ -489,12 +489,17 @@ public sealed partial class ContainerRuntime
     {
         if (!options.NoSubreaper && !options.Detach) _ = Libc.prctl(Prctl.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         var created = CreateCore(options.Create);
+        // Forwarding starts before the container does (after the clone, as the hard rule wants), as runc's run does: a
+        // signal sent as soon as the container's process runs must reach it, not end this process with its default
+        // action while the container lives on.
+        var forwarder = options.Detach ? null : SignalForwarder.Start(created.Init.PidFd);
         try
         {
             StartLocked(created.Directory, created.Record);
         }
         catch
         {
+            forwarder?.Dispose();
             created.Init.KillAndReap();
             if (created.Cgroup is { } cgroup) TryDestroy(cgroup);
             created.Directory.Remove();
@@ -502,7 +507,6 @@ public sealed partial class ContainerRuntime
             throw;
         }
         var id = options.Create.Id;
-        var pidFd = created.Init.PidFd;
         var pid = created.Init.Pid;
         created.Directory.Dispose(); // let state/kill from other processes in
         if (options.Detach)
@@ -513,7 +517,7 @@ public sealed partial class ContainerRuntime
 
         WaitStatus status;
         var relay = created.ConsoleMaster is { } master ? TerminalRelay.Start(master) : null;
-        using (SignalForwarder.Start(pidFd))
+        using (forwarder)
         {
             status = WaitForInit(pid);
         }
