@@ -1,3 +1,4 @@
+using OciRuntime.Spec;
 using OciRuntime.Interop;
 
 namespace OciRuntime.Cgroups;
@@ -22,7 +23,7 @@ public enum CgroupMode
 public sealed record V1Hierarchy(string Name, string MountPoint, IReadOnlyList<string> Controllers)
 {
     /// <summary>Whether <paramref name="controller"/> is bound to this hierarchy.</summary>
-    public bool Has(string controller) => Controllers.Contains(controller);
+    public bool Has(string controller) => Lists.ContainsOrdinal(Controllers, controller);
 }
 
 /// <summary>
@@ -74,7 +75,14 @@ public sealed class CgroupHost
     public IDeviceFilterAttacher DeviceFilter { get; }
 
     /// <summary>The v1 hierarchy <paramref name="controller"/> is bound to, or null.</summary>
-    public V1Hierarchy? HierarchyOf(string controller) => V1.FirstOrDefault(h => h.Has(controller));
+    public V1Hierarchy? HierarchyOf(string controller)
+    {
+        foreach (var h in V1)
+        {
+            if (h.Has(controller)) return h;
+        }
+        return null;
+    }
 
     /// <summary>The controllers of the cgroup2 root (its cgroup.controllers), empty when there is no cgroup2 mount.</summary>
     public IReadOnlyList<string> UnifiedControllers =>
@@ -199,10 +207,17 @@ public sealed class CgroupHost
             var mountPoint = Unescape(head[4]);
             if (Path.GetDirectoryName(mountPoint) != root) continue;
             var options = tail[2].Split(',');
-            var match = own.FirstOrDefault(o => o.Controllers.Length > 0 && o.Controllers.All(options.Contains));
-            if (match.Controllers is null) continue;
-            if (result.Any(h => h.MountPoint == mountPoint)) continue;
-            result.Add(new V1Hierarchy(Path.GetFileName(mountPoint), mountPoint, match.Controllers));
+            string[]? match = null;
+            foreach (var (controllers, _) in own)
+            {
+                if (controllers.Length > 0 && Array.TrueForAll(controllers, c => Array.IndexOf(options, c) >= 0))
+                {
+                    match = controllers;
+                    break;
+                }
+            }
+            if (match is null || result.Exists(h => h.MountPoint == mountPoint)) continue;
+            result.Add(new V1Hierarchy(Path.GetFileName(mountPoint), mountPoint, match));
         }
         return result;
     }
@@ -217,7 +232,7 @@ public sealed class CgroupHost
                 map[""] = path;
                 continue;
             }
-            var h = hierarchies.FirstOrDefault(h => h.Controllers.SequenceEqual(controllers));
+            var h = hierarchies.Find(h => Lists.SequenceEqualOrdinal(h.Controllers, controllers));
             if (h is not null) map[h.Name] = path;
         }
         return map;
@@ -229,7 +244,7 @@ public sealed class CgroupHost
         var sb = new System.Text.StringBuilder(s.Length);
         for (var i = 0; i < s.Length; i++)
         {
-            if (s[i] == '\\' && i + 3 < s.Length && s[(i + 1)..(i + 4)].All(c => c is >= '0' and <= '7'))
+            if (s[i] == '\\' && i + 3 < s.Length && s.AsSpan(i + 1, 3).IndexOfAnyExceptInRange('0', '7') < 0)
             {
                 sb.Append((char)Convert.ToInt32(s[(i + 1)..(i + 4)], 8));
                 i += 3;

@@ -22,20 +22,26 @@ internal static class CgroupRemoval
     /// <exception cref="CgroupException">a created container directory cannot be removed.</exception>
     public static void Remove(CgroupFs fs, IEnumerable<string> leaves, List<string> created)
     {
-        var leafSet = leaves.ToHashSet(StringComparer.Ordinal);
+        var leafSet = new HashSet<string>(leaves, StringComparer.Ordinal);
         try
         {
-            foreach (var leaf in leafSet.Where(created.Contains)) fs.RemoveTree(leaf);
+            foreach (var leaf in leafSet)
+            {
+                if (created.Contains(leaf)) fs.RemoveTree(leaf);
+            }
         }
         catch (SyscallException e)
         {
             throw new CgroupException($"remove cgroup: {e.Message}", null, e);
         }
-        foreach (var parent in created.Where(d => !leafSet.Contains(d)).OrderByDescending(d => d.Length))
+        // Deepest first: a longer path is never an ancestor of a shorter one.
+        var parents = created.FindAll(d => !leafSet.Contains(d));
+        parents.Sort(static (a, b) => b.Length.CompareTo(a.Length));
+        foreach (var parent in parents)
         {
             if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0) continue;
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.ENOTEMPTY && fs.Fake && !Directory.EnumerateDirectories(parent).Any())
+            if (errno == Errno.ENOTEMPTY && fs.Fake && !HasAny(Directory.EnumerateDirectories(parent)))
             {
                 foreach (var f in Directory.EnumerateFiles(parent)) File.Delete(f);
                 _ = Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR);
@@ -43,5 +49,11 @@ internal static class CgroupRemoval
             // EBUSY / ENOTEMPTY: another container's cgroup lives there; ENOENT: already gone.
         }
         created.RemoveAll(d => !Directory.Exists(d));
+    }
+
+    private static bool HasAny(IEnumerable<string> entries)
+    {
+        using var e = entries.GetEnumerator();
+        return e.MoveNext();
     }
 }

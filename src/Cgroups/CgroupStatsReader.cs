@@ -180,9 +180,9 @@ public static class CgroupStatsReader
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var dev = parts[0].Split(':');
             if (dev.Length != 2 || !ulong.TryParse(dev[0], CultureInfo.InvariantCulture, out var major) || !ulong.TryParse(dev[1], CultureInfo.InvariantCulture, out var minor)) continue;
-            foreach (var kv in parts.Skip(1))
+            for (int k = 1; k < parts.Length; k++)
             {
-                var eq = kv.Split('=');
+                var eq = parts[k].Split('=');
                 if (eq.Length != 2 || !ulong.TryParse(eq[1], CultureInfo.InvariantCulture, out var value)) continue;
                 var (table, op) = eq[0] switch
                 {
@@ -214,9 +214,12 @@ public static class CgroupStatsReader
     private static IEnumerable<string> PageSizes(string dir, string suffix)
     {
         if (!Directory.Exists(dir)) yield break;
-        foreach (var file in Directory.EnumerateFiles(dir, "hugetlb.*" + suffix).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+        var files = new List<string>();
+        foreach (var path in Directory.EnumerateFiles(dir, "hugetlb.*" + suffix)) files.Add(Path.GetFileName(path));
+        files.Sort(StringComparer.Ordinal);
+        foreach (var file in files)
         {
-            var middle = file!["hugetlb.".Length..^suffix.Length];
+            var middle = file["hugetlb.".Length..^suffix.Length];
             if (middle.Contains('.', StringComparison.Ordinal)) continue; // hugetlb.2MB.rsvd.*
             yield return middle;
         }

@@ -59,7 +59,7 @@ public static class ResourceMerge
         }
         if (update.HugepageLimits is { } h)
         {
-            var merged = (r.HugepageLimits ?? []).Where(x => !h.Any(y => y.PageSize == x.PageSize)).ToList();
+            var merged = (r.HugepageLimits ?? []).FindAll(x => !h.Exists(y => y.PageSize == x.PageSize));
             merged.AddRange(h);
             r.HugepageLimits = merged;
         }

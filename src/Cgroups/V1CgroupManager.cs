@@ -67,7 +67,7 @@ public sealed class V1CgroupManager : ICgroupManager
 
     /// <summary>Whether (hybrid) <paramref name="controller"/> lives on the cgroup2 hierarchy instead of a v1 one.</summary>
     private bool OnUnified(string controller) =>
-        _unified is not null && _host.HierarchyOf(controller) is null && _host.UnifiedControllers.Contains(controller);
+        _unified is not null && _host.HierarchyOf(controller) is null && Lists.ContainsOrdinal(_host.UnifiedControllers, controller);
 
     /// <inheritdoc />
     public void Create()
@@ -77,7 +77,7 @@ public sealed class V1CgroupManager : ICgroupManager
         {
             if (name.Length == 0)
             {
-                _created.AddRange(V2CgroupManager.CreateDir(_host, dir).Where(d => !_created.Contains(d)));
+                Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
                 continue;
             }
             List<string> made;
@@ -98,7 +98,7 @@ public sealed class V1CgroupManager : ICgroupManager
                     CopyIfEmpty(d, "cpuset.mems");
                 }
             }
-            _created.AddRange(made.Where(d => !_created.Contains(d)));
+            Lists.AddMissing(_created, made);
         }
     }
 
@@ -121,8 +121,15 @@ public sealed class V1CgroupManager : ICgroupManager
     /// <inheritdoc />
     public void Apply(int pid)
     {
-        if (_paths.Values.Any(d => !Directory.Exists(d))) Create();
-        foreach (var dir in _paths.Values.Distinct())
+        foreach (var d in _paths.Values)
+        {
+            if (Directory.Exists(d)) continue;
+            Create();
+            break;
+        }
+        var distinct = new List<string>(_paths.Count);
+        Lists.AddMissing(distinct, _paths.Values);
+        foreach (var dir in distinct)
         {
             try
             {
@@ -165,7 +172,7 @@ public sealed class V1CgroupManager : ICgroupManager
     {
         if (!CanBeBornInCgroup2) return null;
         var dir = _paths[""];
-        _created.AddRange(V2CgroupManager.CreateDir(_host, dir).Where(d => !_created.Contains(d)));
+        Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
         return V2CgroupManager.OpenDir(dir);
     }
 
@@ -447,7 +454,13 @@ public sealed class V1CgroupManager : ICgroupManager
     }
 
     /// <summary>The directory whose cgroup.procs lists the container's processes: freezer's (as every hierarchy is joined at once).</summary>
-    private string? ProcsDir => DirOf("freezer") ?? DirOf("devices") ?? DirOf("memory") ?? _paths.Values.FirstOrDefault();
+    private string? ProcsDir => DirOf("freezer") ?? DirOf("devices") ?? DirOf("memory") ?? FirstPath();
+
+    private string? FirstPath()
+    {
+        foreach (var path in _paths.Values) return path;
+        return null;
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<int> GetPids() => ProcsDir is { } dir ? Fs.ReadPidsRecursive(dir) : [];

@@ -83,11 +83,13 @@ public sealed class V2CgroupManager : ICgroupManager
         }
         var controllers = host.UnifiedControllers;
         if (controllers.Count == 0) return created;
-        var line = string.Join(' ', controllers.Select(c => "+" + c));
+        var line = "+" + string.Join(" +", controllers);
         var current = mount;
-        foreach (var part in dir[mount.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries).SkipLast(1).Prepend(""))
+        var parts = dir[mount.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // Every ancestor of dir, from the mount down (not dir itself): each enables the controllers for its children.
+        for (int k = -1; k < parts.Length - 1; k++)
         {
-            if (part.Length > 0) current += "/" + part;
+            if (k >= 0) current += "/" + parts[k];
             try
             {
                 host.Fs.Write(current, "cgroup.subtree_control", line);

@@ -260,7 +260,7 @@ public static class SchedulerFlags
     /// <summary>Whether <paramref name="flag"/> is one of <see cref="All"/>.</summary>
     /// <param name="flag">A flag name.</param>
     /// <returns><see langword="true"/> when known.</returns>
-    public static bool IsKnown(string? flag) => flag is not null && All.Contains(flag, StringComparer.Ordinal);
+    public static bool IsKnown(string? flag) => flag is not null && Lists.ContainsOrdinal(All, flag);
 }
 
 /// <summary>Values of <c>process.ioPriority.class</c> (config.md#linux-process, ioprio_set(2)).</summary>
@@ -294,7 +294,7 @@ public static class MemoryPolicyModes
     /// <summary>Whether <paramref name="mode"/> is one of <see cref="All"/>.</summary>
     /// <param name="mode">A mode name.</param>
     /// <returns><see langword="true"/> when known.</returns>
-    public static bool IsKnown(string? mode) => mode is not null && All.Contains(mode, StringComparer.Ordinal);
+    public static bool IsKnown(string? mode) => mode is not null && Lists.ContainsOrdinal(All, mode);
 }
 
 /// <summary>Values of <c>linux.memoryPolicy.flags</c> (config-linux.md#memory-policy).</summary>

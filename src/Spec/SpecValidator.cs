@@ -947,7 +947,7 @@ public static class SpecValidator
                     {
                         Error(Path(".action"), "SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath");
                     }
-                    else if (rule.Names.Contains("write", StringComparer.Ordinal))
+                    else if (Lists.ContainsOrdinal(rule.Names, "write"))
                     {
                         Error(Path(".action"), "SCMP_ACT_NOTIFY cannot be used for the write syscall");
                     }

@@ -44,10 +44,19 @@ public static class DeviceRules
         for (var i = 0; i < (resources?.Count ?? 0); i++) rules.Add(DeviceRule.FromSpec(resources![i], i));
         foreach (var d in AllowedDevices)
         {
-            if (d.Path is not null && devices is not null && devices.Any(x => x.Path == d.Path)) continue;
+            if (d.Path is not null && devices is not null && HasPath(devices, d.Path)) continue;
             rules.Add(d.Rule);
         }
         return rules;
+
+        static bool HasPath(IReadOnlyList<LinuxDevice> devices, string path)
+        {
+            for (int i = 0; i < devices.Count; i++)
+            {
+                if (devices[i].Path == path) return true;
+            }
+            return false;
+        }
     }
 
     /// <summary>

@@ -86,7 +86,7 @@ public static partial class OcirunCli
             var pids = runtime.Processes(r.GetValue(id)!);
             if (r.GetValue(format) == "json")
             {
-                StdIo.OutLine(JsonSerializer.Serialize(pids.ToList(), CliJsonContext.Default.ListInt32));
+                StdIo.OutLine(JsonSerializer.Serialize(new List<int>(pids), CliJsonContext.Default.ListInt32));
                 return 0;
             }
             StdIo.Out(PsTable.Filter(r.GetValue(psArgs) is { Length: > 0 } a ? a : ["-ef"], pids));
@@ -114,12 +114,12 @@ public static partial class OcirunCli
             }
             else if (r.GetValue(format) == "json")
             {
-                StdIo.OutLine(RuntimeJson.Format(states.ToList()));
+                StdIo.OutLine(RuntimeJson.Format(new List<ContainerStateOutput>(states)));
             }
             else
             {
                 var rows = new List<string[]> { ListHeader };
-                rows.AddRange(states.Select(s => new[] { s.Id, s.Pid.ToString(CultureInfo.InvariantCulture), s.Status, s.Bundle, s.Created, s.Owner }));
+                foreach (var s in states) rows.Add([s.Id, s.Pid.ToString(CultureInfo.InvariantCulture), s.Status, s.Bundle, s.Created, s.Owner]);
                 StdIo.Out(TabTable(rows));
             }
             return 0;
@@ -141,7 +141,8 @@ public static partial class OcirunCli
     /// <summary>Aligns cells as Go's tabwriter does for runc (min width 12, padding 3; the last column unpadded).</summary>
     internal static string TabTable(List<string[]> rows)
     {
-        var columns = rows.Max(r => r.Length);
+        var columns = 0;
+        foreach (var row in rows) columns = Math.Max(columns, row.Length);
         var widths = new int[columns];
         foreach (var row in rows)
             for (var c = 0; c < row.Length - 1; c++) widths[c] = Math.Max(widths[c], Math.Max(row[c].Length + 3, 12));

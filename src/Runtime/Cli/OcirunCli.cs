@@ -116,7 +116,10 @@ public static partial class OcirunCli
     public static RootCommand BuildRoot(string? only = null)
     {
         var root = new RootCommand("ocirun: an OCI runtime (a runc-compatible CLI) for running containers from OCI bundles");
-        foreach (var o in root.Options.OfType<VersionOption>().ToList()) root.Options.Remove(o);
+        for (int i = root.Options.Count - 1; i >= 0; i--)
+        {
+            if (root.Options[i] is VersionOption) root.Options.RemoveAt(i);
+        }
         var version = new Option<bool>("--version", "-v") { Description = "print the version" };
         root.Options.Add(version);
         AddGlobalOptions(root);

@@ -60,7 +60,7 @@ internal static class CgroupMounts
     {
         if (Libc.FsType("/sys/fs/cgroup") == FsMagic.Cgroup2)
         {
-            var own = CgroupMembership.Read().FirstOrDefault(c => c.Controllers.Length == 0).Path ?? "/";
+            var own = CgroupMembership.Read().Find(c => c.Controllers.Length == 0).Path ?? "/";
             Bind("/sys/fs/cgroup" + own, root, dest, remount, userns);
             return;
         }
@@ -71,7 +71,7 @@ internal static class CgroupMounts
         {
             // Only the host's hierarchies: a /sys bound into the rootfs shows copies of them under it.
             if (mountPoint.StartsWith(root.HostPath + "/", StringComparison.Ordinal) || !done.Add(Path.GetFileName(mountPoint))) continue;
-            var path = memberships.FirstOrDefault(c => c.Controllers.Length > 0 && c.Controllers.All(superOptions.Contains)).Path;
+            var path = memberships.Find(c => c.Controllers.Length > 0 && Array.TrueForAll(c.Controllers, superOptions.Contains)).Path;
             if (path is null) continue;
             Bind(mountPoint + path, root, dest + "/" + Path.GetFileName(mountPoint), remount, userns);
         }
@@ -164,7 +164,7 @@ internal static class CgroupMembership
             var tail = line[(sep + 3)..].Split(' ');
             if (tail.Length < 3 || tail[0] != "cgroup") continue;
             var head = line[..sep].Split(' ');
-            yield return (Unescape(head[4]), tail[2].Split(',').ToHashSet(StringComparer.Ordinal));
+            yield return (Unescape(head[4]), new HashSet<string>(tail[2].Split(','), StringComparer.Ordinal));
         }
     }
 

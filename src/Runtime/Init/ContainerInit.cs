@@ -116,7 +116,7 @@ public static class ContainerInit
             Libc.Check(Libc.setns(netns.Fd, (int)CloneFlags.NewNet), "join the container's network namespace");
         }
         // The cgroup join fds came with the frame, in order (SendOrders); CgroupJoin writes to and closes them.
-        if (options.Cgroups is { } cgroups) cgroups.ProcsFds = [.. fds.Select(fd => fd.Release())];
+        if (options.Cgroups is { } cgroups) cgroups.ProcsFds = fds.ConvertAll(fd => fd.Release());
         else foreach (var fd in fds) fd.Dispose();
         if (!channel.TryReceive(out type, out payload) || type != SyncMessage.Config)
             throw new InitException("container init: no config message from the runtime");

@@ -58,7 +58,17 @@ public sealed class MountOptions
     private const string TmpCopyUp = "tmpcopyup";
 
     /// <summary>Every option name understood as a flag, a propagation or an extension (for <c>features</c>), sorted.</summary>
-    public static IEnumerable<string> KnownOptions => FlagTable.Keys.Concat(PropagationTable.Keys).Append("idmap").Append("ridmap").Append(TmpCopyUp).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> KnownOptions
+    {
+        get
+        {
+            var names = new List<string>(FlagTable.Keys);
+            names.AddRange(PropagationTable.Keys);
+            names.AddRange(["idmap", "ridmap", TmpCopyUp]);
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
+    }
 
     /// <summary>MS_* flags for the mount call.</summary>
     public MountFlags Flags { get; private set; }

@@ -11,6 +11,17 @@ public sealed class PhaseTimer
     /// <summary>Phases marked so far, in order.</summary>
     public List<PhaseTiming> Phases { get; } = [];
 
+    /// <summary>The runtime's phases followed by those another process reported (the init's, when it sent any).</summary>
+    /// <param name="own">This process's phases.</param>
+    /// <param name="reported">The other process's phases, or <see langword="null"/>.</param>
+    /// <returns>Both lists, in that order.</returns>
+    public static List<PhaseTiming> Both(List<PhaseTiming> own, List<PhaseTiming>? reported)
+    {
+        var all = new List<PhaseTiming>(own);
+        if (reported is not null) all.AddRange(reported);
+        return all;
+    }
+
     /// <summary>Ends the current phase under <paramref name="name"/> and starts the next.</summary>
     public void Mark(string name)
     {

@@ -117,7 +117,7 @@ internal static class ProcessAttributes
             if (last < first) throw new FormatException($"invalid CPU list \"{list}\": range {part} is backwards");
             for (var c = first; c <= last; c++) cpus.Add(c);
         }
-        var mask = new byte[Math.Max(128, (cpus.Max() / 64 + 1) * 8)]; // at least glibc's 1024-bit cpu_set_t
+        var mask = new byte[Math.Max(128, (MaxOf(cpus) / 64 + 1) * 8)]; // at least glibc's 1024-bit cpu_set_t
         foreach (var c in cpus) mask[c / 8] |= (byte)(1 << (c % 8));
         return mask;
     }
@@ -148,5 +148,12 @@ internal static class ProcessAttributes
             if (Libc.sched_setaffinity(0, (nuint)mask.Length, m) != 0)
                 throw new InitException($"config.json: {field}: {SyscallException.FromLastError($"sched_setaffinity {list}").Message}");
         }
+    }
+
+    private static int MaxOf(List<int> values)
+    {
+        var max = int.MinValue;
+        foreach (var v in values) max = Math.Max(max, v);
+        return max;
     }
 }

@@ -40,7 +40,7 @@ internal static class ProcessSetup
         foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
         {
             var parts = key.Split('.');
-            if (key.Contains('/', StringComparison.Ordinal) || parts.Any(p => p is "" or "." or ".."))
+            if (key.Contains('/', StringComparison.Ordinal) || Array.Exists(parts, p => p is "" or "." or ".."))
                 throw new InitException($"config.json: linux.sysctl.{key}: invalid sysctl name (a '/' or an empty, \".\" or \"..\" component)");
             var relative = "sys/" + string.Join('/', parts);
             try

@@ -158,7 +158,7 @@ internal sealed class RootDir : IDisposable
     {
         madeLeaf = false;
         var pending = new Stack<string>();
-        foreach (var part in Enumerable.Reverse(SecurePath.Clean(path).Split('/', StringSplitOptions.RemoveEmptyEntries))) pending.Push(part);
+        PushReversed(pending, SecurePath.Clean(path));
         var stack = new List<SafeFd>(); // the directories walked, below the root; the last is the current one
         var links = 0;
         try
@@ -202,7 +202,7 @@ internal sealed class RootDir : IDisposable
                         continue;
                     }
                     if (target.StartsWith('/')) { foreach (var d in stack) d.Dispose(); stack.Clear(); }
-                    foreach (var p in Enumerable.Reverse(target.Split('/', StringSplitOptions.RemoveEmptyEntries))) pending.Push(p);
+                    PushReversed(pending, target);
                     continue;
                 }
                 if (mode != Libc.S_IFDIR && !last)
@@ -239,4 +239,11 @@ internal sealed class RootDir : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _fd.Dispose();
+
+    /// <summary>Pushes the components of <paramref name="path"/> so that the first is on top.</summary>
+    private static void PushReversed(Stack<string> pending, string path)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = parts.Length - 1; i >= 0; i--) pending.Push(parts[i]);
+    }
 }

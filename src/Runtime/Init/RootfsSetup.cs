@@ -174,7 +174,8 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             // The longest mount point wins; of stacked mounts on one point, the last listed (the top one).
             if (!contains || (parent is not null && mountPoint.Length < parent.Length)) continue;
             parent = mountPoint;
-            shared = fields.Skip(6).TakeWhile(f => f != "-").Any(f => f.StartsWith("shared:", StringComparison.Ordinal));
+            shared = false;
+            for (int k = 6; k < fields.Length && fields[k] != "-"; k++) shared |= fields[k].StartsWith("shared:", StringComparison.Ordinal);
         }
         if (parent is not null && shared) Libc.Mount(null, parent, null, MountFlags.Private, null);
     }
@@ -197,7 +198,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     }
 
     private static bool NeedsDevSetup(List<Mount> mounts) =>
-        !mounts.Any(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
+        !mounts.Exists(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
 
     private void MountOne(Mount m, int index)
     {
@@ -395,7 +396,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
     /// <summary>The container's ipc namespace: "own" (new), "joined" (by path) or "shared" (the runtime's).</summary>
     private string IpcNamespaceKind()
     {
-        var ipc = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == NamespaceType.Ipc);
+        var ipc = NamespaceType.Find(spec.Linux?.Namespaces, NamespaceType.Ipc);
         return ipc is null ? "shared" : string.IsNullOrEmpty(ipc.Path) ? "own" : "joined";
     }
 

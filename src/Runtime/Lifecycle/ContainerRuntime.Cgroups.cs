@@ -23,7 +23,7 @@ public sealed partial class ContainerRuntime
         return new CgroupSetup(fds, new CgroupJoinOptions
         {
             ProcsFds = [], // the fds themselves go with the Bootstrap frame (SendOrders)
-            NewNamespace = spec.Linux?.Namespaces?.Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) == true,
+            NewNamespace = NamespaceType.IsNew(spec.Linux?.Namespaces, NamespaceType.Cgroup),
             Paths = new Dictionary<string, string>(cgroup.Paths),
             Mode = CgroupState.ModeName(cgroup.Mode),
         }, MovesWholeProcess: JoinMovesWholeProcess(cgroup, bornInCgroup2));
@@ -67,7 +67,7 @@ public sealed partial class ContainerRuntime
         {
             var colon = value.IndexOf(':', StringComparison.Ordinal);
             var path = colon < 0 ? value : value[(colon + 1)..];
-            if (path.Length == 0 || path.StartsWith('/') || path.Split('/').Any(p => p is ".." or "."))
+            if (path.Length == 0 || path.StartsWith('/') || Array.Exists(path.Split('/'), p => p is ".." or "."))
                 throw new RuntimeException($"exec --cgroup {value}: expected a path relative to the container's cgroup, without . or ..");
             if (colon < 0) all = path;
             else foreach (var controller in value[..colon].Split(',')) byController[controller] = path;
@@ -79,7 +79,12 @@ public sealed partial class ContainerRuntime
         {
             foreach (var (hierarchy, dir) in cgroup.Paths)
             {
-                var sub = hierarchy.Split(',').Select(c => byController.GetValueOrDefault(c)).FirstOrDefault(p => p is not null) ?? all;
+                string? sub = null;
+                foreach (var c in hierarchy.Split(','))
+                {
+                    if (byController.TryGetValue(c, out sub)) break;
+                }
+                sub ??= all;
                 var target = sub is null ? dir : dir + "/" + sub;
                 if (sub is not null && !Directory.Exists(target))
                     throw new RuntimeException($"exec --cgroup: sub-cgroup {sub} does not exist in {(hierarchy.Length == 0 ? "the cgroup2 hierarchy" : hierarchy)} ({target})");
@@ -189,7 +194,10 @@ public sealed partial class ContainerRuntime
             return;
         }
         // No cgroup (rootless): every process of the container's pid namespace.
-        foreach (var pid in ProcessesOf(record).Where(p => p != record.InitPid)) _ = Libc.kill(pid, signal);
+        foreach (var pid in ProcessesOf(record))
+        {
+            if (pid != record.InitPid) _ = Libc.kill(pid, signal);
+        }
     }
 
     /// <summary>

@@ -105,7 +105,8 @@ public sealed partial class ContainerRuntime
             using var cgroups = JoinExistingCgroups(record, options.SubCgroups);
             var seccompProgram = CompileSeccomp(spec);
             timer.Mark("cgroups+seccomp");
-            var joins = (record.NamespacePaths ?? []).Select(kv => new NamespaceJoin(kv.Key, kv.Value)).ToList();
+            var joins = new List<NamespaceJoin>();
+            foreach (var (type, path) in record.NamespacePaths ?? []) joins.Add(new NamespaceJoin(type, path));
             // The direct path (DirectExec): the cloned child applies the process attributes with raw syscalls and execs
             // the process itself; what it cannot express goes through `ocirun init`.
             var whyInit = DirectExec.WhyNot(spec, seccompListener is not null, joins);
@@ -137,7 +138,7 @@ public sealed partial class ContainerRuntime
                     : StartExecInit(process, request, record, spec, preserveFds, console, cgroups, seccompListener, seccompProgram, timer);
                 if (_log.IsDebug)
                 {
-                    foreach (var p in timer.Phases.Concat(report?.Phases ?? [])) _log.Debug($"exec {record.Id}: phase {p.Name} took {p.Micros} µs");
+                    foreach (var p in Init.PhaseTimer.Both(timer.Phases, report?.Phases)) _log.Debug($"exec {record.Id}: phase {p.Name} took {p.Micros} µs");
                 }
                 if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, process.Pid);
                 if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, process);
@@ -172,7 +173,7 @@ public sealed partial class ContainerRuntime
     {
         try
         {
-            return DirectExec.Build(process, cgroupFds.Select(fd => fd.Fd).ToList(), seccomp.Program, seccomp.Flags, preserveFds, trampoline);
+            return DirectExec.Build(process, FdNumbers(cgroupFds), seccomp.Program, seccomp.Flags, preserveFds, trampoline);
         }
         catch (Init.InitException e)
         {
@@ -287,5 +288,12 @@ public sealed partial class ContainerRuntime
         using var buffer = new MemoryStream();
         stdin.CopyTo(buffer);
         return buffer.ToArray();
+    }
+
+    private static List<int> FdNumbers(IReadOnlyList<SafeFd> fds)
+    {
+        var numbers = new List<int>(fds.Count);
+        foreach (var fd in fds) numbers.Add(fd.Fd);
+        return numbers;
     }
 }

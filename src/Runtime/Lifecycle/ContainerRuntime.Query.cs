@@ -26,7 +26,12 @@ public sealed partial class ContainerRuntime
     internal static List<int> ProcessesOf(ContainerRecord record)
     {
         var fromCgroup = CgroupOf(record)?.GetPids() ?? [];
-        if (fromCgroup.Count > 0) return [.. fromCgroup.Order()];
+        if (fromCgroup.Count > 0)
+        {
+            var sorted = new List<int>(fromCgroup);
+            sorted.Sort();
+            return sorted;
+        }
         if (!record.OwnPidNamespace) return [record.InitPid];
         var ns = NamespaceOf(record.InitPid);
         if (ns is null) return [];

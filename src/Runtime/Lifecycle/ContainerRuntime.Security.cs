@@ -29,7 +29,7 @@ public sealed partial class ContainerRuntime
 
     /// <summary>Whether the seccomp profile has SCMP_ACT_NOTIFY rules (a listener is then needed).</summary>
     private static bool NeedsSeccompListener(Spec.Spec spec) =>
-        spec.Linux?.Seccomp?.Syscalls is { } rules && rules.Any(r => r.Action == SeccompActions.Notify);
+        spec.Linux?.Seccomp?.Syscalls is { } rules && rules.Exists(r => r.Action == SeccompActions.Notify);
 
     /// <summary>
     /// When the seccomp profile has SCMP_ACT_NOTIFY rules, connects to <c>linux.seccomp.listenerPath</c> (as the runtime's
@@ -103,9 +103,9 @@ public sealed partial class ContainerRuntime
         return new FeaturesSeccomp
         {
             Enabled = true,
-            Actions = [.. SeccompActions.All.Order(StringComparer.Ordinal)],
-            Operators = [.. SeccompOperators.All.Order(StringComparer.Ordinal)],
-            Archs = [.. SeccompArchitectures.All.Where(a => Libseccomp.seccomp_arch_resolve_name(SeccompFilter.ArchName(a)) != 0).Order(StringComparer.Ordinal)],
+            Actions = Sorted(SeccompActions.All),
+            Operators = Sorted(SeccompOperators.All),
+            Archs = Sorted(SeccompArchitectures.All, a => Libseccomp.seccomp_arch_resolve_name(SeccompFilter.ArchName(a)) != 0),
             KnownFlags = [.. SeccompFlags.All],
             SupportedFlags = supported,
         };
@@ -116,4 +116,16 @@ public sealed partial class ContainerRuntime
 
     /// <summary>SELinux for <c>features</c>: enabled when this host runs it.</summary>
     public static FeaturesEnabled SelinuxFeatures() => new() { Enabled = Lsm.SelinuxEnabled() };
+
+    /// <summary>The names (those <paramref name="keep"/> accepts, if given) in ordinal order, for features.json.</summary>
+    private static List<string> Sorted(IReadOnlyList<string> names, Func<string, bool>? keep = null)
+    {
+        var list = new List<string>(names.Count);
+        foreach (var name in names)
+        {
+            if (keep is null || keep(name)) list.Add(name);
+        }
+        list.Sort(StringComparer.Ordinal);
+        return list;
+    }
 }

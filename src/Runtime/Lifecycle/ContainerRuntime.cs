@@ -116,7 +116,7 @@ public sealed partial class ContainerRuntime
         // The path: direct (the runtime builds the container, DirectCreate) unless something needs `ocirun init`, or no
         // exec trampoline can be made (CVE-2019-5736: the container's process is exec'd through it, never by a copy of
         // the runtime).
-        var wantsIdmapped = (spec.Mounts ?? []).Any(IdmappedMounts.IsIdmapped);
+        var wantsIdmapped = (spec.Mounts ?? []).Exists(IdmappedMounts.IsIdmapped);
         var unprivileged = Rootless || Libc.geteuid() != 0;
         var whyNot = DirectCreate.WhyNot(spec, options.NoPivot, options.ConsoleSocket is not null, NeedsSeccompListener(spec), wantsIdmapped, unprivileged);
         using var trampoline = whyNot is null ? ExecTrampoline.TryCreate() : null;
@@ -127,8 +127,8 @@ public sealed partial class ContainerRuntime
         // clone3: on the direct path the thread that will build the rootfs (it parks until the clone), else
         // NetNamespace.Start.
         var namespacesOfSpec = spec.Linux?.Namespaces ?? [];
-        var makeNet = namespacesOfSpec.Any(n => n.Type == NamespaceType.Network && string.IsNullOrEmpty(n.Path))
-            && !namespacesOfSpec.Any(n => n.Type == NamespaceType.User) && !unprivileged && !wantsIdmapped;
+        var makeNet = NamespaceType.IsNew(namespacesOfSpec, NamespaceType.Network)
+            && !NamespaceType.Has(namespacesOfSpec, NamespaceType.User) && !unprivileged && !wantsIdmapped;
         using var builder = whyNot is null ? DirectCreate.NamespaceThread.Start(makeNet) : null;
         using var pendingNet = whyNot is not null && makeNet ? NetNamespace.Start() : null;
         timer.Mark("thread-start");
@@ -171,8 +171,8 @@ public sealed partial class ContainerRuntime
                 Owner = OwnerName(),
                 Annotations = spec.Annotations,
                 ConfigOciVersion = spec.OciVersion,
-                NamespacePaths = namespaces.ToDictionary(n => n.Type, n => string.IsNullOrEmpty(n.Path) ? $"/proc/{init.Pid}/ns/{NsFile(n.Type)}" : n.Path!),
-                OwnPidNamespace = namespaces.Any(n => n.Type == NamespaceType.Pid && string.IsNullOrEmpty(n.Path)),
+                NamespacePaths = NamespacePathsOf(namespaces, init.Pid),
+                OwnPidNamespace = NamespaceType.IsNew(namespaces, NamespaceType.Pid),
                 CgroupsPath = spec.Linux?.CgroupsPath,
                 HasRuntimeHooks = HookRunner.Of(spec.Hooks, "poststart").Count + HookRunner.Of(spec.Hooks, "poststop").Count > 0,
                 Cgroup = cgroup?.State,
@@ -185,7 +185,8 @@ public sealed partial class ContainerRuntime
             timer.Mark("state");
             if (_log.IsDebug)
             {
-                foreach (var p in timer.Phases.Concat(report.Phases)) _log.Debug($"create {options.Id}: phase {p.Name} took {p.Micros} µs");
+                foreach (var p in Init.PhaseTimer.Both(timer.Phases, report.Phases)) _log.Debug($"create {options.Id}: phase {p.Name} took {p.Micros} µs");
+                _log.Debug($"create {options.Id}: {GC.GetTotalAllocatedBytes()} bytes allocated on the managed heap, {GC.CollectionCount(0)} collections");
             }
             return new CreatedContainer(dir, record, init, cgroup, master);
         }
@@ -242,11 +243,11 @@ public sealed partial class ContainerRuntime
             Rootfs = rootfs,
             NoPivot = options.NoPivot,
             FifoFd = fifo.Fd,
-            NewMountNamespace = namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path)),
+            NewMountNamespace = NamespaceType.IsNew(namespaces, NamespaceType.Mount),
             Debug = _log.IsDebug,
             HostPid = launched.Pid,
             NamespaceRootFd = request.NamespaceRootFd,
-            InUserNamespace = namespaces.Any(n => n.Type == NamespaceType.User),
+            InUserNamespace = NamespaceType.Has(namespaces, NamespaceType.User),
             PreserveFds = preserveFds,
             NoNewKeyring = options.NoNewKeyring,
             ConsoleSocketFd = console.InitEnd?.Fd ?? -1,
@@ -617,6 +618,14 @@ public sealed partial class ContainerRuntime
         if (!Directory.Exists(full)) throw new RuntimeException($"config.json: root.path: rootfs {full} does not exist or is not a directory");
         // The init pivots into this path: resolve symlinks now, on the host side.
         return Libc.RealPath(full);
+    }
+
+    /// <summary>state.json's namespace paths: each listed namespace by its path, or the init's for the new ones.</summary>
+    private static Dictionary<string, string> NamespacePathsOf(List<LinuxNamespace> namespaces, int initPid)
+    {
+        var paths = new Dictionary<string, string>(namespaces.Count);
+        foreach (var n in namespaces) paths.Add(n.Type, string.IsNullOrEmpty(n.Path) ? $"/proc/{initPid}/ns/{NsFile(n.Type)}" : n.Path);
+        return paths;
     }
 
     private static string NsFile(string type) => type switch

@@ -75,8 +75,8 @@ internal static unsafe class DirectCreate
         if (idmapped) return "idmapped mounts";
         if (noPivot) return "--no-pivot";
         var namespaces = spec.Linux?.Namespaces ?? [];
-        if (namespaces.Any(n => n.Type is NamespaceType.User or NamespaceType.Time)) return "a user or time namespace";
-        if (!namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path))) return "no new mount namespace";
+        if (NamespaceType.Has(namespaces, NamespaceType.User) || NamespaceType.Has(namespaces, NamespaceType.Time)) return "a user or time namespace";
+        if (!NamespaceType.IsNew(namespaces, NamespaceType.Mount)) return "no new mount namespace";
         if (HookRunner.Of(spec.Hooks, "createContainer").Count + HookRunner.Of(spec.Hooks, "startContainer").Count > 0)
             return "createContainer or startContainer hooks";
         foreach (var m in spec.Mounts ?? [])
@@ -93,7 +93,7 @@ internal static unsafe class DirectCreate
 
     /// <summary>How many proc mounts the child opens an fs context for (config order).</summary>
     public static int ProcMountCount(Spec.Spec spec) =>
-        (spec.Mounts ?? []).Count(m => m.Type == "proc" && !MountOptions.Parse(m.Options).IsBind);
+        (spec.Mounts ?? []).FindAll(m => m.Type == "proc" && !MountOptions.Parse(m.Options).IsBind).Count;
 
     /// <summary>Adds the create stage to <paramref name="plan"/>.</summary>
     /// <param name="plan">The exec plan of process (built with the seccomp program to come later).</param>
@@ -110,7 +110,7 @@ internal static unsafe class DirectCreate
         s->FifoFd = fifoFd;
         s->ProcFdDir = -1;
         s->ProcContexts = ProcMountCount(spec);
-        s->UnshareCgroupNs = (spec.Linux?.Namespaces ?? []).Any(n => n.Type == NamespaceType.Cgroup && string.IsNullOrEmpty(n.Path)) ? 1 : 0;
+        s->UnshareCgroupNs = NamespaceType.IsNew(spec.Linux?.Namespaces, NamespaceType.Cgroup) ? 1 : 0;
         s->TrampolineFd = plan.Native->TrampolineFd;
         s->Rootfs = plan.Utf8(rootfs);
         s->Slash = plan.Utf8("/");
@@ -254,7 +254,7 @@ internal static unsafe class DirectCreate
                     Libc.Check(Libc.setns(_enterNet.Fd, (int)flag), "enter the container's network namespace");
                     continue;
                 }
-                var path = _joins.FirstOrDefault(j => j.Type == type)?.Path ?? $"/proc/{_pid}/ns/{file}";
+                var path = InitLauncher.JoinPath(_joins, type) ?? $"/proc/{_pid}/ns/{file}";
                 using var fd = SafeFd.Check(Libc.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {type} namespace {path}");
                 Libc.Check(Libc.setns(fd.Fd, (int)flag), $"enter the container's {type} namespace");
             }

@@ -123,7 +123,7 @@ internal sealed unsafe class DirectExec : IDisposable
     {
         if (spec.Process!.ExecCpuAffinity is not null) return "process.execCPUAffinity";
         if (WhyNotInPlan(spec, seccompListener) is { } why) return why;
-        if (joins.Any(j => j.Type == "user")) return "a user namespace";
+        if (InitLauncher.JoinPath(joins, "user") is not null) return "a user namespace";
         return null;
     }
 
@@ -166,20 +166,20 @@ internal sealed unsafe class DirectExec : IDisposable
         var name = process.Args![0];
         var candidates = name.Contains('/', StringComparison.Ordinal)
             ? [name]
-            : (ProcessSetup.GetEnv(process.Env, "PATH") ?? ProcessSetup.DefaultPath).Split(':').Select(dir => (dir.Length == 0 ? "." : dir) + "/" + name).ToList();
+            : new List<string>(System.Array.ConvertAll((ProcessSetup.GetEnv(process.Env, "PATH") ?? ProcessSetup.DefaultPath).Split(':'), dir => (dir.Length == 0 ? "." : dir) + "/" + name));
 
         var exec = new DirectExec(process, candidates);
         try
         {
             var p = exec._plan;
             p->CgroupCount = cgroupJoinFds.Count;
-            p->CgroupFds = exec.Array(cgroupJoinFds.ToArray());
+            p->CgroupFds = exec.Array([.. cgroupJoinFds]);
             p->RlimitCount = rlimits.Count;
             p->RlimitResources = exec.Array(numbers);
-            p->Rlimits = exec.Array(rlimits.Select(r => new RLimit { Cur = r.Soft, Max = r.Hard }).ToArray());
+            p->Rlimits = exec.Array(rlimits.ConvertAll(r => new RLimit { Cur = r.Soft, Max = r.Hard }).ToArray());
             p->LastCap = lastCap;
             p->Bounding = sets.Bounding;
-            var groups = (process.User.AdditionalGids ?? []).ToArray();
+            var groups = process.User.AdditionalGids?.ToArray() ?? [];
             p->GroupCount = groups.Length;
             p->Groups = exec.Array(groups);
             p->Uid = process.User.Uid;

@@ -20,7 +20,14 @@ public sealed class IdmappedMounts : IDisposable
     private readonly List<SafeFd> _fds = [];
     private readonly int[]? _byMount;
 
-    private IdmappedMounts(int mountCount) => _byMount = mountCount > 0 ? Enumerable.Repeat(-1, mountCount).ToArray() : null;
+    private IdmappedMounts(int mountCount) => _byMount = mountCount > 0 ? Filled(mountCount) : null;
+
+    private static int[] Filled(int count)
+    {
+        var a = new int[count];
+        Array.Fill(a, -1);
+        return a;
+    }
 
     /// <summary>No idmapped mounts.</summary>
     public static IdmappedMounts None { get; } = new(0);
@@ -43,9 +50,9 @@ public sealed class IdmappedMounts : IDisposable
     public static IdmappedMounts Prepare(Spec.Spec spec, string bundle)
     {
         var mounts = spec.Mounts ?? [];
-        if (!mounts.Any(IsIdmapped)) return None;
+        if (!mounts.Exists(IsIdmapped)) return None;
         var namespaces = spec.Linux?.Namespaces ?? [];
-        if (!namespaces.Any(n => n.Type == NamespaceType.Mount && string.IsNullOrEmpty(n.Path))) return None;
+        if (!NamespaceType.IsNew(namespaces, NamespaceType.Mount)) return None;
 
         var result = new IdmappedMounts(mounts.Count);
         var userNamespaces = new Dictionary<string, SafeFd>(StringComparer.Ordinal);

@@ -126,15 +126,41 @@ public static unsafe class InitLauncher
     // others were opened before, so it no longer matters, but runc's order is kept).
     private static int JoinOrder(string type) => type switch { "user" => 0, "mount" => 9, _ => 5 };
 
+    /// <summary>The joins in the order the child makes them (by <see cref="JoinOrder"/>, stable), optionally without the pid namespace.</summary>
+    private static List<NamespaceJoin> OrderedJoins(IReadOnlyList<NamespaceJoin> joins, bool withoutPid = false)
+    {
+        var ordered = new List<NamespaceJoin>(joins.Count);
+        foreach (var rank in (ReadOnlySpan<int>)[0, 5, 9])
+        {
+            foreach (var j in joins)
+            {
+                if (JoinOrder(j.Type) == rank && !(withoutPid && j.Type == "pid")) ordered.Add(j);
+            }
+        }
+        return ordered;
+    }
+
+    /// <summary>The path of the join of <paramref name="type"/>, or <see langword="null"/>.</summary>
+    internal static string? JoinPath(IReadOnlyList<NamespaceJoin> joins, string type) => JoinOf(joins, type)?.Path;
+
+    private static NamespaceJoin? JoinOf(IReadOnlyList<NamespaceJoin> joins, string type)
+    {
+        foreach (var j in joins)
+        {
+            if (j.Type == type) return j;
+        }
+        return null;
+    }
+
     /// <summary>Clones and execs the child of <paramref name="request"/>; returns once the child exists (it may still fail to exec: the first frame on the channel says).</summary>
     /// <exception cref="SyscallException">a namespace file could not be opened, or clone3 failed.</exception>
     public static InitProcess Launch(LaunchRequest request)
     {
-        var joins = request.Joins.OrderBy(j => JoinOrder(j.Type)).ToList();
+        var joins = OrderedJoins(request.Joins);
         // Joining a pid namespace together with the user namespace that owns it (exec into a user-namespaced
         // container): an unprivileged runtime has no CAP_SYS_ADMIN over that pid namespace until it is in the user
         // namespace, so the child joins it after the user namespace and forks once more (see ForkIntoPidNamespace).
-        var pidJoinInChild = joins.Any(j => j.Type == "user") && joins.Any(j => j.Type == "pid");
+        var pidJoinInChild = JoinOf(joins, "user") is not null && JoinOf(joins, "pid") is not null;
         var joinFds = new List<SafeFd>();
         SafeFd? pidNsJoin = null, ownPidNs = null, executable = null, hostRoot = null, nsRootSlot = null;
         string? pidNsPath = null;
@@ -173,7 +199,7 @@ public static unsafe class InitLauncher
             executable = direct is not null ? null
                 : request.Executable == "/proc/self/exe" ? SealedExecutable.Create().Fd
                 : SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
-            if (direct is null && joins.Any(j => j.Type == "mount"))
+            if (direct is null && JoinOf(joins, "mount") is not null)
             {
                 // After setns(mnt) the child's root is the container's, where the ELF interpreter of ocirun does not
                 // exist. The child keeps that root at a reserved fd, chroots back to the host root and execs; the
@@ -185,7 +211,7 @@ public static unsafe class InitLauncher
             plan = NativePlan.Build(request.Args, env, childJoins, childEnd.Fd, executable?.Fd ?? -1, hostRoot?.Fd ?? -1, nsRootSlot?.Fd ?? -1);
             plan.Direct = direct is null ? null : direct.Native;
             plan.WaitForMappings = (request.NewNamespaces & CloneFlags.NewUser) != 0;
-            plan.BecomeNamespaceRoot = plan.WaitForMappings || joins.Any(j => j.Type == "user");
+            plan.BecomeNamespaceRoot = plan.WaitForMappings || JoinOf(joins, "user") is not null;
             plan.PidJoinFd = pidJoinInChild ? joinFds[joins.FindIndex(j => j.Type == "pid")].Fd : -1;
 
             if (pidNsJoin is not null)
@@ -449,10 +475,10 @@ public static unsafe class InitLauncher
         if (step == -2) return $"keep the root of the joined mount namespace: {Libc.StrError(errno)}";
         if (step == -3) return $"return to the host root before exec: {Libc.StrError(errno)}";
         if (step == -5) return $"create the time namespace: {Libc.StrError(errno)}";
-        if (step == -6) return $"join pid namespace {request.Joins.FirstOrDefault(j => j.Type == "pid")?.Path}: {Libc.StrError(errno)}";
+        if (step == -6) return $"join pid namespace {JoinOf(request.Joins, "pid")?.Path}: {Libc.StrError(errno)}";
         if (step == -7) return $"fork into the joined pid namespace: {Libc.StrError(errno)}";
         if (step == -4) return $"become root in the user namespace (are uid 0 and gid 0 mapped in linux.uidMappings/gidMappings?): {Libc.StrError(errno)}";
-        var joins = request.Joins.Where(j => j.Type is not "pid").OrderBy(j => JoinOrder(j.Type)).ToList();
+        var joins = OrderedJoins(request.Joins, withoutPid: true);
         var join = step < joins.Count ? joins[step] : null;
         return join is null
             ? $"join namespace: {Libc.StrError(errno)}"
@@ -489,7 +515,8 @@ public static unsafe class InitLauncher
             all.AddRange(env);
             all.Add("/");
             all.Add(".");
-            var size = all.Sum(s => Encoding.UTF8.GetByteCount(s) + 1);
+            var size = 0;
+            foreach (var s in all) size += Encoding.UTF8.GetByteCount(s) + 1;
             var plan = new NativePlan
             {
                 _strings = (byte*)NativeMemory.Alloc((nuint)size),

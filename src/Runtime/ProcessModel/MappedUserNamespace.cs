@@ -86,6 +86,12 @@ public static unsafe class MappedUserNamespace
 
     /// <summary>The text of a map as uid_map takes it (for caching namespaces by mapping).</summary>
     internal static string Key(IReadOnlyList<LinuxIdMapping> uidMappings, IReadOnlyList<LinuxIdMapping> gidMappings) =>
-        string.Join(';', uidMappings.Select(m => $"{m.ContainerId}:{m.HostId}:{m.Size}")) + "|" +
-        string.Join(';', gidMappings.Select(m => $"{m.ContainerId}:{m.HostId}:{m.Size}"));
+        MapText(uidMappings) + "|" + MapText(gidMappings);
+
+    private static string MapText(IReadOnlyList<LinuxIdMapping> mappings)
+    {
+        var parts = new string[mappings.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = $"{mappings[i].ContainerId}:{mappings[i].HostId}:{mappings[i].Size}";
+        return string.Join(';', parts);
+    }
 }

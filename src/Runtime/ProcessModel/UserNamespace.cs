@@ -60,7 +60,7 @@ public static class UserNamespace
             args.Add(m.HostId.ToString(CultureInfo.InvariantCulture));
             args.Add(m.Size.ToString(CultureInfo.InvariantCulture));
         }
-        var path = HelperDirs.Select(d => d + helper).FirstOrDefault(File.Exists)
+        var path = Array.Find(Array.ConvertAll(HelperDirs, d => d + helper), File.Exists)
             ?? throw new IOException($"config.json: {field}: {helper} not found (install Debian's uidmap package)");
         var devNull = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC), "open /dev/null");
         using (devNull)

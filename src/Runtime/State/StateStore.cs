@@ -94,7 +94,8 @@ public sealed class StateStore(string root)
     public IReadOnlyList<string> List()
     {
         if (!Directory.Exists(Root)) return [];
-        var ids = Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().ToList();
+        var ids = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories(Root)) ids.Add(Path.GetFileName(dir));
         ids.Sort(StringComparer.Ordinal);
         return ids;
     }

@@ -132,6 +132,33 @@ public static class NamespaceType
     /// <param name="type">A <c>linux.namespaces[].type</c> value.</param>
     /// <returns><see langword="true"/> when known.</returns>
     public static bool IsKnown(string? type) => type is Pid or Network or Mount or Ipc or Uts or User or Cgroup or Time;
+
+    /// <summary>The first entry of <paramref name="namespaces"/> of type <paramref name="type"/>, or <see langword="null"/>.</summary>
+    /// <param name="namespaces"><c>linux.namespaces</c>; <see langword="null"/> holds none.</param>
+    /// <param name="type">One of the type names above.</param>
+    /// <returns>The entry, or <see langword="null"/> when the container shares the runtime's namespace of that type.</returns>
+    public static LinuxNamespace? Find(IReadOnlyList<LinuxNamespace>? namespaces, string type)
+    {
+        if (namespaces is null) return null;
+        for (int i = 0; i < namespaces.Count; i++)
+        {
+            if (namespaces[i].Type == type) return namespaces[i];
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="namespaces"/> has an entry of type <paramref name="type"/> (new or joined).</summary>
+    /// <param name="namespaces"><c>linux.namespaces</c>.</param>
+    /// <param name="type">One of the type names above.</param>
+    /// <returns><see langword="true"/> when listed.</returns>
+    public static bool Has(IReadOnlyList<LinuxNamespace>? namespaces, string type) => Find(namespaces, type) is not null;
+
+    /// <summary>Whether <paramref name="namespaces"/> asks for a new namespace of type <paramref name="type"/> (listed without a path).</summary>
+    /// <param name="namespaces"><c>linux.namespaces</c>.</param>
+    /// <param name="type">One of the type names above.</param>
+    /// <returns><see langword="true"/> when the runtime creates it.</returns>
+    public static bool IsNew(IReadOnlyList<LinuxNamespace>? namespaces, string type) =>
+        Find(namespaces, type) is { } ns && string.IsNullOrEmpty(ns.Path);
 }
 
 /// <summary>A UID/GID mapping (config-linux.md#user-namespace-mappings, also used by idmapped mounts).</summary>
