@@ -29,13 +29,13 @@ public class ConfigBenchmarks
     public Spec.Spec ParseDefault() => SpecSerializer.Parse(_default);
 
     /// <summary>
-    /// The same document through System.Text.Json's source-generated metadata, warm. (Cold, its first use in a process
-    /// costs 1.7–3 ms of metadata set-up in NativeAOT, which is why ocirun reads with the generated reader; the
-    /// lifecycle benchmark measures that, a steady-state benchmark cannot.)
+    /// The same document through System.Text.Json's source-generated metadata (tests/Shared/SpecJsonContext.cs), warm.
+    /// (Cold, its first use in a process costs 1.7–3 ms of metadata set-up in NativeAOT, and its serializer was ≈1 MB of
+    /// ocirun: why ocirun reads with the generated reader only; the lifecycle benchmark measures that.)
     /// </summary>
     [Benchmark]
     public Spec.Spec ParseDefaultSystemTextJson() =>
-        JsonSerializer.Deserialize(_default, (JsonTypeInfo<Spec.Spec>)SpecSerializer.Options.GetTypeInfo(typeof(Spec.Spec)))!;
+        JsonSerializer.Deserialize(_default, SpecJsonContext.Default.Spec)!;
 
     [Benchmark]
     public Spec.Spec ParseAndValidate100KB()

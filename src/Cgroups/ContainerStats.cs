@@ -241,11 +241,3 @@ public sealed class HugetlbStats
 public sealed class IntelRdtStats
 {
 }
-
-/// <summary>Source-generated JSON for stats and events (compact, as runc prints them).</summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ContainerEvent))]
-[JsonSerializable(typeof(ContainerStats))]
-public sealed partial class StatsJsonContext : JsonSerializerContext
-{
-}

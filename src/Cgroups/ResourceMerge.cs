@@ -1,4 +1,5 @@
 using OciRuntime.Spec;
+using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Cgroups;
 
@@ -82,9 +83,9 @@ public static class ResourceMerge
         return r;
     }
 
-    /// <summary>A deep copy (through the spec's source-generated JSON).</summary>
+    /// <summary>A deep copy (through the spec's generated JSON writer and reader).</summary>
     public static LinuxResources Clone(LinuxResources r) =>
-        System.Text.Json.JsonSerializer.Deserialize(
-            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r, SpecJsonContext.Default.LinuxResources),
-            SpecJsonContext.Default.LinuxResources)!;
+        FastJson.Read(FastJson.Write(r, s_copy, SpecFastJson.WriteLinuxResources), SpecFastJson.ReadLinuxResources, "linux.resources");
+
+    private static readonly System.Text.Json.JsonWriterOptions s_copy = FastJson.WriterOptions(indented: false, relaxed: false);
 }

@@ -1,14 +1,12 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Spec;
 
 /// <summary>
-/// Reads and writes runtime-spec documents (config.json, state, features.json) with the source-generated
-/// <see cref="SpecJsonContext"/>. Every read failure (missing file, directory, empty, oversized, deeply nested, syntax or type
+/// Reads and writes runtime-spec documents (config.json, process.json, state, features.json) with the generated
+/// readers and writers of <see cref="SpecFastJson"/> (<see cref="FastJson"/>: System.Text.Json's rules, none of its
+/// serializer's cost). Every read failure (missing file, directory, empty, oversized, deeply nested, syntax or type
 /// error, invalid UTF-8) becomes a one-line <see cref="SpecException"/> such as
 /// <c>config.json: linux.resources.memory.limit: expected an integer, got "1G"</c>; nothing else is thrown.
 /// </summary>
@@ -23,27 +21,7 @@ public static class SpecSerializer
     /// <summary>The deepest JSON nesting accepted (objects and arrays): 64 levels. A valid config.json needs about 7.</summary>
     public const int MaxDepth = 64;
 
-    // System.Text.Json is the slow path (errors, unusual documents) and serves the documents without generated code
-    // (features). Its metadata costs 1.7-3 ms per options instance on first use in NativeAOT, so nothing here builds it
-    // until it is needed: the options live in holder classes, the type metadata is fetched (and cached by the options) on use.
-    private static class TabsOptions
-    {
-        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: true, '\t', 1);
-    }
-
-    private static class CompactOptions
-    {
-        internal static readonly JsonSerializerOptions Value = CreateOptions(indented: false, ' ', 2);
-    }
-
-    private static JsonTypeInfo<Spec> s_specTabs => Info<Spec>(TabsOptions.Value);
-    private static JsonTypeInfo<Process> s_processTabs => Info<Process>(TabsOptions.Value);
-    private static JsonTypeInfo<State> s_stateCompact => Info<State>(CompactOptions.Value);
-    private static JsonTypeInfo<Features> s_featuresTabs => Info<Features>(TabsOptions.Value);
-    private static JsonTypeInfo<Features> s_featuresCompact => Info<Features>(CompactOptions.Value);
-    private static JsonTypeInfo<ContainerProcessState> s_processStateCompact => Info<ContainerProcessState>(CompactOptions.Value);
-
-    // The generated writers' options: the same bytes System.Text.Json writes with TabsOptions, CompactOptions, and with
+    // The generated writers' options: the same bytes System.Text.Json writes with tab indentation (config.json as runc writes it), compact, and with
     // two-space indentation (the OCI state as `runc state` prints it).
     // In a holder class: JavaScriptEncoder.UnsafeRelaxedJsonEscaping's class constructor builds its tables over every
     // UTF-16 code unit (≈0.2 ms in NativeAOT), paid only by a process that writes a document for people to read.
@@ -57,32 +35,13 @@ public static class SpecSerializer
     // The runtime's own copies: compact, System.Text.Json's built-in escaping (no encoder object at all).
     private static readonly JsonWriterOptions s_internalWriter = FastJson.WriterOptions(indented: false, relaxed: false);
 
-    /// <summary>The metadata used to read and write <see cref="Spec"/> (internal: for <see cref="SpecValidator"/>).</summary>
-    internal static JsonTypeInfo<Spec> SpecInfo => s_specTabs;
-
-    /// <summary>The metadata used to read and write <see cref="Process"/> (internal: for <see cref="SpecValidator"/>).</summary>
-    internal static JsonTypeInfo<Process> ProcessInfo => s_processTabs;
-
-    /// <summary>
-    /// The options used for reading and for tab-indented writing: camelCase, null properties omitted, one tab per level,
-    /// "\n" line breaks, <see cref="MaxDepth"/>, nullable annotations respected, non-ASCII written unescaped.
-    /// </summary>
-    public static JsonSerializerOptions Options => TabsOptions.Value;
-
     /// <summary>Parses a config.json document. Does not validate it; see <see cref="SpecValidator"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON text (a leading UTF-8 BOM is skipped).</param>
     /// <param name="fileName">The name used in error messages.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="SpecException">The document is empty, too large, too deep, not JSON, or a value has the wrong type.</exception>
     public static Spec Parse(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
-        ParseDocument(utf8Json, SpecFastJson.ReadSpec, static () => s_specTabs, fileName);
-
-    /// <summary>
-    /// Parses a config.json document with System.Text.Json only, bypassing the generated reader (<see cref="FastJson"/>):
-    /// the reference the tests hold the generated reader to.
-    /// </summary>
-    internal static Spec ParseWithSystemTextJson(ReadOnlySpan<byte> utf8Json, string fileName = ConfigFileName) =>
-        ParseDocument(utf8Json, null, static () => s_specTabs, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadSpec, fileName);
 
     /// <summary>Parses a config.json document given as a .NET string. Does not validate it.</summary>
     /// <param name="json">The JSON text.</param>
@@ -181,7 +140,7 @@ public static class SpecSerializer
     /// <returns>The process.</returns>
     /// <exception cref="SpecException">The document cannot be parsed; paths are relative to it, e.g. <c>user.uid</c>.</exception>
     public static Process ParseProcess(ReadOnlySpan<byte> utf8Json, string fileName = "process.json") =>
-        ParseDocument(utf8Json, SpecFastJson.ReadProcess, static () => s_processTabs, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadProcess, fileName);
 
     /// <summary>Reads and parses a standalone process document (see <see cref="ParseProcess"/>).</summary>
     /// <param name="path">Path of the file.</param>
@@ -221,7 +180,7 @@ public static class SpecSerializer
     /// <returns>The state.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static State ParseState(ReadOnlySpan<byte> utf8Json, string fileName = "state.json") =>
-        ParseDocument(utf8Json, SpecFastJson.ReadState, static () => s_stateCompact, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadState, fileName);
 
     /// <summary>Reads and parses an OCI state file.</summary>
     /// <param name="path">Path of the file.</param>
@@ -259,7 +218,7 @@ public static class SpecSerializer
     /// <returns>The features.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static Features ParseFeatures(ReadOnlySpan<byte> utf8Json, string fileName = "features.json") =>
-        ParseDocument(utf8Json, null, static () => s_featuresCompact, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadFeatures, fileName);
 
     /// <summary>Serialises a features document (tab-indented by default).</summary>
     /// <param name="features">The features.</param>
@@ -268,7 +227,7 @@ public static class SpecSerializer
     public static string SerializeFeatures(Features features, bool indented = true)
     {
         ArgumentNullException.ThrowIfNull(features);
-        return JsonSerializer.Serialize(features, indented ? s_featuresTabs : s_featuresCompact);
+        return System.Text.Encoding.UTF8.GetString(FastJson.Write(features, indented ? Writers.Tabs : Writers.Compact, SpecFastJson.WriteFeatures));
     }
 
     /// <summary>Serialises the container process state sent to a seccomp listener (compact UTF-8).</summary>
@@ -286,33 +245,14 @@ public static class SpecSerializer
     /// <returns>The container process state.</returns>
     /// <exception cref="SpecException">The document cannot be parsed.</exception>
     public static ContainerProcessState ParseContainerProcessState(ReadOnlySpan<byte> utf8Json, string fileName = "containerProcessState") =>
-        ParseDocument(utf8Json, SpecFastJson.ReadContainerProcessState, static () => s_processStateCompact, fileName);
+        ParseDocument(utf8Json, SpecFastJson.ReadContainerProcessState, fileName);
 
-    private static JsonSerializerOptions CreateOptions(bool indented, char indentCharacter, int indentSize)
-    {
-        var options = new JsonSerializerOptions
-        {
-            TypeInfoResolver = SpecJsonContext.Default,
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            WriteIndented = indented,
-            IndentCharacter = indentCharacter,
-            IndentSize = indentSize,
-            NewLine = "\n",
-            MaxDepth = MaxDepth,
-            RespectNullableAnnotations = true,
-            AllowTrailingCommas = false,
-            ReadCommentHandling = JsonCommentHandling.Disallow,
-            NumberHandling = JsonNumberHandling.Strict,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
-        options.MakeReadOnly();
-        return options;
-    }
-
-    private static JsonTypeInfo<T> Info<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
-
-    private static T ParseDocument<T>(ReadOnlySpan<byte> json, FastJson.Reader<T>? fast, Func<JsonTypeInfo<T>> metadata, string fileName)
+    /// <summary>Parses <paramref name="json"/> with a generated reader, after the checks no reader makes.</summary>
+    /// <param name="json">The document (a leading UTF-8 BOM is skipped).</param>
+    /// <param name="read">The generated reader of the root type.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <exception cref="SpecException">too large, empty, whitespace only, or invalid (see <see cref="FastJson.Read{T}"/>).</exception>
+    public static T ParseDocument<T>(ReadOnlySpan<byte> json, FastJson.Reader<T> read, string fileName)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(fileName);
@@ -332,34 +272,7 @@ public static class SpecSerializer
         {
             throw new SpecException(fileName, null, "file contains only whitespace");
         }
-
-        // The generated reader takes every document System.Text.Json would read to the same value, and gives up on
-        // anything else, which then goes the System.Text.Json way below for its value or its precise error.
-        if (fast is not null && FastJson.TryRead(json, fast, out var quick))
-        {
-            return quick!;
-        }
-
-        var info = metadata();
-        T? value;
-        try
-        {
-            value = JsonSerializer.Deserialize(json, info);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or OverflowException
-                                       or ArgumentException or NotSupportedException or System.Text.DecoderFallbackException)
-        {
-            throw JsonErrors.Translate(ex, json, info, fileName);
-        }
-        if (value is null)
-        {
-            throw new SpecException(fileName, null, "expected a JSON object, got null");
-        }
-        if (NullCheck.Find(value, info) is { } finding)
-        {
-            throw new SpecException(fileName, finding.Path, $"expected {finding.Expected}, got null");
-        }
-        return value;
+        return FastJson.Read(json, read, fileName);
     }
 
     private static byte[] ReadDocument(string path, string displayName, string? bundleDir)

@@ -91,7 +91,7 @@ public static class Generator
     {
         if (t.IsArray) { element = t.GetElementType()!; return true; }
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>)) { element = t.GetGenericArguments()[0]; return true; }
-        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        if (IsDict(t))
         {
             if (t.GetGenericArguments()[0] != typeof(string)) throw new NotSupportedException($"{t}: only string keys");
             element = t.GetGenericArguments()[1];
@@ -100,6 +100,10 @@ public static class Generator
         element = typeof(void);
         return false;
     }
+
+    /// <summary>Dictionary or SortedDictionary (string keys): a JSON object of entries.</summary>
+    private static bool IsDict(Type t) =>
+        t.IsGenericType && (t.GetGenericTypeDefinition() == typeof(Dictionary<,>) || t.GetGenericTypeDefinition() == typeof(SortedDictionary<,>));
 
     private static List<Prop> Props(Type t)
     {
@@ -153,6 +157,7 @@ public static class Generator
         if (t.IsArray) return "Array_" + Suffix(t.GetElementType()!);
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>)) return "List_" + Suffix(t.GetGenericArguments()[0]);
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>)) return "Dict_" + Suffix(t.GetGenericArguments()[1]);
+        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(SortedDictionary<,>)) return "SortedDict_" + Suffix(t.GetGenericArguments()[1]);
         return t.Name;
     }
 
@@ -200,26 +205,31 @@ public static class Generator
 
         sb.Append($"    /// <summary>Reads a <see cref=\"{name}\"/> at the reader's current token.</summary>\n");
         sb.Append($"    {access} static {name} Read{Suffix(t)}(ref Utf8JsonReader r)\n    {{\n");
-        sb.Append("        FastJson.Expect(ref r, JsonTokenType.StartObject);\n");
+        sb.Append("        FastJson.ExpectObject(ref r);\n");
         sb.Append($"        var v = new {name}();\n");
         sb.Append("        while (FastJson.NextProperty(ref r, out var name))\n        {\n");
-        sb.Append("            switch (name.Length)\n            {\n");
+        sb.Append("            try\n            {\n");
+        sb.Append("                switch (name.Length)\n                {\n");
+        if (props.Count == 0) sb.Append("                    default: break;\n");
         foreach (var group in props.GroupBy(p => Encoding.UTF8.GetByteCount(p.JsonName)).OrderBy(g => g.Key))
         {
-            sb.Append($"                case {group.Key}:\n");
+            sb.Append($"                    case {group.Key}:\n");
             foreach (var p in group)
             {
                 var read = ReadExpr(p.Type, target);
                 var expr = p.Nullable ? $"FastJson.IsNull(ref r) ? null : {(p.Type.IsValueType ? $"({TypeName(p.Type)})" : "")}{read}" : read;
-                sb.Append($"                    if (name.SequenceEqual({Utf8(p.JsonName)})) {{ v.{p.Info.Name} = {expr}; continue; }}\n");
+                sb.Append($"                        if (name.SequenceEqual({Utf8(p.JsonName)})) {{ v.{p.Info.Name} = {expr}; continue; }}\n");
             }
-            sb.Append("                    break;\n");
+            sb.Append("                        break;\n");
         }
+        sb.Append("                }\n");
+        sb.Append("                FastJson.Skip(ref r);\n");
         sb.Append("            }\n");
-        sb.Append("            r.Skip();\n");
+        sb.Append("            // The path of a bad value is built on the way out: this object adds the property's name.\n");
+        sb.Append("            catch (FastJson.ValueException e) { throw e.In(name); }\n");
         sb.Append("        }\n");
         foreach (var p in props.Where(p => !p.Nullable && p.NullByDefault))
-            sb.Append($"        if (v.{p.Info.Name} is null) throw FastJson.GiveUp();\n");
+            sb.Append($"        if (v.{p.Info.Name} is null) throw FastJson.Missing(ref r, {JsonSerializer.Serialize(p.JsonName)}, {JsonSerializer.Serialize(NullExpected(p.Type))});\n");
         sb.Append("        return v;\n    }\n\n");
 
         sb.Append($"    /// <summary>Writes a <see cref=\"{name}\"/> as System.Text.Json does.</summary>\n");
@@ -250,21 +260,25 @@ public static class Generator
         IsCollection(t, out var e);
         var name = TypeName(t);
         var suffix = Suffix(t);
-        bool dict = t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>);
+        bool dict = IsDict(t);
         sb.Append($"    internal static {name} Read{suffix}(ref Utf8JsonReader r)\n    {{\n");
         if (dict)
         {
-            sb.Append("        FastJson.Expect(ref r, JsonTokenType.StartObject);\n");
+            sb.Append("        FastJson.ExpectObject(ref r);\n");
             sb.Append($"        var v = new {name}();\n");
             sb.Append("        while (FastJson.NextKey(ref r) is { } key)\n        {\n");
-            sb.Append($"            if (!v.TryAdd(key, {ReadExpr(e, target)})) throw FastJson.GiveUp();\n");
+            sb.Append($"            try {{ v[key] = {ReadExpr(e, target)}; }}\n");
+            sb.Append("            catch (FastJson.ValueException e) { throw e.In(key); }\n");
             sb.Append("        }\n        return v;\n    }\n\n");
         }
         else
         {
-            sb.Append("        FastJson.Expect(ref r, JsonTokenType.StartArray);\n");
+            sb.Append("        FastJson.ExpectArray(ref r);\n");
             sb.Append($"        var v = new global::System.Collections.Generic.List<{TypeName(e)}>();\n");
-            sb.Append($"        while (FastJson.NextElement(ref r)) v.Add({ReadExpr(e, target)});\n");
+            sb.Append("        while (FastJson.NextElement(ref r, v.Count))\n        {\n");
+            sb.Append($"            try {{ v.Add({ReadExpr(e, target)}); }}\n");
+            sb.Append("            catch (FastJson.ValueException e) { throw e.At(v.Count); }\n");
+            sb.Append("        }\n");
             sb.Append(t.IsArray ? "        return v.ToArray();\n    }\n\n" : "        return v;\n    }\n\n");
         }
         sb.Append($"    internal static void Write{suffix}(Utf8JsonWriter w, {name} v)\n    {{\n");
@@ -283,33 +297,54 @@ public static class Generator
         }
     }
 
-    /// <summary>NullFree{T}: false where NullCheck would report a null (non-nullable property, list element, dictionary value).</summary>
+    /// <summary>What a null stands in place of, in messages: "a string", "an array" or "an object".</summary>
+    private static string NullExpected(Type t) =>
+        t == typeof(string) ? "a string"
+        : IsCollection(t, out _) && !IsDict(t) ? "an array"
+        : "an object";
+
+    /// <summary>FindNull{T}: the first null where the model allows none (non-nullable property, list element,
+    /// dictionary value), in property declaration order, or null.</summary>
     private static void RenderNullFree(StringBuilder sb, Type t, Target target)
     {
         var name = TypeName(t);
         var access = target.IsPublic ? "public" : "internal";
-        sb.Append($"    /// <summary>Whether a <see cref=\"{name}\"/> holds no null where the model allows none (false: ask NullCheck where).</summary>\n");
-        sb.Append($"    {access} static bool NullFree{Suffix(t)}({name} v)\n    {{\n");
+        sb.Append($"    /// <summary>The first null in a <see cref=\"{name}\"/> where the model allows none, with its path; null when there is none.</summary>\n");
+        sb.Append($"    {access} static FastJson.NullFinding? FindNull{Suffix(t)}({name} v)\n    {{\n");
         foreach (var p in Props(t).Where(p => !p.Type.IsValueType))
         {
-            if (!p.Nullable) sb.Append($"        if (v.{p.Info.Name} is null) return false;\n");
+            var json = JsonSerializer.Serialize(p.JsonName);
+            if (!p.Nullable) sb.Append($"        if (v.{p.Info.Name} is null) return new FastJson.NullFinding({JsonSerializer.Serialize(NullExpected(p.Type))}).In({json});\n");
             if (p.Type != typeof(string))
-                sb.Append($"        if (v.{p.Info.Name} is {{ }} {p.Info.Name} && !NullFree{Suffix(p.Type)}({p.Info.Name})) return false;\n");
+                sb.Append($"        if (v.{p.Info.Name} is {{ }} {p.Info.Name} && FindNull{Suffix(p.Type)}({p.Info.Name}) is {{ }} f{p.Info.Name}) return f{p.Info.Name}.In({json});\n");
         }
-        sb.Append("        return true;\n    }\n\n");
+        sb.Append("        return null;\n    }\n\n");
     }
 
     private static void RenderNullFreeCollection(StringBuilder sb, Type t, Target target)
     {
         IsCollection(t, out var e);
-        bool dict = t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>);
-        sb.Append($"    private static bool NullFree{Suffix(t)}({TypeName(t)} v)\n    {{\n");
-        sb.Append($"        foreach (var {(dict ? "(_, x)" : "x")} in v)\n        {{\n");
-        if (!e.IsValueType)
+        bool dict = IsDict(t);
+        sb.Append($"    private static FastJson.NullFinding? FindNull{Suffix(t)}({TypeName(t)} v)\n    {{\n");
+        if (dict)
         {
-            sb.Append("            if (x is null) return false;\n");
-            if (e != typeof(string)) sb.Append($"            if (!NullFree{Suffix(e)}(x)) return false;\n");
+            sb.Append("        foreach (var (k, x) in v)\n        {\n");
+            if (!e.IsValueType)
+            {
+                sb.Append($"            if (x is null) return new FastJson.NullFinding({JsonSerializer.Serialize(NullExpected(e))}).In(k);\n");
+                if (e != typeof(string)) sb.Append($"            if (FindNull{Suffix(e)}(x) is {{ }} f) return f.In(k);\n");
+            }
         }
-        sb.Append("        }\n        return true;\n    }\n\n");
+        else
+        {
+            sb.Append($"        for (int i = 0; i < v.{(t.IsArray ? "Length" : "Count")}; i++)\n        {{\n");
+            if (!e.IsValueType)
+            {
+                sb.Append("            var x = v[i];\n");
+                sb.Append($"            if (x is null) return new FastJson.NullFinding({JsonSerializer.Serialize(NullExpected(e))}).At(i);\n");
+                if (e != typeof(string)) sb.Append($"            if (FindNull{Suffix(e)}(x) is {{ }} f) return f.At(i);\n");
+            }
+        }
+        sb.Append("        }\n        return null;\n    }\n\n");
     }
 }

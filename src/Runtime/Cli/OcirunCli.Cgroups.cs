@@ -118,11 +118,11 @@ public static partial class OcirunCli
         }
         try
         {
-            return JsonSerializer.Deserialize(bytes, SpecJsonContext.Default.LinuxResources) ?? throw new RuntimeException($"--resources {file}: expected a JSON object");
+            return SpecSerializer.ParseDocument(bytes, OciRuntime.Spec.Json.SpecFastJson.ReadLinuxResources, $"--resources {file}");
         }
-        catch (JsonException e)
+        catch (SpecException e)
         {
-            throw new RuntimeException($"--resources {file}: {(e.Path is { } p ? p + ": " : "")}{e.Message.Split('\n')[0]}", e);
+            throw new RuntimeException(e.Message, e);
         }
     }
 

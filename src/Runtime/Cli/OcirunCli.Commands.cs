@@ -86,7 +86,7 @@ public static partial class OcirunCli
             var pids = runtime.Processes(r.GetValue(id)!);
             if (r.GetValue(format) == "json")
             {
-                StdIo.OutLine(JsonSerializer.Serialize(new List<int>(pids), CliJsonContext.Default.ListInt32));
+                StdIo.OutLine(FormatPids(pids));
                 return 0;
             }
             StdIo.Out(PsTable.Filter(r.GetValue(psArgs) is { Length: > 0 } a ? a : ["-ef"], pids));
@@ -138,6 +138,14 @@ public static partial class OcirunCli
         return command;
     }
 
+    /// <summary><c>ps --format json</c>: the pids as one JSON array ("[12,15]"), as runc prints them.</summary>
+    internal static string FormatPids(IReadOnlyList<int> pids)
+    {
+        var sb = new StringBuilder("[");
+        for (int i = 0; i < pids.Count; i++) sb.Append(i == 0 ? "" : ",").Append(pids[i].ToString(CultureInfo.InvariantCulture));
+        return sb.Append(']').ToString();
+    }
+
     /// <summary>Aligns cells as Go's tabwriter does for runc (min width 12, padding 3; the last column unpadded).</summary>
     internal static string TabTable(List<string[]> rows)
     {
@@ -154,10 +162,4 @@ public static partial class OcirunCli
         }
         return sb.ToString();
     }
-}
-
-/// <summary>Source-generated JSON for CLI outputs that are not spec types.</summary>
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<int>))]
-internal sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext
-{
 }

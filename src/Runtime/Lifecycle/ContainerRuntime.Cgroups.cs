@@ -4,6 +4,7 @@ using OciRuntime.Interop;
 using OciRuntime.Runtime.ProcessModel;
 using OciRuntime.Runtime.State;
 using OciRuntime.Spec;
+using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Runtime.Lifecycle;
 
@@ -252,7 +253,11 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>One event as runc prints it: {"type":"stats","id":ID,"data":{…}} or {"type":"oom","id":ID}.</summary>
-    public static string FormatEvent(ContainerEvent e) => JsonSerializer.Serialize(e, StatsJsonContext.Default.ContainerEvent);
+    public static string FormatEvent(ContainerEvent e) =>
+        System.Text.Encoding.UTF8.GetString(FastJson.Write(e, s_eventWriter, RuntimeFastJson.WriteContainerEvent));
+
+    // Compact, System.Text.Json's default escaping: the bytes runc's (and System.Text.Json's default options') events are.
+    private static readonly System.Text.Json.JsonWriterOptions s_eventWriter = FastJson.WriterOptions(indented: false, relaxed: false);
 
     /// <summary>
     /// events: writes a stats event every <paramref name="interval"/> and an "oom" event for each OOM kill as it happens

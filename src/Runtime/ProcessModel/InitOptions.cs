@@ -100,12 +100,3 @@ public sealed class PhaseTiming
     /// <summary>Duration in microseconds.</summary>
     public long Micros { get; set; }
 }
-
-/// <summary>Source-generated JSON for the runtime's own messages and files (AOT-clean).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(InitOptions))]
-[JsonSerializable(typeof(InitReport))]
-[JsonSerializable(typeof(CgroupJoinOptions))]
-internal sealed partial class ProcessJsonContext : JsonSerializerContext
-{
-}

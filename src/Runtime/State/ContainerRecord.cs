@@ -86,12 +86,3 @@ public sealed class ContainerStateOutput
     /// <summary>Owner user name ("" for root).</summary>
     [JsonPropertyName("owner")] public string Owner { get; set; } = "";
 }
-
-/// <summary>Source-generated JSON for state.json and the state output (AOT-clean).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
-[JsonSerializable(typeof(ContainerRecord))]
-[JsonSerializable(typeof(ContainerStateOutput))]
-[JsonSerializable(typeof(List<ContainerStateOutput>))]
-internal sealed partial class StateJsonContext : JsonSerializerContext
-{
-}

@@ -12,46 +12,51 @@ internal static class RuntimeFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.State.ContainerRecord"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.State.ContainerRecord ReadContainerRecord(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.State.ContainerRecord();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 2:
-                    if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("owner"u8)) { v.Owner = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("cgroup"u8)) { v.Cgroup = FastJson.IsNull(ref r) ? null : ReadCgroupState(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("initPid"u8)) { v.InitPid = FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("created"u8)) { v.Created = FastJson.ReadDateTimeOffset(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    if (name.SequenceEqual("cgroupsPath"u8)) { v.CgroupsPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 13:
-                    if (name.SequenceEqual("initStartTime"u8)) { v.InitStartTime = FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("namespacePaths"u8)) { v.NamespacePaths = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("hasRuntimeHooks"u8)) { v.HasRuntimeHooks = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("ownPidNamespace"u8)) { v.OwnPidNamespace = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 16:
-                    if (name.SequenceEqual("configOciVersion"u8)) { v.ConfigOciVersion = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("owner"u8)) { v.Owner = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("cgroup"u8)) { v.Cgroup = FastJson.IsNull(ref r) ? null : ReadCgroupState(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("initPid"u8)) { v.InitPid = FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("created"u8)) { v.Created = FastJson.ReadDateTimeOffset(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        if (name.SequenceEqual("cgroupsPath"u8)) { v.CgroupsPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("initStartTime"u8)) { v.InitStartTime = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("namespacePaths"u8)) { v.NamespacePaths = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("hasRuntimeHooks"u8)) { v.HasRuntimeHooks = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("ownPidNamespace"u8)) { v.OwnPidNamespace = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("configOciVersion"u8)) { v.ConfigOciVersion = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -80,37 +85,42 @@ internal static class RuntimeFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.State.ContainerStateOutput"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.State.ContainerStateOutput ReadContainerStateOutput(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.State.ContainerStateOutput();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 2:
-                    if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 3:
-                    if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("owner"u8)) { v.Owner = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("status"u8)) { v.Status = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("created"u8)) { v.Created = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 3:
+                        if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("owner"u8)) { v.Owner = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("status"u8)) { v.Status = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("created"u8)) { v.Created = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -134,59 +144,64 @@ internal static class RuntimeFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.ProcessModel.InitOptions"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.ProcessModel.InitOptions ReadInitOptions(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.ProcessModel.InitOptions();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 2:
-                    if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("debug"u8)) { v.Debug = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("fifoFd"u8)) { v.FifoFd = FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("isExec"u8)) { v.IsExec = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("noPivot"u8)) { v.NoPivot = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("hostPid"u8)) { v.HostPid = FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("cgroups"u8)) { v.Cgroups = FastJson.IsNull(ref r) ? null : ReadCgroupJoinOptions(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("mountFds"u8)) { v.MountFds = FastJson.IsNull(ref r) ? null : ReadArray_Int32(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("preserveFds"u8)) { v.PreserveFds = FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("noNewKeyring"u8)) { v.NoNewKeyring = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("seccompFlags"u8)) { v.SeccompFlags = FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("seccompProgram"u8)) { v.SeccompProgram = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("consoleSocketFd"u8)) { v.ConsoleSocketFd = FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("namespaceRootFd"u8)) { v.NamespaceRootFd = FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("inUserNamespace"u8)) { v.InUserNamespace = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 16:
-                    if (name.SequenceEqual("joinNetNamespace"u8)) { v.JoinNetNamespace = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 17:
-                    if (name.SequenceEqual("newMountNamespace"u8)) { v.NewMountNamespace = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("seccompListenerFd"u8)) { v.SeccompListenerFd = FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 20:
-                    if (name.SequenceEqual("seccompListenerState"u8)) { v.SeccompListenerState = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("debug"u8)) { v.Debug = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("rootfs"u8)) { v.Rootfs = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("fifoFd"u8)) { v.FifoFd = FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("isExec"u8)) { v.IsExec = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("noPivot"u8)) { v.NoPivot = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("hostPid"u8)) { v.HostPid = FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("cgroups"u8)) { v.Cgroups = FastJson.IsNull(ref r) ? null : ReadCgroupJoinOptions(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("mountFds"u8)) { v.MountFds = FastJson.IsNull(ref r) ? null : ReadArray_Int32(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("preserveFds"u8)) { v.PreserveFds = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("noNewKeyring"u8)) { v.NoNewKeyring = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("seccompFlags"u8)) { v.SeccompFlags = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("seccompProgram"u8)) { v.SeccompProgram = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("consoleSocketFd"u8)) { v.ConsoleSocketFd = FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("namespaceRootFd"u8)) { v.NamespaceRootFd = FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("inUserNamespace"u8)) { v.InUserNamespace = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("joinNetNamespace"u8)) { v.JoinNetNamespace = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 17:
+                        if (name.SequenceEqual("newMountNamespace"u8)) { v.NewMountNamespace = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("seccompListenerFd"u8)) { v.SeccompListenerFd = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 20:
+                        if (name.SequenceEqual("seccompListenerState"u8)) { v.SeccompListenerState = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -222,20 +237,25 @@ internal static class RuntimeFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.ProcessModel.InitReport"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.ProcessModel.InitReport ReadInitReport(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.ProcessModel.InitReport();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 6:
-                    if (name.SequenceEqual("phases"u8)) { v.Phases = ReadList_PhaseTiming(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("warnings"u8)) { v.Warnings = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 6:
+                        if (name.SequenceEqual("phases"u8)) { v.Phases = ReadList_PhaseTiming(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("warnings"u8)) { v.Warnings = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -249,30 +269,72 @@ internal static class RuntimeFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.ContainerEvent"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.ContainerEvent ReadContainerEvent(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.ContainerEvent();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("data"u8)) { v.Data = FastJson.IsNull(ref r) ? null : ReadContainerStats(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.ContainerEvent"/> as System.Text.Json does.</summary>
+    internal static void WriteContainerEvent(Utf8JsonWriter w, global::OciRuntime.Cgroups.ContainerEvent v)
+    {
+        w.WriteStartObject();
+        if (v.Type is { } p0) { w.WritePropertyName("type"u8); w.WriteStringValue(p0); }
+        if (v.Id is { } p1) { w.WritePropertyName("id"u8); w.WriteStringValue(p1); }
+        if (v.Data is { } p2) { w.WritePropertyName("data"u8); WriteContainerStats(w, p2); }
+        w.WriteEndObject();
+    }
+
     /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.CgroupState"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Cgroups.CgroupState ReadCgroupState(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Cgroups.CgroupState();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("paths"u8)) { v.Paths = ReadDict_String(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("created"u8)) { v.Created = ReadList_String(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("resources"u8)) { v.Resources = FastJson.IsNull(ref r) ? null : global::OciRuntime.Spec.Json.SpecFastJson.ReadLinuxResources(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("paths"u8)) { v.Paths = ReadDict_String(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("created"u8)) { v.Created = ReadList_String(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("resources"u8)) { v.Resources = FastJson.IsNull(ref r) ? null : global::OciRuntime.Spec.Json.SpecFastJson.ReadLinuxResources(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -292,26 +354,31 @@ internal static class RuntimeFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.ProcessModel.CgroupJoinOptions"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.ProcessModel.CgroupJoinOptions ReadCgroupJoinOptions(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.ProcessModel.CgroupJoinOptions();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("paths"u8)) { v.Paths = ReadDict_String(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("procsFds"u8)) { v.ProcsFds = ReadList_Int32(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("newNamespace"u8)) { v.NewNamespace = FastJson.ReadBoolean(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("paths"u8)) { v.Paths = ReadDict_String(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("procsFds"u8)) { v.ProcsFds = ReadList_Int32(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("newNamespace"u8)) { v.NewNamespace = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -327,23 +394,85 @@ internal static class RuntimeFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.ContainerStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.ContainerStats ReadContainerStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.ContainerStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("cpu"u8)) { v.Cpu = ReadCpuStats(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("pids"u8)) { v.Pids = ReadPidsStats(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("blkio"u8)) { v.Blkio = ReadBlkioStats(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("cpuset"u8)) { v.Cpuset = ReadCpusetStats(ref r); continue; }
+                        if (name.SequenceEqual("memory"u8)) { v.Memory = ReadMemoryStats(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("hugetlb"u8)) { v.Hugetlb = ReadDict_HugetlbStats(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("intel_rdt"u8)) { v.IntelRdt = ReadIntelRdtStats(ref r); continue; }
+                        break;
+                    case 18:
+                        if (name.SequenceEqual("network_interfaces"u8)) { v.NetworkInterfaces = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.ContainerStats"/> as System.Text.Json does.</summary>
+    internal static void WriteContainerStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.ContainerStats v)
+    {
+        w.WriteStartObject();
+        if (v.Cpu is { } p0) { w.WritePropertyName("cpu"u8); WriteCpuStats(w, p0); }
+        if (v.Cpuset is { } p1) { w.WritePropertyName("cpuset"u8); WriteCpusetStats(w, p1); }
+        if (v.Memory is { } p2) { w.WritePropertyName("memory"u8); WriteMemoryStats(w, p2); }
+        if (v.Pids is { } p3) { w.WritePropertyName("pids"u8); WritePidsStats(w, p3); }
+        if (v.Blkio is { } p4) { w.WritePropertyName("blkio"u8); WriteBlkioStats(w, p4); }
+        if (v.Hugetlb is { } p5) { w.WritePropertyName("hugetlb"u8); WriteDict_HugetlbStats(w, p5); }
+        if (v.IntelRdt is { } p6) { w.WritePropertyName("intel_rdt"u8); WriteIntelRdtStats(w, p6); }
+        if (v.NetworkInterfaces is { } p7) { w.WritePropertyName("network_interfaces"u8); WriteList_String(w, p7); } else w.WriteNull("network_interfaces"u8);
+        w.WriteEndObject();
+    }
+
     /// <summary>Reads a <see cref="global::OciRuntime.Runtime.ProcessModel.PhaseTiming"/> at the reader's current token.</summary>
     internal static global::OciRuntime.Runtime.ProcessModel.PhaseTiming ReadPhaseTiming(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Runtime.ProcessModel.PhaseTiming();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("name"u8)) { v.Name = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("micros"u8)) { v.Micros = FastJson.ReadInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("name"u8)) { v.Name = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("micros"u8)) { v.Micros = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -357,11 +486,487 @@ internal static class RuntimeFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.CpuStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.CpuStats ReadCpuStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.CpuStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("usage"u8)) { v.Usage = ReadCpuUsage(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("throttling"u8)) { v.Throttling = ReadThrottling(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.CpuStats"/> as System.Text.Json does.</summary>
+    internal static void WriteCpuStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.CpuStats v)
+    {
+        w.WriteStartObject();
+        if (v.Usage is { } p0) { w.WritePropertyName("usage"u8); WriteCpuUsage(w, p0); }
+        if (v.Throttling is { } p1) { w.WritePropertyName("throttling"u8); WriteThrottling(w, p1); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.CpusetStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.CpusetStats ReadCpusetStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.CpusetStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("cpus"u8)) { v.Cpus = FastJson.IsNull(ref r) ? null : ReadList_UInt16(ref r); continue; }
+                        if (name.SequenceEqual("mems"u8)) { v.Mems = FastJson.IsNull(ref r) ? null : ReadList_UInt16(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("mem_hardwall"u8)) { v.MemHardwall = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("cpu_exclusive"u8)) { v.CpuExclusive = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("mem_exclusive"u8)) { v.MemExclusive = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("memory_migrate"u8)) { v.MemoryMigrate = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("memory_pressure"u8)) { v.MemoryPressure = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 18:
+                        if (name.SequenceEqual("memory_spread_page"u8)) { v.MemorySpreadPage = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("memory_spread_slab"u8)) { v.MemorySpreadSlab = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("sched_load_balance"u8)) { v.SchedLoadBalance = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 24:
+                        if (name.SequenceEqual("sched_relax_domain_level"u8)) { v.SchedRelaxDomainLevel = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.CpusetStats"/> as System.Text.Json does.</summary>
+    internal static void WriteCpusetStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.CpusetStats v)
+    {
+        w.WriteStartObject();
+        if (v.Cpus is { } p0) { w.WritePropertyName("cpus"u8); WriteList_UInt16(w, p0); }
+        { w.WritePropertyName("cpu_exclusive"u8); w.WriteNumberValue(v.CpuExclusive); }
+        if (v.Mems is { } p2) { w.WritePropertyName("mems"u8); WriteList_UInt16(w, p2); }
+        { w.WritePropertyName("mem_hardwall"u8); w.WriteNumberValue(v.MemHardwall); }
+        { w.WritePropertyName("mem_exclusive"u8); w.WriteNumberValue(v.MemExclusive); }
+        { w.WritePropertyName("memory_migrate"u8); w.WriteNumberValue(v.MemoryMigrate); }
+        { w.WritePropertyName("memory_spread_page"u8); w.WriteNumberValue(v.MemorySpreadPage); }
+        { w.WritePropertyName("memory_spread_slab"u8); w.WriteNumberValue(v.MemorySpreadSlab); }
+        { w.WritePropertyName("memory_pressure"u8); w.WriteNumberValue(v.MemoryPressure); }
+        { w.WritePropertyName("sched_load_balance"u8); w.WriteNumberValue(v.SchedLoadBalance); }
+        { w.WritePropertyName("sched_relax_domain_level"u8); w.WriteNumberValue(v.SchedRelaxDomainLevel); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.MemoryStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.MemoryStats ReadMemoryStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.MemoryStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("raw"u8)) { v.Raw = FastJson.IsNull(ref r) ? null : ReadSortedDict_UInt64(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("swap"u8)) { v.Swap = ReadMemoryEntry(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("cache"u8)) { v.Cache = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("usage"u8)) { v.Usage = ReadMemoryEntry(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("kernel"u8)) { v.Kernel = ReadMemoryEntry(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("kernelTCP"u8)) { v.KernelTcp = ReadMemoryEntry(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.MemoryStats"/> as System.Text.Json does.</summary>
+    internal static void WriteMemoryStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.MemoryStats v)
+    {
+        w.WriteStartObject();
+        if (v.Cache != default) { w.WritePropertyName("cache"u8); w.WriteNumberValue(v.Cache); }
+        if (v.Usage is { } p1) { w.WritePropertyName("usage"u8); WriteMemoryEntry(w, p1); }
+        if (v.Swap is { } p2) { w.WritePropertyName("swap"u8); WriteMemoryEntry(w, p2); }
+        if (v.Kernel is { } p3) { w.WritePropertyName("kernel"u8); WriteMemoryEntry(w, p3); }
+        if (v.KernelTcp is { } p4) { w.WritePropertyName("kernelTCP"u8); WriteMemoryEntry(w, p4); }
+        if (v.Raw is { } p5) { w.WritePropertyName("raw"u8); WriteSortedDict_UInt64(w, p5); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.PidsStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.PidsStats ReadPidsStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.PidsStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("current"u8)) { v.Current = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.PidsStats"/> as System.Text.Json does.</summary>
+    internal static void WritePidsStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.PidsStats v)
+    {
+        w.WriteStartObject();
+        if (v.Current != default) { w.WritePropertyName("current"u8); w.WriteNumberValue(v.Current); }
+        if (v.Limit != default) { w.WritePropertyName("limit"u8); w.WriteNumberValue(v.Limit); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.BlkioStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.BlkioStats ReadBlkioStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.BlkioStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 15:
+                        if (name.SequenceEqual("ioTimeRecursive"u8)) { v.IoTimeRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("ioQueueRecursive"u8)) { v.IoQueuedRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        if (name.SequenceEqual("sectorsRecursive"u8)) { v.SectorsRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                    case 17:
+                        if (name.SequenceEqual("ioMergedRecursive"u8)) { v.IoMergedRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                    case 19:
+                        if (name.SequenceEqual("ioServicedRecursive"u8)) { v.IoServicedRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        if (name.SequenceEqual("ioWaitTimeRecursive"u8)) { v.IoWaitTimeRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                    case 22:
+                        if (name.SequenceEqual("ioServiceTimeRecursive"u8)) { v.IoServiceTimeRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                    case 23:
+                        if (name.SequenceEqual("ioServiceBytesRecursive"u8)) { v.IoServiceBytesRecursive = FastJson.IsNull(ref r) ? null : ReadList_BlkioEntry(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.BlkioStats"/> as System.Text.Json does.</summary>
+    internal static void WriteBlkioStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.BlkioStats v)
+    {
+        w.WriteStartObject();
+        if (v.IoServiceBytesRecursive is { } p0) { w.WritePropertyName("ioServiceBytesRecursive"u8); WriteList_BlkioEntry(w, p0); }
+        if (v.IoServicedRecursive is { } p1) { w.WritePropertyName("ioServicedRecursive"u8); WriteList_BlkioEntry(w, p1); }
+        if (v.IoQueuedRecursive is { } p2) { w.WritePropertyName("ioQueueRecursive"u8); WriteList_BlkioEntry(w, p2); }
+        if (v.IoServiceTimeRecursive is { } p3) { w.WritePropertyName("ioServiceTimeRecursive"u8); WriteList_BlkioEntry(w, p3); }
+        if (v.IoWaitTimeRecursive is { } p4) { w.WritePropertyName("ioWaitTimeRecursive"u8); WriteList_BlkioEntry(w, p4); }
+        if (v.IoMergedRecursive is { } p5) { w.WritePropertyName("ioMergedRecursive"u8); WriteList_BlkioEntry(w, p5); }
+        if (v.IoTimeRecursive is { } p6) { w.WritePropertyName("ioTimeRecursive"u8); WriteList_BlkioEntry(w, p6); }
+        if (v.SectorsRecursive is { } p7) { w.WritePropertyName("sectorsRecursive"u8); WriteList_BlkioEntry(w, p7); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.IntelRdtStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.IntelRdtStats ReadIntelRdtStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.IntelRdtStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    default: break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.IntelRdtStats"/> as System.Text.Json does.</summary>
+    internal static void WriteIntelRdtStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.IntelRdtStats v)
+    {
+        w.WriteStartObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.CpuUsage"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.CpuUsage ReadCpuUsage(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.CpuUsage();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("user"u8)) { v.User = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("total"u8)) { v.Total = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("percpu"u8)) { v.Percpu = FastJson.IsNull(ref r) ? null : ReadList_UInt64(ref r); continue; }
+                        if (name.SequenceEqual("kernel"u8)) { v.Kernel = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("percpu_user"u8)) { v.PercpuUser = FastJson.IsNull(ref r) ? null : ReadList_UInt64(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("percpu_kernel"u8)) { v.PercpuKernel = FastJson.IsNull(ref r) ? null : ReadList_UInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.CpuUsage"/> as System.Text.Json does.</summary>
+    internal static void WriteCpuUsage(Utf8JsonWriter w, global::OciRuntime.Cgroups.CpuUsage v)
+    {
+        w.WriteStartObject();
+        if (v.Total != default) { w.WritePropertyName("total"u8); w.WriteNumberValue(v.Total); }
+        if (v.Percpu is { } p1) { w.WritePropertyName("percpu"u8); WriteList_UInt64(w, p1); }
+        if (v.PercpuKernel is { } p2) { w.WritePropertyName("percpu_kernel"u8); WriteList_UInt64(w, p2); }
+        if (v.PercpuUser is { } p3) { w.WritePropertyName("percpu_user"u8); WriteList_UInt64(w, p3); }
+        { w.WritePropertyName("kernel"u8); w.WriteNumberValue(v.Kernel); }
+        { w.WritePropertyName("user"u8); w.WriteNumberValue(v.User); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.Throttling"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.Throttling ReadThrottling(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.Throttling();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 7:
+                        if (name.SequenceEqual("periods"u8)) { v.Periods = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("throttledTime"u8)) { v.ThrottledTime = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("throttledPeriods"u8)) { v.ThrottledPeriods = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.Throttling"/> as System.Text.Json does.</summary>
+    internal static void WriteThrottling(Utf8JsonWriter w, global::OciRuntime.Cgroups.Throttling v)
+    {
+        w.WriteStartObject();
+        if (v.Periods != default) { w.WritePropertyName("periods"u8); w.WriteNumberValue(v.Periods); }
+        if (v.ThrottledPeriods != default) { w.WritePropertyName("throttledPeriods"u8); w.WriteNumberValue(v.ThrottledPeriods); }
+        if (v.ThrottledTime != default) { w.WritePropertyName("throttledTime"u8); w.WriteNumberValue(v.ThrottledTime); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.MemoryEntry"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.MemoryEntry ReadMemoryEntry(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.MemoryEntry();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("max"u8)) { v.Max = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("usage"u8)) { v.Usage = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("failcnt"u8)) { v.Failcnt = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.MemoryEntry"/> as System.Text.Json does.</summary>
+    internal static void WriteMemoryEntry(Utf8JsonWriter w, global::OciRuntime.Cgroups.MemoryEntry v)
+    {
+        w.WriteStartObject();
+        { w.WritePropertyName("limit"u8); w.WriteNumberValue(v.Limit); }
+        if (v.Usage != default) { w.WritePropertyName("usage"u8); w.WriteNumberValue(v.Usage); }
+        if (v.Max != default) { w.WritePropertyName("max"u8); w.WriteNumberValue(v.Max); }
+        { w.WritePropertyName("failcnt"u8); w.WriteNumberValue(v.Failcnt); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.HugetlbStats"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.HugetlbStats ReadHugetlbStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.HugetlbStats();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("max"u8)) { v.Max = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("usage"u8)) { v.Usage = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("failcnt"u8)) { v.Failcnt = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.HugetlbStats"/> as System.Text.Json does.</summary>
+    internal static void WriteHugetlbStats(Utf8JsonWriter w, global::OciRuntime.Cgroups.HugetlbStats v)
+    {
+        w.WriteStartObject();
+        if (v.Usage != default) { w.WritePropertyName("usage"u8); w.WriteNumberValue(v.Usage); }
+        if (v.Max != default) { w.WritePropertyName("max"u8); w.WriteNumberValue(v.Max); }
+        { w.WritePropertyName("failcnt"u8); w.WriteNumberValue(v.Failcnt); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Cgroups.BlkioEntry"/> at the reader's current token.</summary>
+    internal static global::OciRuntime.Cgroups.BlkioEntry ReadBlkioEntry(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Cgroups.BlkioEntry();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("op"u8)) { v.Op = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("value"u8)) { v.Value = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Cgroups.BlkioEntry"/> as System.Text.Json does.</summary>
+    internal static void WriteBlkioEntry(Utf8JsonWriter w, global::OciRuntime.Cgroups.BlkioEntry v)
+    {
+        w.WriteStartObject();
+        if (v.Major != default) { w.WritePropertyName("major"u8); w.WriteNumberValue(v.Major); }
+        if (v.Minor != default) { w.WritePropertyName("minor"u8); w.WriteNumberValue(v.Minor); }
+        if (v.Op is { } p2) { w.WritePropertyName("op"u8); w.WriteStringValue(p2); }
+        if (v.Value != default) { w.WritePropertyName("value"u8); w.WriteNumberValue(v.Value); }
+        w.WriteEndObject();
+    }
+
     internal static global::System.Collections.Generic.List<global::OciRuntime.Runtime.State.ContainerStateOutput> ReadList_ContainerStateOutput(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Runtime.State.ContainerStateOutput>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadContainerStateOutput(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadContainerStateOutput(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -374,11 +979,12 @@ internal static class RuntimeFastJson
 
     internal static global::System.Collections.Generic.Dictionary<string, string> ReadDict_String(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::System.Collections.Generic.Dictionary<string, string>();
         while (FastJson.NextKey(ref r) is { } key)
         {
-            if (!v.TryAdd(key, FastJson.ReadString(ref r))) throw FastJson.GiveUp();
+            try { v[key] = FastJson.ReadString(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
         }
         return v;
     }
@@ -392,9 +998,13 @@ internal static class RuntimeFastJson
 
     internal static int[] ReadArray_Int32(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<int>();
-        while (FastJson.NextElement(ref r)) v.Add(FastJson.ReadInt32(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadInt32(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v.ToArray();
     }
 
@@ -407,9 +1017,13 @@ internal static class RuntimeFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Runtime.ProcessModel.PhaseTiming> ReadList_PhaseTiming(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Runtime.ProcessModel.PhaseTiming>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadPhaseTiming(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadPhaseTiming(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -422,9 +1036,13 @@ internal static class RuntimeFastJson
 
     internal static global::System.Collections.Generic.List<string> ReadList_String(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<string>();
-        while (FastJson.NextElement(ref r)) v.Add(FastJson.ReadString(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadString(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -437,13 +1055,112 @@ internal static class RuntimeFastJson
 
     internal static global::System.Collections.Generic.List<int> ReadList_Int32(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<int>();
-        while (FastJson.NextElement(ref r)) v.Add(FastJson.ReadInt32(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadInt32(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
     internal static void WriteList_Int32(Utf8JsonWriter w, global::System.Collections.Generic.List<int> v)
+    {
+        w.WriteStartArray();
+        foreach (var x in v) { w.WriteNumberValue(x); }
+        w.WriteEndArray();
+    }
+
+    internal static global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Cgroups.HugetlbStats> ReadDict_HugetlbStats(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Cgroups.HugetlbStats>();
+        while (FastJson.NextKey(ref r) is { } key)
+        {
+            try { v[key] = ReadHugetlbStats(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
+        }
+        return v;
+    }
+
+    internal static void WriteDict_HugetlbStats(Utf8JsonWriter w, global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Cgroups.HugetlbStats> v)
+    {
+        w.WriteStartObject();
+        foreach (var (k, x) in v) { w.WritePropertyName(k); if (x is null) w.WriteNullValue(); else WriteHugetlbStats(w, x); }
+        w.WriteEndObject();
+    }
+
+    internal static global::System.Collections.Generic.List<ushort> ReadList_UInt16(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectArray(ref r);
+        var v = new global::System.Collections.Generic.List<ushort>();
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadUInt16(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
+        return v;
+    }
+
+    internal static void WriteList_UInt16(Utf8JsonWriter w, global::System.Collections.Generic.List<ushort> v)
+    {
+        w.WriteStartArray();
+        foreach (var x in v) { w.WriteNumberValue(x); }
+        w.WriteEndArray();
+    }
+
+    internal static global::System.Collections.Generic.SortedDictionary<string, ulong> ReadSortedDict_UInt64(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::System.Collections.Generic.SortedDictionary<string, ulong>();
+        while (FastJson.NextKey(ref r) is { } key)
+        {
+            try { v[key] = FastJson.ReadUInt64(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
+        }
+        return v;
+    }
+
+    internal static void WriteSortedDict_UInt64(Utf8JsonWriter w, global::System.Collections.Generic.SortedDictionary<string, ulong> v)
+    {
+        w.WriteStartObject();
+        foreach (var (k, x) in v) { w.WritePropertyName(k); w.WriteNumberValue(x); }
+        w.WriteEndObject();
+    }
+
+    internal static global::System.Collections.Generic.List<global::OciRuntime.Cgroups.BlkioEntry> ReadList_BlkioEntry(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectArray(ref r);
+        var v = new global::System.Collections.Generic.List<global::OciRuntime.Cgroups.BlkioEntry>();
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadBlkioEntry(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
+        return v;
+    }
+
+    internal static void WriteList_BlkioEntry(Utf8JsonWriter w, global::System.Collections.Generic.List<global::OciRuntime.Cgroups.BlkioEntry> v)
+    {
+        w.WriteStartArray();
+        foreach (var x in v) { if (x is null) w.WriteNullValue(); else WriteBlkioEntry(w, x); }
+        w.WriteEndArray();
+    }
+
+    internal static global::System.Collections.Generic.List<ulong> ReadList_UInt64(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectArray(ref r);
+        var v = new global::System.Collections.Generic.List<ulong>();
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadUInt64(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
+        return v;
+    }
+
+    internal static void WriteList_UInt64(Utf8JsonWriter w, global::System.Collections.Generic.List<ulong> v)
     {
         w.WriteStartArray();
         foreach (var x in v) { w.WriteNumberValue(x); }

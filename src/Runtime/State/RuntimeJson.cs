@@ -1,15 +1,14 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using OciRuntime.Runtime.ProcessModel;
+using OciRuntime.Spec;
 using OciRuntime.Spec.Json;
 
 namespace OciRuntime.Runtime.State;
 
 /// <summary>
 /// The runtime's own JSON (state.json, the init's orders and report, <c>state</c>/<c>list</c> output) through the
-/// generated <see cref="RuntimeFastJson"/>, with the System.Text.Json contexts as the fallback for documents the
-/// generated reader gives up on (see <see cref="FastJson"/>). The contexts' metadata is only built on that path.
+/// generated <see cref="RuntimeFastJson"/> (see <see cref="FastJson"/>).
 /// </summary>
 internal static class RuntimeJson
 {
@@ -20,23 +19,20 @@ internal static class RuntimeJson
     /// <summary>state.json's bytes.</summary>
     public static byte[] Write(ContainerRecord record) => FastJson.Write(record, s_state, RuntimeFastJson.WriteContainerRecord);
 
-    /// <summary>Reads state.json. <exception cref="JsonException">not a state document.</exception></summary>
-    public static ContainerRecord ReadRecord(ReadOnlySpan<byte> json) =>
-        Read(json, RuntimeFastJson.ReadContainerRecord, static () => StateJsonContext.Default.ContainerRecord);
+    /// <summary>Reads state.json. <exception cref="SpecException">not a state document.</exception></summary>
+    public static ContainerRecord ReadRecord(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadContainerRecord, "state.json");
 
     /// <summary>The init's orders (the Bootstrap frame).</summary>
     public static byte[] Write(InitOptions options) => FastJson.Write(options, s_messages, RuntimeFastJson.WriteInitOptions);
 
-    /// <summary>Reads the init's orders. <exception cref="JsonException">malformed.</exception></summary>
-    public static InitOptions ReadInitOptions(ReadOnlySpan<byte> json) =>
-        Read(json, RuntimeFastJson.ReadInitOptions, static () => ProcessJsonContext.Default.InitOptions);
+    /// <summary>Reads the init's orders. <exception cref="SpecException">malformed.</exception></summary>
+    public static InitOptions ReadInitOptions(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadInitOptions, "init orders");
 
     /// <summary>The init's report (the Ready frame).</summary>
     public static byte[] Write(InitReport report) => FastJson.Write(report, s_messages, RuntimeFastJson.WriteInitReport);
 
-    /// <summary>Reads the init's report. <exception cref="JsonException">malformed.</exception></summary>
-    public static InitReport ReadInitReport(ReadOnlySpan<byte> json) =>
-        Read(json, RuntimeFastJson.ReadInitReport, static () => ProcessJsonContext.Default.InitReport);
+    /// <summary>Reads the init's report. <exception cref="SpecException">malformed.</exception></summary>
+    public static InitReport ReadInitReport(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadInitReport, "init report");
 
     /// <summary><c>state</c>'s output, as runc prints it (two-space indentation).</summary>
     public static string Format(ContainerStateOutput state) =>
@@ -45,11 +41,4 @@ internal static class RuntimeJson
     /// <summary><c>list --format json</c>'s output.</summary>
     public static string Format(List<ContainerStateOutput> states) =>
         Encoding.UTF8.GetString(FastJson.Write(states, s_state, RuntimeFastJson.WriteList_ContainerStateOutput));
-
-    private static T Read<T>(ReadOnlySpan<byte> json, FastJson.Reader<T> fast, Func<JsonTypeInfo<T>> metadata)
-        where T : class
-    {
-        if (FastJson.TryRead(json, fast, out var value)) return value!;
-        return JsonSerializer.Deserialize(json, metadata()) ?? throw new JsonException("expected a JSON object, got null");
-    }
 }

@@ -175,7 +175,7 @@ public sealed class ContainerDirectory : IDisposable
         {
             return RuntimeJson.ReadRecord(bytes);
         }
-        catch (JsonException e)
+        catch (OciRuntime.Spec.SpecException e)
         {
             throw new InvalidDataException($"{file}: damaged state: {e.Message}", e);
         }

@@ -12,37 +12,42 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Spec"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Spec ReadSpec(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Spec();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("root"u8)) { v.Root = FastJson.IsNull(ref r) ? null : ReadRoot(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("hooks"u8)) { v.Hooks = FastJson.IsNull(ref r) ? null : ReadHooks(ref r); continue; }
-                    if (name.SequenceEqual("linux"u8)) { v.Linux = FastJson.IsNull(ref r) ? null : ReadLinux(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("mounts"u8)) { v.Mounts = FastJson.IsNull(ref r) ? null : ReadList_Mount(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("process"u8)) { v.Process = FastJson.IsNull(ref r) ? null : ReadProcess(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("hostname"u8)) { v.Hostname = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("domainname"u8)) { v.Domainname = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("root"u8)) { v.Root = FastJson.IsNull(ref r) ? null : ReadRoot(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("hooks"u8)) { v.Hooks = FastJson.IsNull(ref r) ? null : ReadHooks(ref r); continue; }
+                        if (name.SequenceEqual("linux"u8)) { v.Linux = FastJson.IsNull(ref r) ? null : ReadLinux(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("mounts"u8)) { v.Mounts = FastJson.IsNull(ref r) ? null : ReadList_Mount(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("process"u8)) { v.Process = FastJson.IsNull(ref r) ? null : ReadProcess(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("hostname"u8)) { v.Hostname = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("domainname"u8)) { v.Domainname = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -66,48 +71,53 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Process"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Process ReadProcess(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Process();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("env"u8)) { v.Env = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    if (name.SequenceEqual("cwd"u8)) { v.Cwd = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 4:
-                    if (name.SequenceEqual("user"u8)) { v.User = ReadUser(ref r); continue; }
-                    if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("rlimits"u8)) { v.Rlimits = FastJson.IsNull(ref r) ? null : ReadList_PosixRlimit(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("terminal"u8)) { v.Terminal = FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("scheduler"u8)) { v.Scheduler = FastJson.IsNull(ref r) ? null : ReadScheduler(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("ioPriority"u8)) { v.IoPriority = FastJson.IsNull(ref r) ? null : ReadLinuxIoPriority(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("consoleSize"u8)) { v.ConsoleSize = FastJson.IsNull(ref r) ? null : ReadBox(ref r); continue; }
-                    if (name.SequenceEqual("commandLine"u8)) { v.CommandLine = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("oomScoreAdj"u8)) { v.OomScoreAdj = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("capabilities"u8)) { v.Capabilities = FastJson.IsNull(ref r) ? null : ReadLinuxCapabilities(ref r); continue; }
-                    if (name.SequenceEqual("selinuxLabel"u8)) { v.SelinuxLabel = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("noNewPrivileges"u8)) { v.NoNewPrivileges = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("apparmorProfile"u8)) { v.ApparmorProfile = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("execCPUAffinity"u8)) { v.ExecCpuAffinity = FastJson.IsNull(ref r) ? null : ReadExecCpuAffinity(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("env"u8)) { v.Env = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("cwd"u8)) { v.Cwd = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("user"u8)) { v.User = ReadUser(ref r); continue; }
+                        if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("rlimits"u8)) { v.Rlimits = FastJson.IsNull(ref r) ? null : ReadList_PosixRlimit(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("terminal"u8)) { v.Terminal = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("scheduler"u8)) { v.Scheduler = FastJson.IsNull(ref r) ? null : ReadScheduler(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("ioPriority"u8)) { v.IoPriority = FastJson.IsNull(ref r) ? null : ReadLinuxIoPriority(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("consoleSize"u8)) { v.ConsoleSize = FastJson.IsNull(ref r) ? null : ReadBox(ref r); continue; }
+                        if (name.SequenceEqual("commandLine"u8)) { v.CommandLine = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("oomScoreAdj"u8)) { v.OomScoreAdj = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("capabilities"u8)) { v.Capabilities = FastJson.IsNull(ref r) ? null : ReadLinuxCapabilities(ref r); continue; }
+                        if (name.SequenceEqual("selinuxLabel"u8)) { v.SelinuxLabel = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("noNewPrivileges"u8)) { v.NoNewPrivileges = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("apparmorProfile"u8)) { v.ApparmorProfile = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("execCPUAffinity"u8)) { v.ExecCpuAffinity = FastJson.IsNull(ref r) ? null : ReadExecCpuAffinity(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -138,30 +148,35 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.State"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.State ReadState(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.State();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 2:
-                    if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 3:
-                    if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("status"u8)) { v.Status = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("id"u8)) { v.Id = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 3:
+                        if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("status"u8)) { v.Status = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("bundle"u8)) { v.Bundle = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -182,27 +197,32 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.ContainerProcessState"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.ContainerProcessState ReadContainerProcessState(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.ContainerProcessState();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("fds"u8)) { v.Fds = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("state"u8)) { v.State = ReadState(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("metadata"u8)) { v.Metadata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("fds"u8)) { v.Fds = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("pid"u8)) { v.Pid = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("state"u8)) { v.State = ReadState(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("metadata"u8)) { v.Metadata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("ociVersion"u8)) { v.OciVersion = FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -219,23 +239,79 @@ public static class SpecFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.Features"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.Features ReadFeatures(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.Features();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("hooks"u8)) { v.Hooks = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("linux"u8)) { v.Linux = FastJson.IsNull(ref r) ? null : ReadFeaturesLinux(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("annotations"u8)) { v.Annotations = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("mountOptions"u8)) { v.MountOptions = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("ociVersionMin"u8)) { v.OciVersionMin = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("ociVersionMax"u8)) { v.OciVersionMax = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 34:
+                        if (name.SequenceEqual("potentiallyUnsafeConfigAnnotations"u8)) { v.PotentiallyUnsafeConfigAnnotations = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.Features"/> as System.Text.Json does.</summary>
+    public static void WriteFeatures(Utf8JsonWriter w, global::OciRuntime.Spec.Features v)
+    {
+        w.WriteStartObject();
+        if (v.OciVersionMin is { } p0) { w.WritePropertyName("ociVersionMin"u8); w.WriteStringValue(p0); }
+        if (v.OciVersionMax is { } p1) { w.WritePropertyName("ociVersionMax"u8); w.WriteStringValue(p1); }
+        if (v.Hooks is { } p2) { w.WritePropertyName("hooks"u8); WriteList_String(w, p2); }
+        if (v.MountOptions is { } p3) { w.WritePropertyName("mountOptions"u8); WriteList_String(w, p3); }
+        if (v.Linux is { } p4) { w.WritePropertyName("linux"u8); WriteFeaturesLinux(w, p4); }
+        if (v.Annotations is { } p5) { w.WritePropertyName("annotations"u8); WriteDict_String(w, p5); }
+        if (v.PotentiallyUnsafeConfigAnnotations is { } p6) { w.WritePropertyName("potentiallyUnsafeConfigAnnotations"u8); WriteList_String(w, p6); }
+        w.WriteEndObject();
+    }
+
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Root"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Root ReadRoot(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Root();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("readonly"u8)) { v.Readonly = FastJson.ReadBoolean(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("readonly"u8)) { v.Readonly = FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -252,30 +328,35 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Hooks"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Hooks ReadHooks(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Hooks();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 8:
-                    if (name.SequenceEqual("prestart"u8)) { v.Prestart = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    if (name.SequenceEqual("poststop"u8)) { v.Poststop = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("poststart"u8)) { v.Poststart = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    break;
-                case 13:
-                    if (name.SequenceEqual("createRuntime"u8)) { v.CreateRuntime = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("startContainer"u8)) { v.StartContainer = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("createContainer"u8)) { v.CreateContainer = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 8:
+                        if (name.SequenceEqual("prestart"u8)) { v.Prestart = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        if (name.SequenceEqual("poststop"u8)) { v.Poststop = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("poststart"u8)) { v.Poststart = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("createRuntime"u8)) { v.CreateRuntime = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("startContainer"u8)) { v.StartContainer = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("createContainer"u8)) { v.CreateContainer = FastJson.IsNull(ref r) ? null : ReadList_Hook(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -296,49 +377,54 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Linux"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Linux ReadLinux(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Linux();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 6:
-                    if (name.SequenceEqual("sysctl"u8)) { v.Sysctl = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("devices"u8)) { v.Devices = FastJson.IsNull(ref r) ? null : ReadList_LinuxDevice(ref r); continue; }
-                    if (name.SequenceEqual("seccomp"u8)) { v.Seccomp = FastJson.IsNull(ref r) ? null : ReadLinuxSeccomp(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("intelRdt"u8)) { v.IntelRdt = FastJson.IsNull(ref r) ? null : ReadLinuxIntelRdt(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("resources"u8)) { v.Resources = FastJson.IsNull(ref r) ? null : ReadLinuxResources(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("namespaces"u8)) { v.Namespaces = FastJson.IsNull(ref r) ? null : ReadList_LinuxNamespace(ref r); continue; }
-                    if (name.SequenceEqual("netDevices"u8)) { v.NetDevices = FastJson.IsNull(ref r) ? null : ReadDict_LinuxNetDevice(ref r); continue; }
-                    if (name.SequenceEqual("mountLabel"u8)) { v.MountLabel = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("uidMappings"u8)) { v.UidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
-                    if (name.SequenceEqual("gidMappings"u8)) { v.GidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
-                    if (name.SequenceEqual("cgroupsPath"u8)) { v.CgroupsPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("maskedPaths"u8)) { v.MaskedPaths = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    if (name.SequenceEqual("personality"u8)) { v.Personality = FastJson.IsNull(ref r) ? null : ReadLinuxPersonality(ref r); continue; }
-                    if (name.SequenceEqual("timeOffsets"u8)) { v.TimeOffsets = FastJson.IsNull(ref r) ? null : ReadDict_LinuxTimeOffset(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("memoryPolicy"u8)) { v.MemoryPolicy = FastJson.IsNull(ref r) ? null : ReadLinuxMemoryPolicy(ref r); continue; }
-                    break;
-                case 13:
-                    if (name.SequenceEqual("readonlyPaths"u8)) { v.ReadonlyPaths = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 17:
-                    if (name.SequenceEqual("rootfsPropagation"u8)) { v.RootfsPropagation = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 6:
+                        if (name.SequenceEqual("sysctl"u8)) { v.Sysctl = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("devices"u8)) { v.Devices = FastJson.IsNull(ref r) ? null : ReadList_LinuxDevice(ref r); continue; }
+                        if (name.SequenceEqual("seccomp"u8)) { v.Seccomp = FastJson.IsNull(ref r) ? null : ReadLinuxSeccomp(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("intelRdt"u8)) { v.IntelRdt = FastJson.IsNull(ref r) ? null : ReadLinuxIntelRdt(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("resources"u8)) { v.Resources = FastJson.IsNull(ref r) ? null : ReadLinuxResources(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("namespaces"u8)) { v.Namespaces = FastJson.IsNull(ref r) ? null : ReadList_LinuxNamespace(ref r); continue; }
+                        if (name.SequenceEqual("netDevices"u8)) { v.NetDevices = FastJson.IsNull(ref r) ? null : ReadDict_LinuxNetDevice(ref r); continue; }
+                        if (name.SequenceEqual("mountLabel"u8)) { v.MountLabel = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("uidMappings"u8)) { v.UidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
+                        if (name.SequenceEqual("gidMappings"u8)) { v.GidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
+                        if (name.SequenceEqual("cgroupsPath"u8)) { v.CgroupsPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("maskedPaths"u8)) { v.MaskedPaths = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("personality"u8)) { v.Personality = FastJson.IsNull(ref r) ? null : ReadLinuxPersonality(ref r); continue; }
+                        if (name.SequenceEqual("timeOffsets"u8)) { v.TimeOffsets = FastJson.IsNull(ref r) ? null : ReadDict_LinuxTimeOffset(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("memoryPolicy"u8)) { v.MemoryPolicy = FastJson.IsNull(ref r) ? null : ReadLinuxMemoryPolicy(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("readonlyPaths"u8)) { v.ReadonlyPaths = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 17:
+                        if (name.SequenceEqual("rootfsPropagation"u8)) { v.RootfsPropagation = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -370,20 +456,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Box"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Box ReadBox(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Box();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("width"u8)) { v.Width = FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("height"u8)) { v.Height = FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("width"u8)) { v.Width = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("height"u8)) { v.Height = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -400,27 +491,32 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.User"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.User ReadUser(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.User();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("uid"u8)) { v.Uid = FastJson.ReadUInt32(ref r); continue; }
-                    if (name.SequenceEqual("gid"u8)) { v.Gid = FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("umask"u8)) { v.Umask = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("username"u8)) { v.Username = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("additionalGids"u8)) { v.AdditionalGids = FastJson.IsNull(ref r) ? null : ReadList_UInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("uid"u8)) { v.Uid = FastJson.ReadUInt32(ref r); continue; }
+                        if (name.SequenceEqual("gid"u8)) { v.Gid = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("umask"u8)) { v.Umask = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("username"u8)) { v.Username = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("additionalGids"u8)) { v.AdditionalGids = FastJson.IsNull(ref r) ? null : ReadList_UInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -440,27 +536,32 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxCapabilities"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxCapabilities ReadLinuxCapabilities(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxCapabilities();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 7:
-                    if (name.SequenceEqual("ambient"u8)) { v.Ambient = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("bounding"u8)) { v.Bounding = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("effective"u8)) { v.Effective = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    if (name.SequenceEqual("permitted"u8)) { v.Permitted = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("inheritable"u8)) { v.Inheritable = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 7:
+                        if (name.SequenceEqual("ambient"u8)) { v.Ambient = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("bounding"u8)) { v.Bounding = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("effective"u8)) { v.Effective = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("permitted"u8)) { v.Permitted = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("inheritable"u8)) { v.Inheritable = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -480,31 +581,36 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Scheduler"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Scheduler ReadScheduler(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Scheduler();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("nice"u8)) { v.Nice = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("policy"u8)) { v.Policy = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("period"u8)) { v.Period = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("runtime"u8)) { v.Runtime = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
-                    if (name.SequenceEqual("deadline"u8)) { v.Deadline = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("nice"u8)) { v.Nice = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("policy"u8)) { v.Policy = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("period"u8)) { v.Period = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("runtime"u8)) { v.Runtime = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
+                        if (name.SequenceEqual("deadline"u8)) { v.Deadline = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -526,20 +632,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxIoPriority"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxIoPriority ReadLinuxIoPriority(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxIoPriority();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("class"u8)) { v.Class = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.ReadInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("class"u8)) { v.Class = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.ReadInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -556,20 +667,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.ExecCpuAffinity"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.ExecCpuAffinity ReadExecCpuAffinity(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.ExecCpuAffinity();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("final"u8)) { v.Final = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("initial"u8)) { v.Initial = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("final"u8)) { v.Final = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("initial"u8)) { v.Initial = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -583,31 +699,95 @@ public static class SpecFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesLinux"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesLinux ReadFeaturesLinux(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesLinux();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 6:
+                        if (name.SequenceEqual("cgroup"u8)) { v.Cgroup = FastJson.IsNull(ref r) ? null : ReadFeaturesCgroup(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("seccomp"u8)) { v.Seccomp = FastJson.IsNull(ref r) ? null : ReadFeaturesSeccomp(ref r); continue; }
+                        if (name.SequenceEqual("selinux"u8)) { v.Selinux = FastJson.IsNull(ref r) ? null : ReadFeaturesEnabled(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("apparmor"u8)) { v.Apparmor = FastJson.IsNull(ref r) ? null : ReadFeaturesEnabled(ref r); continue; }
+                        if (name.SequenceEqual("intelRdt"u8)) { v.IntelRdt = FastJson.IsNull(ref r) ? null : ReadFeaturesIntelRdt(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("namespaces"u8)) { v.Namespaces = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("netDevices"u8)) { v.NetDevices = FastJson.IsNull(ref r) ? null : ReadFeaturesEnabled(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("capabilities"u8)) { v.Capabilities = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("memoryPolicy"u8)) { v.MemoryPolicy = FastJson.IsNull(ref r) ? null : ReadFeaturesMemoryPolicy(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("mountExtensions"u8)) { v.MountExtensions = FastJson.IsNull(ref r) ? null : ReadFeaturesMountExtensions(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesLinux"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesLinux(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesLinux v)
+    {
+        w.WriteStartObject();
+        if (v.Namespaces is { } p0) { w.WritePropertyName("namespaces"u8); WriteList_String(w, p0); }
+        if (v.Capabilities is { } p1) { w.WritePropertyName("capabilities"u8); WriteList_String(w, p1); }
+        if (v.Cgroup is { } p2) { w.WritePropertyName("cgroup"u8); WriteFeaturesCgroup(w, p2); }
+        if (v.Seccomp is { } p3) { w.WritePropertyName("seccomp"u8); WriteFeaturesSeccomp(w, p3); }
+        if (v.Apparmor is { } p4) { w.WritePropertyName("apparmor"u8); WriteFeaturesEnabled(w, p4); }
+        if (v.Selinux is { } p5) { w.WritePropertyName("selinux"u8); WriteFeaturesEnabled(w, p5); }
+        if (v.IntelRdt is { } p6) { w.WritePropertyName("intelRdt"u8); WriteFeaturesIntelRdt(w, p6); }
+        if (v.MemoryPolicy is { } p7) { w.WritePropertyName("memoryPolicy"u8); WriteFeaturesMemoryPolicy(w, p7); }
+        if (v.MountExtensions is { } p8) { w.WritePropertyName("mountExtensions"u8); WriteFeaturesMountExtensions(w, p8); }
+        if (v.NetDevices is { } p9) { w.WritePropertyName("netDevices"u8); WriteFeaturesEnabled(w, p9); }
+        w.WriteEndObject();
+    }
+
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Mount"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Mount ReadMount(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Mount();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("type"u8)) { v.Type = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("source"u8)) { v.Source = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("options"u8)) { v.Options = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("destination"u8)) { v.Destination = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("uidMappings"u8)) { v.UidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
-                    if (name.SequenceEqual("gidMappings"u8)) { v.GidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("source"u8)) { v.Source = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("options"u8)) { v.Options = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("destination"u8)) { v.Destination = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("uidMappings"u8)) { v.UidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
+                        if (name.SequenceEqual("gidMappings"u8)) { v.GidMappings = FastJson.IsNull(ref r) ? null : ReadList_LinuxIdMapping(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -628,33 +808,38 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxResources"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxResources ReadLinuxResources(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxResources();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("cpu"u8)) { v.Cpu = FastJson.IsNull(ref r) ? null : ReadLinuxCpu(ref r); continue; }
-                    break;
-                case 4:
-                    if (name.SequenceEqual("pids"u8)) { v.Pids = FastJson.IsNull(ref r) ? null : ReadLinuxPids(ref r); continue; }
-                    if (name.SequenceEqual("rdma"u8)) { v.Rdma = FastJson.IsNull(ref r) ? null : ReadDict_LinuxRdma(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("memory"u8)) { v.Memory = FastJson.IsNull(ref r) ? null : ReadLinuxMemory(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("devices"u8)) { v.Devices = FastJson.IsNull(ref r) ? null : ReadList_LinuxDeviceCgroup(ref r); continue; }
-                    if (name.SequenceEqual("blockIO"u8)) { v.BlockIO = FastJson.IsNull(ref r) ? null : ReadLinuxBlockIo(ref r); continue; }
-                    if (name.SequenceEqual("network"u8)) { v.Network = FastJson.IsNull(ref r) ? null : ReadLinuxNetwork(ref r); continue; }
-                    if (name.SequenceEqual("unified"u8)) { v.Unified = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("hugepageLimits"u8)) { v.HugepageLimits = FastJson.IsNull(ref r) ? null : ReadList_LinuxHugepageLimit(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("cpu"u8)) { v.Cpu = FastJson.IsNull(ref r) ? null : ReadLinuxCpu(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("pids"u8)) { v.Pids = FastJson.IsNull(ref r) ? null : ReadLinuxPids(ref r); continue; }
+                        if (name.SequenceEqual("rdma"u8)) { v.Rdma = FastJson.IsNull(ref r) ? null : ReadDict_LinuxRdma(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("memory"u8)) { v.Memory = FastJson.IsNull(ref r) ? null : ReadLinuxMemory(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("devices"u8)) { v.Devices = FastJson.IsNull(ref r) ? null : ReadList_LinuxDeviceCgroup(ref r); continue; }
+                        if (name.SequenceEqual("blockIO"u8)) { v.BlockIO = FastJson.IsNull(ref r) ? null : ReadLinuxBlockIo(ref r); continue; }
+                        if (name.SequenceEqual("network"u8)) { v.Network = FastJson.IsNull(ref r) ? null : ReadLinuxNetwork(ref r); continue; }
+                        if (name.SequenceEqual("unified"u8)) { v.Unified = FastJson.IsNull(ref r) ? null : ReadDict_String(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("hugepageLimits"u8)) { v.HugepageLimits = FastJson.IsNull(ref r) ? null : ReadList_LinuxHugepageLimit(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -678,33 +863,38 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxSeccomp"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxSeccomp ReadLinuxSeccomp(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxSeccomp();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("syscalls"u8)) { v.Syscalls = FastJson.IsNull(ref r) ? null : ReadList_LinuxSyscall(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("listenerPath"u8)) { v.ListenerPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 13:
-                    if (name.SequenceEqual("defaultAction"u8)) { v.DefaultAction = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("architectures"u8)) { v.Architectures = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("defaultErrnoRet"u8)) { v.DefaultErrnoRet = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 16:
-                    if (name.SequenceEqual("listenerMetadata"u8)) { v.ListenerMetadata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("syscalls"u8)) { v.Syscalls = FastJson.IsNull(ref r) ? null : ReadList_LinuxSyscall(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("listenerPath"u8)) { v.ListenerPath = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("defaultAction"u8)) { v.DefaultAction = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("architectures"u8)) { v.Architectures = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("defaultErrnoRet"u8)) { v.DefaultErrnoRet = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("listenerMetadata"u8)) { v.ListenerMetadata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -726,33 +916,38 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxIntelRdt"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxIntelRdt ReadLinuxIntelRdt(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxIntelRdt();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 6:
-                    if (name.SequenceEqual("closID"u8)) { v.ClosId = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("schemata"u8)) { v.Schemata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("enableCMT"u8)) { v.EnableCmt = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("enableMBM"u8)) { v.EnableMbm = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("memBwSchema"u8)) { v.MemBwSchema = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 13:
-                    if (name.SequenceEqual("l3CacheSchema"u8)) { v.L3CacheSchema = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 16:
-                    if (name.SequenceEqual("enableMonitoring"u8)) { v.EnableMonitoring = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 6:
+                        if (name.SequenceEqual("closID"u8)) { v.ClosId = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("schemata"u8)) { v.Schemata = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("enableCMT"u8)) { v.EnableCmt = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("enableMBM"u8)) { v.EnableMbm = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("memBwSchema"u8)) { v.MemBwSchema = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 13:
+                        if (name.SequenceEqual("l3CacheSchema"u8)) { v.L3CacheSchema = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("enableMonitoring"u8)) { v.EnableMonitoring = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -774,20 +969,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxPersonality"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxPersonality ReadLinuxPersonality(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxPersonality();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("domain"u8)) { v.Domain = FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("domain"u8)) { v.Domain = FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -804,21 +1004,26 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxMemoryPolicy"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxMemoryPolicy ReadLinuxMemoryPolicy(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxMemoryPolicy();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("nodes"u8)) { v.Nodes = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("mode"u8)) { v.Mode = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("nodes"u8)) { v.Nodes = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -836,19 +1041,24 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.PosixRlimit"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.PosixRlimit ReadPosixRlimit(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.PosixRlimit();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("hard"u8)) { v.Hard = FastJson.ReadUInt64(ref r); continue; }
-                    if (name.SequenceEqual("soft"u8)) { v.Soft = FastJson.ReadUInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("hard"u8)) { v.Hard = FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("soft"u8)) { v.Soft = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -863,27 +1073,256 @@ public static class SpecFastJson
         w.WriteEndObject();
     }
 
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesCgroup"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesCgroup ReadFeaturesCgroup(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesCgroup();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("v1"u8)) { v.V1 = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("v2"u8)) { v.V2 = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("rdma"u8)) { v.Rdma = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("systemd"u8)) { v.Systemd = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("systemdUser"u8)) { v.SystemdUser = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesCgroup"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesCgroup(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesCgroup v)
+    {
+        w.WriteStartObject();
+        if (v.V1 is { } p0) { w.WritePropertyName("v1"u8); w.WriteBooleanValue(p0); }
+        if (v.V2 is { } p1) { w.WritePropertyName("v2"u8); w.WriteBooleanValue(p1); }
+        if (v.Systemd is { } p2) { w.WritePropertyName("systemd"u8); w.WriteBooleanValue(p2); }
+        if (v.SystemdUser is { } p3) { w.WritePropertyName("systemdUser"u8); w.WriteBooleanValue(p3); }
+        if (v.Rdma is { } p4) { w.WritePropertyName("rdma"u8); w.WriteBooleanValue(p4); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesSeccomp"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesSeccomp ReadFeaturesSeccomp(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesSeccomp();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("archs"u8)) { v.Archs = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("enabled"u8)) { v.Enabled = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("actions"u8)) { v.Actions = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("operators"u8)) { v.Operators = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("knownFlags"u8)) { v.KnownFlags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("supportedFlags"u8)) { v.SupportedFlags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesSeccomp"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesSeccomp(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesSeccomp v)
+    {
+        w.WriteStartObject();
+        if (v.Enabled is { } p0) { w.WritePropertyName("enabled"u8); w.WriteBooleanValue(p0); }
+        if (v.Actions is { } p1) { w.WritePropertyName("actions"u8); WriteList_String(w, p1); }
+        if (v.Operators is { } p2) { w.WritePropertyName("operators"u8); WriteList_String(w, p2); }
+        if (v.Archs is { } p3) { w.WritePropertyName("archs"u8); WriteList_String(w, p3); }
+        if (v.KnownFlags is { } p4) { w.WritePropertyName("knownFlags"u8); WriteList_String(w, p4); }
+        if (v.SupportedFlags is { } p5) { w.WritePropertyName("supportedFlags"u8); WriteList_String(w, p5); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesEnabled"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesEnabled ReadFeaturesEnabled(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesEnabled();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 7:
+                        if (name.SequenceEqual("enabled"u8)) { v.Enabled = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesEnabled"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesEnabled(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesEnabled v)
+    {
+        w.WriteStartObject();
+        if (v.Enabled is { } p0) { w.WritePropertyName("enabled"u8); w.WriteBooleanValue(p0); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesIntelRdt"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesIntelRdt ReadFeaturesIntelRdt(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesIntelRdt();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 7:
+                        if (name.SequenceEqual("enabled"u8)) { v.Enabled = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("schemata"u8)) { v.Schemata = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesIntelRdt"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesIntelRdt(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesIntelRdt v)
+    {
+        w.WriteStartObject();
+        if (v.Enabled is { } p0) { w.WritePropertyName("enabled"u8); w.WriteBooleanValue(p0); }
+        if (v.Schemata is { } p1) { w.WritePropertyName("schemata"u8); w.WriteBooleanValue(p1); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesMemoryPolicy"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesMemoryPolicy ReadFeaturesMemoryPolicy(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesMemoryPolicy();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("modes"u8)) { v.Modes = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        if (name.SequenceEqual("flags"u8)) { v.Flags = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesMemoryPolicy"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesMemoryPolicy(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesMemoryPolicy v)
+    {
+        w.WriteStartObject();
+        if (v.Modes is { } p0) { w.WritePropertyName("modes"u8); WriteList_String(w, p0); }
+        if (v.Flags is { } p1) { w.WritePropertyName("flags"u8); WriteList_String(w, p1); }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a <see cref="global::OciRuntime.Spec.FeaturesMountExtensions"/> at the reader's current token.</summary>
+    public static global::OciRuntime.Spec.FeaturesMountExtensions ReadFeaturesMountExtensions(ref Utf8JsonReader r)
+    {
+        FastJson.ExpectObject(ref r);
+        var v = new global::OciRuntime.Spec.FeaturesMountExtensions();
+        while (FastJson.NextProperty(ref r, out var name))
+        {
+            try
+            {
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("idmap"u8)) { v.IdMap = FastJson.IsNull(ref r) ? null : ReadFeaturesEnabled(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
+            }
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
+        }
+        return v;
+    }
+
+    /// <summary>Writes a <see cref="global::OciRuntime.Spec.FeaturesMountExtensions"/> as System.Text.Json does.</summary>
+    public static void WriteFeaturesMountExtensions(Utf8JsonWriter w, global::OciRuntime.Spec.FeaturesMountExtensions v)
+    {
+        w.WriteStartObject();
+        if (v.IdMap is { } p0) { w.WritePropertyName("idmap"u8); WriteFeaturesEnabled(w, p0); }
+        w.WriteEndObject();
+    }
+
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.Hook"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.Hook ReadHook(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.Hook();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("env"u8)) { v.Env = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 4:
-                    if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
-                    break;
-                case 7:
-                    if (name.SequenceEqual("timeout"u8)) { v.Timeout = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("env"u8)) { v.Env = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_String(ref r); continue; }
+                        break;
+                    case 7:
+                        if (name.SequenceEqual("timeout"u8)) { v.Timeout = FastJson.IsNull(ref r) ? null : (int?)FastJson.ReadInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -902,23 +1341,28 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxIdMapping"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxIdMapping ReadLinuxIdMapping(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxIdMapping();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("size"u8)) { v.Size = FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("hostID"u8)) { v.HostId = FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("containerID"u8)) { v.ContainerId = FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("size"u8)) { v.Size = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("hostID"u8)) { v.HostId = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("containerID"u8)) { v.ContainerId = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -936,41 +1380,46 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxMemory"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxMemory ReadLinuxMemory(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxMemory();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("swap"u8)) { v.Swap = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("kernel"u8)) { v.Kernel = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 9:
-                    if (name.SequenceEqual("kernelTCP"u8)) { v.KernelTcp = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("swappiness"u8)) { v.Swappiness = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 11:
-                    if (name.SequenceEqual("reservation"u8)) { v.Reservation = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("useHierarchy"u8)) { v.UseHierarchy = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 16:
-                    if (name.SequenceEqual("disableOOMKiller"u8)) { v.DisableOomKiller = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    break;
-                case 17:
-                    if (name.SequenceEqual("checkBeforeUpdate"u8)) { v.CheckBeforeUpdate = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("swap"u8)) { v.Swap = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("kernel"u8)) { v.Kernel = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 9:
+                        if (name.SequenceEqual("kernelTCP"u8)) { v.KernelTcp = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("swappiness"u8)) { v.Swappiness = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 11:
+                        if (name.SequenceEqual("reservation"u8)) { v.Reservation = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("useHierarchy"u8)) { v.UseHierarchy = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 16:
+                        if (name.SequenceEqual("disableOOMKiller"u8)) { v.DisableOomKiller = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 17:
+                        if (name.SequenceEqual("checkBeforeUpdate"u8)) { v.CheckBeforeUpdate = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -994,33 +1443,38 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxCpu"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxCpu ReadLinuxCpu(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxCpu();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("cpus"u8)) { v.Cpus = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("mems"u8)) { v.Mems = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("idle"u8)) { v.Idle = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("quota"u8)) { v.Quota = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    if (name.SequenceEqual("burst"u8)) { v.Burst = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("shares"u8)) { v.Shares = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    if (name.SequenceEqual("period"u8)) { v.Period = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 14:
-                    if (name.SequenceEqual("realtimePeriod"u8)) { v.RealtimePeriod = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 15:
-                    if (name.SequenceEqual("realtimeRuntime"u8)) { v.RealtimeRuntime = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("cpus"u8)) { v.Cpus = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("mems"u8)) { v.Mems = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("idle"u8)) { v.Idle = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("quota"u8)) { v.Quota = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        if (name.SequenceEqual("burst"u8)) { v.Burst = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("shares"u8)) { v.Shares = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        if (name.SequenceEqual("period"u8)) { v.Period = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 14:
+                        if (name.SequenceEqual("realtimePeriod"u8)) { v.RealtimePeriod = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 15:
+                        if (name.SequenceEqual("realtimeRuntime"u8)) { v.RealtimeRuntime = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1044,17 +1498,22 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxPids"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxPids ReadLinuxPids(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxPids();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1070,33 +1529,38 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxBlockIo"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxBlockIo ReadLinuxBlockIo(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxBlockIo();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 6:
-                    if (name.SequenceEqual("weight"u8)) { v.Weight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("leafWeight"u8)) { v.LeafWeight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
-                    break;
-                case 12:
-                    if (name.SequenceEqual("weightDevice"u8)) { v.WeightDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxWeightDevice(ref r); continue; }
-                    break;
-                case 21:
-                    if (name.SequenceEqual("throttleReadBpsDevice"u8)) { v.ThrottleReadBpsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
-                    break;
-                case 22:
-                    if (name.SequenceEqual("throttleWriteBpsDevice"u8)) { v.ThrottleWriteBpsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
-                    if (name.SequenceEqual("throttleReadIOPSDevice"u8)) { v.ThrottleReadIopsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
-                    break;
-                case 23:
-                    if (name.SequenceEqual("throttleWriteIOPSDevice"u8)) { v.ThrottleWriteIopsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 6:
+                        if (name.SequenceEqual("weight"u8)) { v.Weight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("leafWeight"u8)) { v.LeafWeight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("weightDevice"u8)) { v.WeightDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxWeightDevice(ref r); continue; }
+                        break;
+                    case 21:
+                        if (name.SequenceEqual("throttleReadBpsDevice"u8)) { v.ThrottleReadBpsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
+                        break;
+                    case 22:
+                        if (name.SequenceEqual("throttleWriteBpsDevice"u8)) { v.ThrottleWriteBpsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
+                        if (name.SequenceEqual("throttleReadIOPSDevice"u8)) { v.ThrottleReadIopsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
+                        break;
+                    case 23:
+                        if (name.SequenceEqual("throttleWriteIOPSDevice"u8)) { v.ThrottleWriteIopsDevice = FastJson.IsNull(ref r) ? null : ReadList_LinuxThrottleDevice(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1118,20 +1582,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxNetwork"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxNetwork ReadLinuxNetwork(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxNetwork();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 7:
-                    if (name.SequenceEqual("classID"u8)) { v.ClassId = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("priorities"u8)) { v.Priorities = FastJson.IsNull(ref r) ? null : ReadList_LinuxInterfacePriority(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 7:
+                        if (name.SequenceEqual("classID"u8)) { v.ClassId = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("priorities"u8)) { v.Priorities = FastJson.IsNull(ref r) ? null : ReadList_LinuxInterfacePriority(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1148,18 +1617,23 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxNamespace"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxNamespace ReadLinuxNamespace(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxNamespace();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("path"u8)) { v.Path = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("path"u8)) { v.Path = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1176,29 +1650,34 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxDevice"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxDevice ReadLinuxDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxDevice();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 3:
-                    if (name.SequenceEqual("uid"u8)) { v.Uid = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    if (name.SequenceEqual("gid"u8)) { v.Gid = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
-                case 4:
-                    if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
-                    if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
-                    if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("fileMode"u8)) { v.FileMode = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 3:
+                        if (name.SequenceEqual("uid"u8)) { v.Uid = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        if (name.SequenceEqual("gid"u8)) { v.Gid = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                    case 4:
+                        if (name.SequenceEqual("path"u8)) { v.Path = FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
+                        if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("fileMode"u8)) { v.FileMode = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1220,17 +1699,22 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxNetDevice"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxNetDevice ReadLinuxNetDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxNetDevice();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("name"u8)) { v.Name = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("name"u8)) { v.Name = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1246,20 +1730,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxTimeOffset"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxTimeOffset ReadLinuxTimeOffset(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxTimeOffset();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("secs"u8)) { v.Secs = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("nanosecs"u8)) { v.Nanosecs = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("secs"u8)) { v.Secs = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("nanosecs"u8)) { v.Nanosecs = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1276,25 +1765,30 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxDeviceCgroup"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxDeviceCgroup ReadLinuxDeviceCgroup(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxDeviceCgroup();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("type"u8)) { v.Type = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("allow"u8)) { v.Allow = FastJson.ReadBoolean(ref r); continue; }
-                    if (name.SequenceEqual("major"u8)) { v.Major = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("access"u8)) { v.Access = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("type"u8)) { v.Type = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("allow"u8)) { v.Allow = FastJson.ReadBoolean(ref r); continue; }
+                        if (name.SequenceEqual("major"u8)) { v.Major = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.IsNull(ref r) ? null : (long?)FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("access"u8)) { v.Access = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1314,20 +1808,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxHugepageLimit"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxHugepageLimit ReadLinuxHugepageLimit(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxHugepageLimit();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("pageSize"u8)) { v.PageSize = FastJson.ReadString(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("limit"u8)) { v.Limit = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("pageSize"u8)) { v.PageSize = FastJson.ReadString(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1344,18 +1843,23 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxRdma"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxRdma ReadLinuxRdma(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxRdma();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 10:
-                    if (name.SequenceEqual("hcaHandles"u8)) { v.HcaHandles = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    if (name.SequenceEqual("hcaObjects"u8)) { v.HcaObjects = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 10:
+                        if (name.SequenceEqual("hcaHandles"u8)) { v.HcaHandles = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        if (name.SequenceEqual("hcaObjects"u8)) { v.HcaObjects = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1372,26 +1876,31 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxSyscall"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxSyscall ReadLinuxSyscall(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxSyscall();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_LinuxSeccompArg(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("names"u8)) { v.Names = ReadList_String(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("action"u8)) { v.Action = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("errnoRet"u8)) { v.ErrnoRet = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("args"u8)) { v.Args = FastJson.IsNull(ref r) ? null : ReadList_LinuxSeccompArg(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("names"u8)) { v.Names = ReadList_String(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("action"u8)) { v.Action = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("errnoRet"u8)) { v.ErrnoRet = FastJson.IsNull(ref r) ? null : (uint?)FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1410,24 +1919,29 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxWeightDevice"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxWeightDevice ReadLinuxWeightDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxWeightDevice();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 5:
-                    if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
-                    if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
-                    break;
-                case 6:
-                    if (name.SequenceEqual("weight"u8)) { v.Weight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
-                    break;
-                case 10:
-                    if (name.SequenceEqual("leafWeight"u8)) { v.LeafWeight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 5:
+                        if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
+                        if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                    case 6:
+                        if (name.SequenceEqual("weight"u8)) { v.Weight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
+                        break;
+                    case 10:
+                        if (name.SequenceEqual("leafWeight"u8)) { v.LeafWeight = FastJson.IsNull(ref r) ? null : (ushort?)FastJson.ReadUInt16(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1446,21 +1960,26 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxThrottleDevice"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxThrottleDevice ReadLinuxThrottleDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxThrottleDevice();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("rate"u8)) { v.Rate = FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
-                    if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("rate"u8)) { v.Rate = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("major"u8)) { v.Major = FastJson.ReadInt64(ref r); continue; }
+                        if (name.SequenceEqual("minor"u8)) { v.Minor = FastJson.ReadInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1478,20 +1997,25 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxInterfacePriority"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxInterfacePriority ReadLinuxInterfacePriority(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxInterfacePriority();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 4:
-                    if (name.SequenceEqual("name"u8)) { v.Name = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.ReadUInt32(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 4:
+                        if (name.SequenceEqual("name"u8)) { v.Name = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("priority"u8)) { v.Priority = FastJson.ReadUInt32(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1508,24 +2032,29 @@ public static class SpecFastJson
     /// <summary>Reads a <see cref="global::OciRuntime.Spec.LinuxSeccompArg"/> at the reader's current token.</summary>
     public static global::OciRuntime.Spec.LinuxSeccompArg ReadLinuxSeccompArg(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::OciRuntime.Spec.LinuxSeccompArg();
         while (FastJson.NextProperty(ref r, out var name))
         {
-            switch (name.Length)
+            try
             {
-                case 2:
-                    if (name.SequenceEqual("op"u8)) { v.Op = FastJson.ReadString(ref r); continue; }
-                    break;
-                case 5:
-                    if (name.SequenceEqual("index"u8)) { v.Index = FastJson.ReadUInt32(ref r); continue; }
-                    if (name.SequenceEqual("value"u8)) { v.Value = FastJson.ReadUInt64(ref r); continue; }
-                    break;
-                case 8:
-                    if (name.SequenceEqual("valueTwo"u8)) { v.ValueTwo = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
-                    break;
+                switch (name.Length)
+                {
+                    case 2:
+                        if (name.SequenceEqual("op"u8)) { v.Op = FastJson.ReadString(ref r); continue; }
+                        break;
+                    case 5:
+                        if (name.SequenceEqual("index"u8)) { v.Index = FastJson.ReadUInt32(ref r); continue; }
+                        if (name.SequenceEqual("value"u8)) { v.Value = FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                    case 8:
+                        if (name.SequenceEqual("valueTwo"u8)) { v.ValueTwo = FastJson.IsNull(ref r) ? null : (ulong?)FastJson.ReadUInt64(ref r); continue; }
+                        break;
+                }
+                FastJson.Skip(ref r);
             }
-            r.Skip();
+            // The path of a bad value is built on the way out: this object adds the property's name.
+            catch (FastJson.ValueException e) { throw e.In(name); }
         }
         return v;
     }
@@ -1543,9 +2072,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.Mount> ReadList_Mount(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.Mount>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadMount(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadMount(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1558,11 +2091,12 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.Dictionary<string, string> ReadDict_String(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::System.Collections.Generic.Dictionary<string, string>();
         while (FastJson.NextKey(ref r) is { } key)
         {
-            if (!v.TryAdd(key, FastJson.ReadString(ref r))) throw FastJson.GiveUp();
+            try { v[key] = FastJson.ReadString(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
         }
         return v;
     }
@@ -1576,9 +2110,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<string> ReadList_String(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<string>();
-        while (FastJson.NextElement(ref r)) v.Add(FastJson.ReadString(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadString(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1591,9 +2129,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.PosixRlimit> ReadList_PosixRlimit(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.PosixRlimit>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadPosixRlimit(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadPosixRlimit(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1606,9 +2148,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.Hook> ReadList_Hook(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.Hook>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadHook(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadHook(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1621,9 +2167,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxIdMapping> ReadList_LinuxIdMapping(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxIdMapping>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxIdMapping(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxIdMapping(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1636,9 +2186,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxNamespace> ReadList_LinuxNamespace(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxNamespace>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxNamespace(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxNamespace(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1651,9 +2205,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDevice> ReadList_LinuxDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDevice>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxDevice(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxDevice(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1666,11 +2224,12 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxNetDevice> ReadDict_LinuxNetDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxNetDevice>();
         while (FastJson.NextKey(ref r) is { } key)
         {
-            if (!v.TryAdd(key, ReadLinuxNetDevice(ref r))) throw FastJson.GiveUp();
+            try { v[key] = ReadLinuxNetDevice(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
         }
         return v;
     }
@@ -1684,11 +2243,12 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxTimeOffset> ReadDict_LinuxTimeOffset(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxTimeOffset>();
         while (FastJson.NextKey(ref r) is { } key)
         {
-            if (!v.TryAdd(key, ReadLinuxTimeOffset(ref r))) throw FastJson.GiveUp();
+            try { v[key] = ReadLinuxTimeOffset(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
         }
         return v;
     }
@@ -1702,9 +2262,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<uint> ReadList_UInt32(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<uint>();
-        while (FastJson.NextElement(ref r)) v.Add(FastJson.ReadUInt32(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(FastJson.ReadUInt32(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1717,9 +2281,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDeviceCgroup> ReadList_LinuxDeviceCgroup(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDeviceCgroup>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxDeviceCgroup(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxDeviceCgroup(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1732,9 +2300,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxHugepageLimit> ReadList_LinuxHugepageLimit(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxHugepageLimit>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxHugepageLimit(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxHugepageLimit(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1747,11 +2319,12 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxRdma> ReadDict_LinuxRdma(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartObject);
+        FastJson.ExpectObject(ref r);
         var v = new global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxRdma>();
         while (FastJson.NextKey(ref r) is { } key)
         {
-            if (!v.TryAdd(key, ReadLinuxRdma(ref r))) throw FastJson.GiveUp();
+            try { v[key] = ReadLinuxRdma(ref r); }
+            catch (FastJson.ValueException e) { throw e.In(key); }
         }
         return v;
     }
@@ -1765,9 +2338,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSyscall> ReadList_LinuxSyscall(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSyscall>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxSyscall(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxSyscall(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1780,9 +2357,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxWeightDevice> ReadList_LinuxWeightDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxWeightDevice>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxWeightDevice(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxWeightDevice(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1795,9 +2376,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxThrottleDevice> ReadList_LinuxThrottleDevice(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxThrottleDevice>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxThrottleDevice(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxThrottleDevice(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1810,9 +2395,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxInterfacePriority> ReadList_LinuxInterfacePriority(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxInterfacePriority>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxInterfacePriority(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxInterfacePriority(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1825,9 +2414,13 @@ public static class SpecFastJson
 
     internal static global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSeccompArg> ReadList_LinuxSeccompArg(ref Utf8JsonReader r)
     {
-        FastJson.Expect(ref r, JsonTokenType.StartArray);
+        FastJson.ExpectArray(ref r);
         var v = new global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSeccompArg>();
-        while (FastJson.NextElement(ref r)) v.Add(ReadLinuxSeccompArg(ref r));
+        while (FastJson.NextElement(ref r, v.Count))
+        {
+            try { v.Add(ReadLinuxSeccompArg(ref r)); }
+            catch (FastJson.ValueException e) { throw e.At(v.Count); }
+        }
         return v;
     }
 
@@ -1838,501 +2431,515 @@ public static class SpecFastJson
         w.WriteEndArray();
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Spec"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeSpec(global::OciRuntime.Spec.Spec v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Spec"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullSpec(global::OciRuntime.Spec.Spec v)
     {
-        if (v.OciVersion is null) return false;
-        if (v.Process is { } Process && !NullFreeProcess(Process)) return false;
-        if (v.Root is { } Root && !NullFreeRoot(Root)) return false;
-        if (v.Mounts is { } Mounts && !NullFreeList_Mount(Mounts)) return false;
-        if (v.Hooks is { } Hooks && !NullFreeHooks(Hooks)) return false;
-        if (v.Annotations is { } Annotations && !NullFreeDict_String(Annotations)) return false;
-        if (v.Linux is { } Linux && !NullFreeLinux(Linux)) return false;
-        return true;
+        if (v.OciVersion is null) return new FastJson.NullFinding("a string").In("ociVersion");
+        if (v.Process is { } Process && FindNullProcess(Process) is { } fProcess) return fProcess.In("process");
+        if (v.Root is { } Root && FindNullRoot(Root) is { } fRoot) return fRoot.In("root");
+        if (v.Mounts is { } Mounts && FindNullList_Mount(Mounts) is { } fMounts) return fMounts.In("mounts");
+        if (v.Hooks is { } Hooks && FindNullHooks(Hooks) is { } fHooks) return fHooks.In("hooks");
+        if (v.Annotations is { } Annotations && FindNullDict_String(Annotations) is { } fAnnotations) return fAnnotations.In("annotations");
+        if (v.Linux is { } Linux && FindNullLinux(Linux) is { } fLinux) return fLinux.In("linux");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Process"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeProcess(global::OciRuntime.Spec.Process v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Process"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullProcess(global::OciRuntime.Spec.Process v)
     {
-        if (v.ConsoleSize is { } ConsoleSize && !NullFreeBox(ConsoleSize)) return false;
-        if (v.User is null) return false;
-        if (v.User is { } User && !NullFreeUser(User)) return false;
-        if (v.Args is { } Args && !NullFreeList_String(Args)) return false;
-        if (v.Env is { } Env && !NullFreeList_String(Env)) return false;
-        if (v.Cwd is null) return false;
-        if (v.Capabilities is { } Capabilities && !NullFreeLinuxCapabilities(Capabilities)) return false;
-        if (v.Rlimits is { } Rlimits && !NullFreeList_PosixRlimit(Rlimits)) return false;
-        if (v.Scheduler is { } Scheduler && !NullFreeScheduler(Scheduler)) return false;
-        if (v.IoPriority is { } IoPriority && !NullFreeLinuxIoPriority(IoPriority)) return false;
-        if (v.ExecCpuAffinity is { } ExecCpuAffinity && !NullFreeExecCpuAffinity(ExecCpuAffinity)) return false;
-        return true;
+        if (v.ConsoleSize is { } ConsoleSize && FindNullBox(ConsoleSize) is { } fConsoleSize) return fConsoleSize.In("consoleSize");
+        if (v.User is null) return new FastJson.NullFinding("an object").In("user");
+        if (v.User is { } User && FindNullUser(User) is { } fUser) return fUser.In("user");
+        if (v.Args is { } Args && FindNullList_String(Args) is { } fArgs) return fArgs.In("args");
+        if (v.Env is { } Env && FindNullList_String(Env) is { } fEnv) return fEnv.In("env");
+        if (v.Cwd is null) return new FastJson.NullFinding("a string").In("cwd");
+        if (v.Capabilities is { } Capabilities && FindNullLinuxCapabilities(Capabilities) is { } fCapabilities) return fCapabilities.In("capabilities");
+        if (v.Rlimits is { } Rlimits && FindNullList_PosixRlimit(Rlimits) is { } fRlimits) return fRlimits.In("rlimits");
+        if (v.Scheduler is { } Scheduler && FindNullScheduler(Scheduler) is { } fScheduler) return fScheduler.In("scheduler");
+        if (v.IoPriority is { } IoPriority && FindNullLinuxIoPriority(IoPriority) is { } fIoPriority) return fIoPriority.In("ioPriority");
+        if (v.ExecCpuAffinity is { } ExecCpuAffinity && FindNullExecCpuAffinity(ExecCpuAffinity) is { } fExecCpuAffinity) return fExecCpuAffinity.In("execCPUAffinity");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Root"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeRoot(global::OciRuntime.Spec.Root v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Root"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullRoot(global::OciRuntime.Spec.Root v)
     {
-        if (v.Path is null) return false;
-        return true;
+        if (v.Path is null) return new FastJson.NullFinding("a string").In("path");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Hooks"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeHooks(global::OciRuntime.Spec.Hooks v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Hooks"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullHooks(global::OciRuntime.Spec.Hooks v)
     {
-        if (v.Prestart is { } Prestart && !NullFreeList_Hook(Prestart)) return false;
-        if (v.CreateRuntime is { } CreateRuntime && !NullFreeList_Hook(CreateRuntime)) return false;
-        if (v.CreateContainer is { } CreateContainer && !NullFreeList_Hook(CreateContainer)) return false;
-        if (v.StartContainer is { } StartContainer && !NullFreeList_Hook(StartContainer)) return false;
-        if (v.Poststart is { } Poststart && !NullFreeList_Hook(Poststart)) return false;
-        if (v.Poststop is { } Poststop && !NullFreeList_Hook(Poststop)) return false;
-        return true;
+        if (v.Prestart is { } Prestart && FindNullList_Hook(Prestart) is { } fPrestart) return fPrestart.In("prestart");
+        if (v.CreateRuntime is { } CreateRuntime && FindNullList_Hook(CreateRuntime) is { } fCreateRuntime) return fCreateRuntime.In("createRuntime");
+        if (v.CreateContainer is { } CreateContainer && FindNullList_Hook(CreateContainer) is { } fCreateContainer) return fCreateContainer.In("createContainer");
+        if (v.StartContainer is { } StartContainer && FindNullList_Hook(StartContainer) is { } fStartContainer) return fStartContainer.In("startContainer");
+        if (v.Poststart is { } Poststart && FindNullList_Hook(Poststart) is { } fPoststart) return fPoststart.In("poststart");
+        if (v.Poststop is { } Poststop && FindNullList_Hook(Poststop) is { } fPoststop) return fPoststop.In("poststop");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Linux"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinux(global::OciRuntime.Spec.Linux v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Linux"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinux(global::OciRuntime.Spec.Linux v)
     {
-        if (v.UidMappings is { } UidMappings && !NullFreeList_LinuxIdMapping(UidMappings)) return false;
-        if (v.GidMappings is { } GidMappings && !NullFreeList_LinuxIdMapping(GidMappings)) return false;
-        if (v.Sysctl is { } Sysctl && !NullFreeDict_String(Sysctl)) return false;
-        if (v.Resources is { } Resources && !NullFreeLinuxResources(Resources)) return false;
-        if (v.Namespaces is { } Namespaces && !NullFreeList_LinuxNamespace(Namespaces)) return false;
-        if (v.Devices is { } Devices && !NullFreeList_LinuxDevice(Devices)) return false;
-        if (v.NetDevices is { } NetDevices && !NullFreeDict_LinuxNetDevice(NetDevices)) return false;
-        if (v.Seccomp is { } Seccomp && !NullFreeLinuxSeccomp(Seccomp)) return false;
-        if (v.MaskedPaths is { } MaskedPaths && !NullFreeList_String(MaskedPaths)) return false;
-        if (v.ReadonlyPaths is { } ReadonlyPaths && !NullFreeList_String(ReadonlyPaths)) return false;
-        if (v.IntelRdt is { } IntelRdt && !NullFreeLinuxIntelRdt(IntelRdt)) return false;
-        if (v.Personality is { } Personality && !NullFreeLinuxPersonality(Personality)) return false;
-        if (v.TimeOffsets is { } TimeOffsets && !NullFreeDict_LinuxTimeOffset(TimeOffsets)) return false;
-        if (v.MemoryPolicy is { } MemoryPolicy && !NullFreeLinuxMemoryPolicy(MemoryPolicy)) return false;
-        return true;
+        if (v.UidMappings is { } UidMappings && FindNullList_LinuxIdMapping(UidMappings) is { } fUidMappings) return fUidMappings.In("uidMappings");
+        if (v.GidMappings is { } GidMappings && FindNullList_LinuxIdMapping(GidMappings) is { } fGidMappings) return fGidMappings.In("gidMappings");
+        if (v.Sysctl is { } Sysctl && FindNullDict_String(Sysctl) is { } fSysctl) return fSysctl.In("sysctl");
+        if (v.Resources is { } Resources && FindNullLinuxResources(Resources) is { } fResources) return fResources.In("resources");
+        if (v.Namespaces is { } Namespaces && FindNullList_LinuxNamespace(Namespaces) is { } fNamespaces) return fNamespaces.In("namespaces");
+        if (v.Devices is { } Devices && FindNullList_LinuxDevice(Devices) is { } fDevices) return fDevices.In("devices");
+        if (v.NetDevices is { } NetDevices && FindNullDict_LinuxNetDevice(NetDevices) is { } fNetDevices) return fNetDevices.In("netDevices");
+        if (v.Seccomp is { } Seccomp && FindNullLinuxSeccomp(Seccomp) is { } fSeccomp) return fSeccomp.In("seccomp");
+        if (v.MaskedPaths is { } MaskedPaths && FindNullList_String(MaskedPaths) is { } fMaskedPaths) return fMaskedPaths.In("maskedPaths");
+        if (v.ReadonlyPaths is { } ReadonlyPaths && FindNullList_String(ReadonlyPaths) is { } fReadonlyPaths) return fReadonlyPaths.In("readonlyPaths");
+        if (v.IntelRdt is { } IntelRdt && FindNullLinuxIntelRdt(IntelRdt) is { } fIntelRdt) return fIntelRdt.In("intelRdt");
+        if (v.Personality is { } Personality && FindNullLinuxPersonality(Personality) is { } fPersonality) return fPersonality.In("personality");
+        if (v.TimeOffsets is { } TimeOffsets && FindNullDict_LinuxTimeOffset(TimeOffsets) is { } fTimeOffsets) return fTimeOffsets.In("timeOffsets");
+        if (v.MemoryPolicy is { } MemoryPolicy && FindNullLinuxMemoryPolicy(MemoryPolicy) is { } fMemoryPolicy) return fMemoryPolicy.In("memoryPolicy");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Box"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeBox(global::OciRuntime.Spec.Box v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Box"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullBox(global::OciRuntime.Spec.Box v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.User"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeUser(global::OciRuntime.Spec.User v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.User"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullUser(global::OciRuntime.Spec.User v)
     {
-        if (v.AdditionalGids is { } AdditionalGids && !NullFreeList_UInt32(AdditionalGids)) return false;
-        return true;
+        if (v.AdditionalGids is { } AdditionalGids && FindNullList_UInt32(AdditionalGids) is { } fAdditionalGids) return fAdditionalGids.In("additionalGids");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxCapabilities"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxCapabilities(global::OciRuntime.Spec.LinuxCapabilities v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxCapabilities"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxCapabilities(global::OciRuntime.Spec.LinuxCapabilities v)
     {
-        if (v.Bounding is { } Bounding && !NullFreeList_String(Bounding)) return false;
-        if (v.Effective is { } Effective && !NullFreeList_String(Effective)) return false;
-        if (v.Inheritable is { } Inheritable && !NullFreeList_String(Inheritable)) return false;
-        if (v.Permitted is { } Permitted && !NullFreeList_String(Permitted)) return false;
-        if (v.Ambient is { } Ambient && !NullFreeList_String(Ambient)) return false;
-        return true;
+        if (v.Bounding is { } Bounding && FindNullList_String(Bounding) is { } fBounding) return fBounding.In("bounding");
+        if (v.Effective is { } Effective && FindNullList_String(Effective) is { } fEffective) return fEffective.In("effective");
+        if (v.Inheritable is { } Inheritable && FindNullList_String(Inheritable) is { } fInheritable) return fInheritable.In("inheritable");
+        if (v.Permitted is { } Permitted && FindNullList_String(Permitted) is { } fPermitted) return fPermitted.In("permitted");
+        if (v.Ambient is { } Ambient && FindNullList_String(Ambient) is { } fAmbient) return fAmbient.In("ambient");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Scheduler"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeScheduler(global::OciRuntime.Spec.Scheduler v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Scheduler"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullScheduler(global::OciRuntime.Spec.Scheduler v)
     {
-        if (v.Policy is null) return false;
-        if (v.Flags is { } Flags && !NullFreeList_String(Flags)) return false;
-        return true;
+        if (v.Policy is null) return new FastJson.NullFinding("a string").In("policy");
+        if (v.Flags is { } Flags && FindNullList_String(Flags) is { } fFlags) return fFlags.In("flags");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxIoPriority"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxIoPriority(global::OciRuntime.Spec.LinuxIoPriority v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxIoPriority"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxIoPriority(global::OciRuntime.Spec.LinuxIoPriority v)
     {
-        if (v.Class is null) return false;
-        return true;
+        if (v.Class is null) return new FastJson.NullFinding("a string").In("class");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.ExecCpuAffinity"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeExecCpuAffinity(global::OciRuntime.Spec.ExecCpuAffinity v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.ExecCpuAffinity"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullExecCpuAffinity(global::OciRuntime.Spec.ExecCpuAffinity v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Mount"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeMount(global::OciRuntime.Spec.Mount v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Mount"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullMount(global::OciRuntime.Spec.Mount v)
     {
-        if (v.Destination is null) return false;
-        if (v.Options is { } Options && !NullFreeList_String(Options)) return false;
-        if (v.UidMappings is { } UidMappings && !NullFreeList_LinuxIdMapping(UidMappings)) return false;
-        if (v.GidMappings is { } GidMappings && !NullFreeList_LinuxIdMapping(GidMappings)) return false;
-        return true;
+        if (v.Destination is null) return new FastJson.NullFinding("a string").In("destination");
+        if (v.Options is { } Options && FindNullList_String(Options) is { } fOptions) return fOptions.In("options");
+        if (v.UidMappings is { } UidMappings && FindNullList_LinuxIdMapping(UidMappings) is { } fUidMappings) return fUidMappings.In("uidMappings");
+        if (v.GidMappings is { } GidMappings && FindNullList_LinuxIdMapping(GidMappings) is { } fGidMappings) return fGidMappings.In("gidMappings");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxResources"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxResources(global::OciRuntime.Spec.LinuxResources v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxResources"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxResources(global::OciRuntime.Spec.LinuxResources v)
     {
-        if (v.Devices is { } Devices && !NullFreeList_LinuxDeviceCgroup(Devices)) return false;
-        if (v.Memory is { } Memory && !NullFreeLinuxMemory(Memory)) return false;
-        if (v.Cpu is { } Cpu && !NullFreeLinuxCpu(Cpu)) return false;
-        if (v.Pids is { } Pids && !NullFreeLinuxPids(Pids)) return false;
-        if (v.BlockIO is { } BlockIO && !NullFreeLinuxBlockIo(BlockIO)) return false;
-        if (v.HugepageLimits is { } HugepageLimits && !NullFreeList_LinuxHugepageLimit(HugepageLimits)) return false;
-        if (v.Network is { } Network && !NullFreeLinuxNetwork(Network)) return false;
-        if (v.Rdma is { } Rdma && !NullFreeDict_LinuxRdma(Rdma)) return false;
-        if (v.Unified is { } Unified && !NullFreeDict_String(Unified)) return false;
-        return true;
+        if (v.Devices is { } Devices && FindNullList_LinuxDeviceCgroup(Devices) is { } fDevices) return fDevices.In("devices");
+        if (v.Memory is { } Memory && FindNullLinuxMemory(Memory) is { } fMemory) return fMemory.In("memory");
+        if (v.Cpu is { } Cpu && FindNullLinuxCpu(Cpu) is { } fCpu) return fCpu.In("cpu");
+        if (v.Pids is { } Pids && FindNullLinuxPids(Pids) is { } fPids) return fPids.In("pids");
+        if (v.BlockIO is { } BlockIO && FindNullLinuxBlockIo(BlockIO) is { } fBlockIO) return fBlockIO.In("blockIO");
+        if (v.HugepageLimits is { } HugepageLimits && FindNullList_LinuxHugepageLimit(HugepageLimits) is { } fHugepageLimits) return fHugepageLimits.In("hugepageLimits");
+        if (v.Network is { } Network && FindNullLinuxNetwork(Network) is { } fNetwork) return fNetwork.In("network");
+        if (v.Rdma is { } Rdma && FindNullDict_LinuxRdma(Rdma) is { } fRdma) return fRdma.In("rdma");
+        if (v.Unified is { } Unified && FindNullDict_String(Unified) is { } fUnified) return fUnified.In("unified");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxSeccomp"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxSeccomp(global::OciRuntime.Spec.LinuxSeccomp v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxSeccomp"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxSeccomp(global::OciRuntime.Spec.LinuxSeccomp v)
     {
-        if (v.DefaultAction is null) return false;
-        if (v.Architectures is { } Architectures && !NullFreeList_String(Architectures)) return false;
-        if (v.Flags is { } Flags && !NullFreeList_String(Flags)) return false;
-        if (v.Syscalls is { } Syscalls && !NullFreeList_LinuxSyscall(Syscalls)) return false;
-        return true;
+        if (v.DefaultAction is null) return new FastJson.NullFinding("a string").In("defaultAction");
+        if (v.Architectures is { } Architectures && FindNullList_String(Architectures) is { } fArchitectures) return fArchitectures.In("architectures");
+        if (v.Flags is { } Flags && FindNullList_String(Flags) is { } fFlags) return fFlags.In("flags");
+        if (v.Syscalls is { } Syscalls && FindNullList_LinuxSyscall(Syscalls) is { } fSyscalls) return fSyscalls.In("syscalls");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxIntelRdt"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxIntelRdt(global::OciRuntime.Spec.LinuxIntelRdt v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxIntelRdt"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxIntelRdt(global::OciRuntime.Spec.LinuxIntelRdt v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxPersonality"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxPersonality(global::OciRuntime.Spec.LinuxPersonality v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxPersonality"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxPersonality(global::OciRuntime.Spec.LinuxPersonality v)
     {
-        if (v.Domain is null) return false;
-        if (v.Flags is { } Flags && !NullFreeList_String(Flags)) return false;
-        return true;
+        if (v.Domain is null) return new FastJson.NullFinding("a string").In("domain");
+        if (v.Flags is { } Flags && FindNullList_String(Flags) is { } fFlags) return fFlags.In("flags");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxMemoryPolicy"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxMemoryPolicy(global::OciRuntime.Spec.LinuxMemoryPolicy v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxMemoryPolicy"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxMemoryPolicy(global::OciRuntime.Spec.LinuxMemoryPolicy v)
     {
-        if (v.Mode is null) return false;
-        if (v.Flags is { } Flags && !NullFreeList_String(Flags)) return false;
-        return true;
+        if (v.Mode is null) return new FastJson.NullFinding("a string").In("mode");
+        if (v.Flags is { } Flags && FindNullList_String(Flags) is { } fFlags) return fFlags.In("flags");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.PosixRlimit"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreePosixRlimit(global::OciRuntime.Spec.PosixRlimit v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.PosixRlimit"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullPosixRlimit(global::OciRuntime.Spec.PosixRlimit v)
     {
-        if (v.Type is null) return false;
-        return true;
+        if (v.Type is null) return new FastJson.NullFinding("a string").In("type");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.Hook"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeHook(global::OciRuntime.Spec.Hook v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.Hook"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullHook(global::OciRuntime.Spec.Hook v)
     {
-        if (v.Path is null) return false;
-        if (v.Args is { } Args && !NullFreeList_String(Args)) return false;
-        if (v.Env is { } Env && !NullFreeList_String(Env)) return false;
-        return true;
+        if (v.Path is null) return new FastJson.NullFinding("a string").In("path");
+        if (v.Args is { } Args && FindNullList_String(Args) is { } fArgs) return fArgs.In("args");
+        if (v.Env is { } Env && FindNullList_String(Env) is { } fEnv) return fEnv.In("env");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxIdMapping"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxIdMapping(global::OciRuntime.Spec.LinuxIdMapping v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxIdMapping"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxIdMapping(global::OciRuntime.Spec.LinuxIdMapping v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxMemory"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxMemory(global::OciRuntime.Spec.LinuxMemory v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxMemory"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxMemory(global::OciRuntime.Spec.LinuxMemory v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxCpu"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxCpu(global::OciRuntime.Spec.LinuxCpu v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxCpu"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxCpu(global::OciRuntime.Spec.LinuxCpu v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxPids"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxPids(global::OciRuntime.Spec.LinuxPids v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxPids"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxPids(global::OciRuntime.Spec.LinuxPids v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxBlockIo"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxBlockIo(global::OciRuntime.Spec.LinuxBlockIo v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxBlockIo"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxBlockIo(global::OciRuntime.Spec.LinuxBlockIo v)
     {
-        if (v.WeightDevice is { } WeightDevice && !NullFreeList_LinuxWeightDevice(WeightDevice)) return false;
-        if (v.ThrottleReadBpsDevice is { } ThrottleReadBpsDevice && !NullFreeList_LinuxThrottleDevice(ThrottleReadBpsDevice)) return false;
-        if (v.ThrottleWriteBpsDevice is { } ThrottleWriteBpsDevice && !NullFreeList_LinuxThrottleDevice(ThrottleWriteBpsDevice)) return false;
-        if (v.ThrottleReadIopsDevice is { } ThrottleReadIopsDevice && !NullFreeList_LinuxThrottleDevice(ThrottleReadIopsDevice)) return false;
-        if (v.ThrottleWriteIopsDevice is { } ThrottleWriteIopsDevice && !NullFreeList_LinuxThrottleDevice(ThrottleWriteIopsDevice)) return false;
-        return true;
+        if (v.WeightDevice is { } WeightDevice && FindNullList_LinuxWeightDevice(WeightDevice) is { } fWeightDevice) return fWeightDevice.In("weightDevice");
+        if (v.ThrottleReadBpsDevice is { } ThrottleReadBpsDevice && FindNullList_LinuxThrottleDevice(ThrottleReadBpsDevice) is { } fThrottleReadBpsDevice) return fThrottleReadBpsDevice.In("throttleReadBpsDevice");
+        if (v.ThrottleWriteBpsDevice is { } ThrottleWriteBpsDevice && FindNullList_LinuxThrottleDevice(ThrottleWriteBpsDevice) is { } fThrottleWriteBpsDevice) return fThrottleWriteBpsDevice.In("throttleWriteBpsDevice");
+        if (v.ThrottleReadIopsDevice is { } ThrottleReadIopsDevice && FindNullList_LinuxThrottleDevice(ThrottleReadIopsDevice) is { } fThrottleReadIopsDevice) return fThrottleReadIopsDevice.In("throttleReadIOPSDevice");
+        if (v.ThrottleWriteIopsDevice is { } ThrottleWriteIopsDevice && FindNullList_LinuxThrottleDevice(ThrottleWriteIopsDevice) is { } fThrottleWriteIopsDevice) return fThrottleWriteIopsDevice.In("throttleWriteIOPSDevice");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxNetwork"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxNetwork(global::OciRuntime.Spec.LinuxNetwork v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxNetwork"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxNetwork(global::OciRuntime.Spec.LinuxNetwork v)
     {
-        if (v.Priorities is { } Priorities && !NullFreeList_LinuxInterfacePriority(Priorities)) return false;
-        return true;
+        if (v.Priorities is { } Priorities && FindNullList_LinuxInterfacePriority(Priorities) is { } fPriorities) return fPriorities.In("priorities");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxNamespace"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxNamespace(global::OciRuntime.Spec.LinuxNamespace v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxNamespace"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxNamespace(global::OciRuntime.Spec.LinuxNamespace v)
     {
-        if (v.Type is null) return false;
-        return true;
+        if (v.Type is null) return new FastJson.NullFinding("a string").In("type");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxDevice"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxDevice(global::OciRuntime.Spec.LinuxDevice v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxDevice"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxDevice(global::OciRuntime.Spec.LinuxDevice v)
     {
-        if (v.Path is null) return false;
-        if (v.Type is null) return false;
-        return true;
+        if (v.Path is null) return new FastJson.NullFinding("a string").In("path");
+        if (v.Type is null) return new FastJson.NullFinding("a string").In("type");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxNetDevice"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxNetDevice(global::OciRuntime.Spec.LinuxNetDevice v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxNetDevice"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxNetDevice(global::OciRuntime.Spec.LinuxNetDevice v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxTimeOffset"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxTimeOffset(global::OciRuntime.Spec.LinuxTimeOffset v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxTimeOffset"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxTimeOffset(global::OciRuntime.Spec.LinuxTimeOffset v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxDeviceCgroup"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxDeviceCgroup(global::OciRuntime.Spec.LinuxDeviceCgroup v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxDeviceCgroup"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxDeviceCgroup(global::OciRuntime.Spec.LinuxDeviceCgroup v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxHugepageLimit"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxHugepageLimit(global::OciRuntime.Spec.LinuxHugepageLimit v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxHugepageLimit"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxHugepageLimit(global::OciRuntime.Spec.LinuxHugepageLimit v)
     {
-        if (v.PageSize is null) return false;
-        return true;
+        if (v.PageSize is null) return new FastJson.NullFinding("a string").In("pageSize");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxRdma"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxRdma(global::OciRuntime.Spec.LinuxRdma v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxRdma"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxRdma(global::OciRuntime.Spec.LinuxRdma v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxSyscall"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxSyscall(global::OciRuntime.Spec.LinuxSyscall v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxSyscall"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxSyscall(global::OciRuntime.Spec.LinuxSyscall v)
     {
-        if (v.Names is null) return false;
-        if (v.Names is { } Names && !NullFreeList_String(Names)) return false;
-        if (v.Action is null) return false;
-        if (v.Args is { } Args && !NullFreeList_LinuxSeccompArg(Args)) return false;
-        return true;
+        if (v.Names is null) return new FastJson.NullFinding("an array").In("names");
+        if (v.Names is { } Names && FindNullList_String(Names) is { } fNames) return fNames.In("names");
+        if (v.Action is null) return new FastJson.NullFinding("a string").In("action");
+        if (v.Args is { } Args && FindNullList_LinuxSeccompArg(Args) is { } fArgs) return fArgs.In("args");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxWeightDevice"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxWeightDevice(global::OciRuntime.Spec.LinuxWeightDevice v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxWeightDevice"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxWeightDevice(global::OciRuntime.Spec.LinuxWeightDevice v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxThrottleDevice"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxThrottleDevice(global::OciRuntime.Spec.LinuxThrottleDevice v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxThrottleDevice"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxThrottleDevice(global::OciRuntime.Spec.LinuxThrottleDevice v)
     {
-        return true;
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxInterfacePriority"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxInterfacePriority(global::OciRuntime.Spec.LinuxInterfacePriority v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxInterfacePriority"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxInterfacePriority(global::OciRuntime.Spec.LinuxInterfacePriority v)
     {
-        if (v.Name is null) return false;
-        return true;
+        if (v.Name is null) return new FastJson.NullFinding("a string").In("name");
+        return null;
     }
 
-    /// <summary>Whether a <see cref="global::OciRuntime.Spec.LinuxSeccompArg"/> holds no null where the model allows none (false: ask NullCheck where).</summary>
-    public static bool NullFreeLinuxSeccompArg(global::OciRuntime.Spec.LinuxSeccompArg v)
+    /// <summary>The first null in a <see cref="global::OciRuntime.Spec.LinuxSeccompArg"/> where the model allows none, with its path; null when there is none.</summary>
+    public static FastJson.NullFinding? FindNullLinuxSeccompArg(global::OciRuntime.Spec.LinuxSeccompArg v)
     {
-        if (v.Op is null) return false;
-        return true;
+        if (v.Op is null) return new FastJson.NullFinding("a string").In("op");
+        return null;
     }
 
-    private static bool NullFreeList_Mount(global::System.Collections.Generic.List<global::OciRuntime.Spec.Mount> v)
+    private static FastJson.NullFinding? FindNullList_Mount(global::System.Collections.Generic.List<global::OciRuntime.Spec.Mount> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeMount(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullMount(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeDict_String(global::System.Collections.Generic.Dictionary<string, string> v)
+    private static FastJson.NullFinding? FindNullDict_String(global::System.Collections.Generic.Dictionary<string, string> v)
     {
-        foreach (var (_, x) in v)
+        foreach (var (k, x) in v)
         {
-            if (x is null) return false;
+            if (x is null) return new FastJson.NullFinding("a string").In(k);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_String(global::System.Collections.Generic.List<string> v)
+    private static FastJson.NullFinding? FindNullList_String(global::System.Collections.Generic.List<string> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("a string").At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_PosixRlimit(global::System.Collections.Generic.List<global::OciRuntime.Spec.PosixRlimit> v)
+    private static FastJson.NullFinding? FindNullList_PosixRlimit(global::System.Collections.Generic.List<global::OciRuntime.Spec.PosixRlimit> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreePosixRlimit(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullPosixRlimit(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_Hook(global::System.Collections.Generic.List<global::OciRuntime.Spec.Hook> v)
+    private static FastJson.NullFinding? FindNullList_Hook(global::System.Collections.Generic.List<global::OciRuntime.Spec.Hook> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeHook(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullHook(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxIdMapping(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxIdMapping> v)
+    private static FastJson.NullFinding? FindNullList_LinuxIdMapping(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxIdMapping> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxIdMapping(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxIdMapping(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxNamespace(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxNamespace> v)
+    private static FastJson.NullFinding? FindNullList_LinuxNamespace(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxNamespace> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxNamespace(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxNamespace(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDevice> v)
+    private static FastJson.NullFinding? FindNullList_LinuxDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDevice> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxDevice(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxDevice(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeDict_LinuxNetDevice(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxNetDevice> v)
+    private static FastJson.NullFinding? FindNullDict_LinuxNetDevice(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxNetDevice> v)
     {
-        foreach (var (_, x) in v)
+        foreach (var (k, x) in v)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxNetDevice(x)) return false;
+            if (x is null) return new FastJson.NullFinding("an object").In(k);
+            if (FindNullLinuxNetDevice(x) is { } f) return f.In(k);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeDict_LinuxTimeOffset(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxTimeOffset> v)
+    private static FastJson.NullFinding? FindNullDict_LinuxTimeOffset(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxTimeOffset> v)
     {
-        foreach (var (_, x) in v)
+        foreach (var (k, x) in v)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxTimeOffset(x)) return false;
+            if (x is null) return new FastJson.NullFinding("an object").In(k);
+            if (FindNullLinuxTimeOffset(x) is { } f) return f.In(k);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_UInt32(global::System.Collections.Generic.List<uint> v)
+    private static FastJson.NullFinding? FindNullList_UInt32(global::System.Collections.Generic.List<uint> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxDeviceCgroup(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDeviceCgroup> v)
+    private static FastJson.NullFinding? FindNullList_LinuxDeviceCgroup(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxDeviceCgroup> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxDeviceCgroup(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxDeviceCgroup(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxHugepageLimit(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxHugepageLimit> v)
+    private static FastJson.NullFinding? FindNullList_LinuxHugepageLimit(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxHugepageLimit> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxHugepageLimit(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxHugepageLimit(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeDict_LinuxRdma(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxRdma> v)
+    private static FastJson.NullFinding? FindNullDict_LinuxRdma(global::System.Collections.Generic.Dictionary<string, global::OciRuntime.Spec.LinuxRdma> v)
     {
-        foreach (var (_, x) in v)
+        foreach (var (k, x) in v)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxRdma(x)) return false;
+            if (x is null) return new FastJson.NullFinding("an object").In(k);
+            if (FindNullLinuxRdma(x) is { } f) return f.In(k);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxSyscall(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSyscall> v)
+    private static FastJson.NullFinding? FindNullList_LinuxSyscall(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSyscall> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxSyscall(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxSyscall(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxWeightDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxWeightDevice> v)
+    private static FastJson.NullFinding? FindNullList_LinuxWeightDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxWeightDevice> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxWeightDevice(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxWeightDevice(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxThrottleDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxThrottleDevice> v)
+    private static FastJson.NullFinding? FindNullList_LinuxThrottleDevice(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxThrottleDevice> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxThrottleDevice(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxThrottleDevice(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxInterfacePriority(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxInterfacePriority> v)
+    private static FastJson.NullFinding? FindNullList_LinuxInterfacePriority(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxInterfacePriority> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxInterfacePriority(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxInterfacePriority(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
-    private static bool NullFreeList_LinuxSeccompArg(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSeccompArg> v)
+    private static FastJson.NullFinding? FindNullList_LinuxSeccompArg(global::System.Collections.Generic.List<global::OciRuntime.Spec.LinuxSeccompArg> v)
     {
-        foreach (var x in v)
+        for (int i = 0; i < v.Count; i++)
         {
-            if (x is null) return false;
-            if (!NullFreeLinuxSeccompArg(x)) return false;
+            var x = v[i];
+            if (x is null) return new FastJson.NullFinding("an object").At(i);
+            if (FindNullLinuxSeccompArg(x) is { } f) return f.At(i);
         }
-        return true;
+        return null;
     }
 
 }

@@ -1,11 +1,12 @@
+// Shared by the test projects and the benchmarks (linked, not referenced).
 using System.Text.Json.Serialization;
 
 namespace OciRuntime.Spec;
 
 /// <summary>
-/// Source-generated System.Text.Json metadata for every runtime-spec document type (trim/AOT safe, no reflection).
-/// <see cref="JsonSerializerContext"/>'s <c>Default</c> instance writes camelCase, omits null properties and indents with one
-/// tab per level like runc. Prefer <see cref="SpecSerializer"/>, which adds size/depth limits and one-line error messages.
+/// System.Text.Json's source-generated metadata for the runtime-spec documents: the reference the tests hold ocirun's
+/// generated readers and writers (src/Spec/Json) to. Test-only since ocirun itself no longer carries System.Text.Json's
+/// serializer (benchmarks/README.md). camelCase, null properties omitted, one tab per level, like runc.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -23,6 +24,6 @@ namespace OciRuntime.Spec;
 [JsonSerializable(typeof(State))]
 [JsonSerializable(typeof(ContainerProcessState))]
 [JsonSerializable(typeof(Features))]
-public partial class SpecJsonContext : JsonSerializerContext
+internal sealed partial class SpecJsonContext : JsonSerializerContext
 {
 }

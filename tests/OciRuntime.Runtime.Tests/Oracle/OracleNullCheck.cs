@@ -4,15 +4,18 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
 
-namespace OciRuntime.Spec;
+namespace OciRuntime.Runtime.Tests.Oracle;
+
+using OciRuntime.Spec;
 
 /// <summary>
+/// (Test oracle: what ocirun used before the generated FindNull methods.)
 /// Finds the first <see langword="null"/> where the model does not allow one: array elements (<c>"args": [null]</c>),
 /// dictionary values (<c>"sysctl": {"a": null}</c>) and non-nullable properties set to null in code. System.Text.Json's
 /// RespectNullableAnnotations covers properties only. The walk uses the source-generated getters (no reflection) and
 /// builds the JSON path only once a null is found.
 /// </summary>
-internal static class NullCheck
+internal static class OracleNullCheck
 {
     public readonly record struct Finding(string Path, string Expected);
 
