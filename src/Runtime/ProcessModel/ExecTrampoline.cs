@@ -9,7 +9,7 @@ namespace OciRuntime.Runtime.ProcessModel;
 /// runtime whose /proc/self/exe is the host's ocirun; exec'ing the container's program through this program instead
 /// means a <c>#!/proc/self/exe</c> interpreter finds the sealed memfd, never the host binary (CVE-2019-5736).
 /// </summary>
-public static class ExecTrampoline
+public static partial class ExecTrampoline
 {
     /// <summary>argv[0] of the trampoline (seen in ps for the microseconds it runs).</summary>
     public const string Name = "ocirun-exec";
@@ -21,17 +21,13 @@ public static class ExecTrampoline
     /// </summary>
     public static SafeFd? TryCreate()
     {
-        using var program = typeof(ExecTrampoline).Assembly.GetManifestResourceStream("exec-trampoline");
-        if (program is null) return null;
-        var bytes = new byte[program.Length];
-        program.ReadExactly(bytes);
         var fd = Libc.memfd_create(Name, MemfdFlags.MFD_CLOEXEC | MemfdFlags.MFD_ALLOW_SEALING | MemfdFlags.MFD_EXEC);
         if (fd < 0 && Marshal.GetLastPInvokeError() == Errno.EINVAL) fd = Libc.memfd_create(Name, MemfdFlags.MFD_CLOEXEC | MemfdFlags.MFD_ALLOW_SEALING); // before Linux 6.3
         if (fd < 0) return null;
         var memfd = new SafeFd(fd);
         try
         {
-            Libc.WriteAll(fd, bytes, "exec trampoline");
+            Libc.WriteAll(fd, Program, "exec trampoline");
             const int seals = MemfdFlags.F_SEAL_SEAL | MemfdFlags.F_SEAL_SHRINK | MemfdFlags.F_SEAL_GROW | MemfdFlags.F_SEAL_WRITE;
             Libc.Check(Libc.fcntl(fd, MemfdFlags.F_ADD_SEALS, seals), "seal the exec trampoline");
             return memfd;
