@@ -50,7 +50,7 @@ public static class SeccompCache
     {
         // The generated writer, byte for byte what SpecJsonContext.Default writes (tabs, default encoder), without its metadata cost.
         var json = FastJson.Write(config, FastJson.WriterOptions(indented: true, '\t', 1, relaxed: false), SpecFastJson.WriteLinuxSeccomp);
-        var host = Encoding.UTF8.GetBytes($"\n{FormatVersion}\n{KernelRelease()}\n{RuntimeInformation.ProcessArchitecture}\n{typeof(SeccompCache).Assembly.GetName().Version}");
+        var host = Encoding.UTF8.GetBytes($"\n{FormatVersion}\n{KernelRelease()}\n{RuntimeInformation.ProcessArchitecture}\n{BuildInfo.Version}");
         return [.. json, .. host];
     }
 

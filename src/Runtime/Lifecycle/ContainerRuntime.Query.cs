@@ -90,7 +90,7 @@ public sealed partial class ContainerRuntime
         },
         Annotations = new Dictionary<string, string>
         {
-            ["org.opencontainers.runtime-spec.features.ocirun.version"] = typeof(ContainerRuntime).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            ["org.opencontainers.runtime-spec.features.ocirun.version"] = BuildInfo.Version,
         },
     };
 }
