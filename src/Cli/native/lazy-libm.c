@@ -50,3 +50,19 @@ LAZY(double, cos, (double x), (x))
 LAZY(double, sin, (double x), (x))
 LAZY(double, pow, (double x, double y), (x, y))
 LAZY(double, modf, (double x, double *integral), (x, integral))
+
+/*
+ * Binds all five now. `ocirun init` calls this first thing (LazyLibm.Preload), while its root is still the host's:
+ * a first call after it has moved into the container's root would dlopen the container's libm.so.6 into a process
+ * that still holds the runtime's privileges.
+ */
+void ocirun_libm_preload(void)
+{
+    volatile double x = 0.5;
+    double integral;
+    (void)ceil(x);
+    (void)cos(x);
+    (void)sin(x);
+    (void)pow(x, x);
+    (void)modf(x, &integral);
+}

@@ -20,6 +20,9 @@ public static class ContainerInit
     /// <summary>Runs the init; returns an exit status only on failure (success ends in execve).</summary>
     public static int Main()
     {
+        // Before anything can move this process into the container's root: libm is bound on first use
+        // (src/Cli/native/lazy-libm.c), and a first use in there would load the container's libm.
+        LazyLibm.Preload();
         var fdText = Environment.GetEnvironmentVariable(InitProcess.SyncFdVariable);
         if (fdText is null || !int.TryParse(fdText, NumberStyles.None, CultureInfo.InvariantCulture, out var syncFd))
         {

@@ -155,6 +155,25 @@ public sealed class CreateDirectPathTests : IDisposable
     }
 
     [Fact]
+    public void The_init_binds_libm_from_the_host_before_it_enters_the_container()
+    {
+        // ocirun binds libm on first use (src/Cli/native/lazy-libm.c); `ocirun init` must do so while its root is the
+        // host's, or a later first use would load the container's libm.so.6 into a privileged process.
+        _c.Bundle.Args("true");
+        _c.Bundle.Write();
+        var r = Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", ["OCIRUN_INIT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "create", "-b", _c.Bundle.Dir, _c.Id], _c.OutputFile);
+        r.ExitCode.Should().Be(0, r.Stderr);
+        var pid = _c.Pid();
+        File.ReadAllText($"/proc/{pid}/cmdline").Should().StartWith("ocirun\0init", "the created init is `ocirun init` on this path");
+        var hostLibm = Harness.Ocirun.Exec("stat", ["-L", "-c", "%i", "/lib/x86_64-linux-gnu/libm.so.6"]).Stdout.Trim();
+        var mapped = File.ReadAllLines($"/proc/{pid}/maps").Where(l => l.EndsWith("/libm.so.6", StringComparison.Ordinal)).ToList();
+        mapped.Should().NotBeEmpty("the init bound libm before anything else");
+        mapped.Should().OnlyContain(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[4] == hostLibm, "the host's libm, by inode");
+        _c.Kill("KILL");
+        _c.WaitForStatus("stopped");
+    }
+
+    [Fact]
     public void CVE_2019_5736_an_exec_of_a_hashbang_proc_self_exe_program_runs_the_trampoline_not_the_host_binary()
     {
         var before = SecurityTestBundle.Sha256(Harness.Ocirun.DefaultBinary);
