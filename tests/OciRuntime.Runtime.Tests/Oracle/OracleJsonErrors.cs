@@ -16,8 +16,6 @@ using OciRuntime.Spec;
 /// </summary>
 internal static class OracleJsonErrors
 {
-    private const int MaxShownLength = 64;
-
     public static SpecException Translate(Exception ex, ReadOnlySpan<byte> json, JsonTypeInfo rootInfo, string fileName)
     {
         var jsonException = ex as JsonException;
@@ -25,7 +23,7 @@ internal static class OracleJsonErrors
         List<Segment>? segments = ParsePath(rawPath);
         string? path = FormatPath(segments);
 
-        SyntaxProblem? syntax = FindSyntaxProblem(json);
+        OciRuntime.Spec.JsonErrors.SyntaxProblem? syntax = OciRuntime.Spec.JsonErrors.FindSyntaxProblem(json); // the product's: not what the oracle is for
         if (syntax is { } s)
         {
             return new SpecException(fileName, path, $"invalid JSON: {s.Description} at line {s.Line}, column {s.Column}", ex)
@@ -69,112 +67,9 @@ internal static class OracleJsonErrors
 
     // ---- syntax ---------------------------------------------------------------------------------------------------------
 
-    private readonly record struct SyntaxProblem(string Description, long Line, long Column);
-
-    private static SyntaxProblem? FindSyntaxProblem(ReadOnlySpan<byte> json)
-    {
-        var options = new JsonReaderOptions { MaxDepth = SpecSerializer.MaxDepth, CommentHandling = JsonCommentHandling.Disallow };
-
-        // Pass 1 treats the input as possibly incomplete: it throws only for bytes that can never be valid JSON.
-        var partial = new Utf8JsonReader(json, isFinalBlock: false, new JsonReaderState(options));
-        try
-        {
-            while (partial.Read())
-            {
-            }
-        }
-        catch (JsonException e)
-        {
-            long line = (e.LineNumber ?? 0) + 1;
-            long column = (e.BytePositionInLine ?? 0) + 1;
-            int offset = OffsetOf(json, e.LineNumber ?? 0, e.BytePositionInLine ?? 0);
-            return new SyntaxProblem(DescribeBadByte(json, offset), line, column);
-        }
-
-        // Pass 2: the input is complete; an error now means it ended too early (or a final literal/number is cut).
-        var complete = new Utf8JsonReader(json, options);
-        try
-        {
-            while (complete.Read())
-            {
-            }
-        }
-        catch (JsonException e)
-        {
-            return new SyntaxProblem("unexpected end of input", (e.LineNumber ?? 0) + 1, (e.BytePositionInLine ?? 0) + 1);
-        }
-        return null;
-    }
-
-    private static int OffsetOf(ReadOnlySpan<byte> json, long lineNumber, long bytePositionInLine)
-    {
-        int lineStart = 0;
-        for (long line = 0; line < lineNumber; line++)
-        {
-            int next = json[lineStart..].IndexOf((byte)'\n');
-            if (next < 0)
-            {
-                break;
-            }
-            lineStart += next + 1;
-        }
-        return (int)Math.Min(lineStart + bytePositionInLine, json.Length);
-    }
-
-    private static string DescribeBadByte(ReadOnlySpan<byte> json, int offset)
-    {
-        if (offset >= json.Length)
-        {
-            return "unexpected end of input";
-        }
-        byte b = json[offset];
-        if ((b == (byte)'[' || b == (byte)'{') && DepthAt(json, offset) >= SpecSerializer.MaxDepth)
-        {
-            return $"nesting is deeper than the maximum of {SpecSerializer.MaxDepth} levels";
-        }
-        return b is >= 0x21 and <= 0x7E
-            ? $"unexpected character '{(char)b}'"
-            : string.Create(CultureInfo.InvariantCulture, $"unexpected byte 0x{b:X2}");
-    }
-
-    /// <summary>Number of arrays/objects open before <paramref name="offset"/>, ignoring brackets inside strings.</summary>
-    private static int DepthAt(ReadOnlySpan<byte> json, int offset)
-    {
-        int depth = 0;
-        bool inString = false;
-        for (int i = 0; i < offset; i++)
-        {
-            byte b = json[i];
-            if (inString)
-            {
-                if (b == (byte)'\\')
-                {
-                    i++;
-                }
-                else if (b == (byte)'"')
-                {
-                    inString = false;
-                }
-            }
-            else if (b == (byte)'"')
-            {
-                inString = true;
-            }
-            else if (b is (byte)'[' or (byte)'{')
-            {
-                depth++;
-            }
-            else if (b is (byte)']' or (byte)'}')
-            {
-                depth--;
-            }
-        }
-        return depth;
-    }
-
     // ---- paths ----------------------------------------------------------------------------------------------------------
 
-    private readonly record struct Segment(string? Name, int Index);
+    internal readonly record struct Segment(string? Name, int Index);
 
     /// <summary>Parses System.Text.Json's "$.a.b[2]['c.d']" form; <see langword="null"/> when absent or unparsable.</summary>
     private static List<Segment>? ParsePath(string? path)
@@ -224,7 +119,7 @@ internal static class OracleJsonErrors
         return segments;
     }
 
-    private static string? FormatPath(List<Segment>? segments)
+    internal static string? FormatPath(List<Segment>? segments)
     {
         if (segments is null || segments.Count == 0)
         {
@@ -306,8 +201,8 @@ internal static class OracleJsonErrors
             }
             return element.ValueKind switch
             {
-                JsonValueKind.String => new Actual(JsonValueKind.String, Quote(element.GetString() ?? "")),
-                JsonValueKind.Number => new Actual(JsonValueKind.Number, Truncate(element.GetRawText())),
+                JsonValueKind.String => new Actual(JsonValueKind.String, OciRuntime.Spec.JsonErrors.Quote(element.GetString() ?? "")),
+                JsonValueKind.Number => new Actual(JsonValueKind.Number, OciRuntime.Spec.JsonErrors.Truncate(element.GetRawText())),
                 JsonValueKind.True => new Actual(JsonValueKind.True, "true"),
                 JsonValueKind.False => new Actual(JsonValueKind.False, "false"),
                 JsonValueKind.Null => new Actual(JsonValueKind.Null, "null"),
@@ -358,41 +253,5 @@ internal static class OracleJsonErrors
         : type == typeof(short) ? (short.MinValue.ToString(CultureInfo.InvariantCulture), short.MaxValue.ToString(CultureInfo.InvariantCulture))
         : null;
 
-    /// <summary>JSON-style quoting of a value for messages: escapes quotes, backslashes and control characters; truncates.</summary>
-    internal static string Quote(string value)
-    {
-        var sb = new StringBuilder(Math.Min(value.Length, MaxShownLength) + 8);
-        sb.Append('"');
-        int shown = 0;
-        foreach (char c in value)
-        {
-            if (shown++ == MaxShownLength)
-            {
-                sb.Append("...");
-                break;
-            }
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029')
-                    {
-                        sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
-
-    private static string Truncate(string text) => text.Length <= MaxShownLength ? text : text[..MaxShownLength] + "...";
 }
 

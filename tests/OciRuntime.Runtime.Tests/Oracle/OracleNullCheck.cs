@@ -19,7 +19,6 @@ internal static class OracleNullCheck
 {
     public readonly record struct Finding(string Path, string Expected);
 
-    private readonly record struct Segment(string? Name, int Index);
 
     /// <summary>Per-type walk plan: only the reference-typed properties, with their metadata resolved once.</summary>
     private sealed record PropertyPlan(string Name, Func<object, object?> Get, JsonTypeInfo Info, bool Nullable, bool IsString);
@@ -28,7 +27,7 @@ internal static class OracleNullCheck
 
     public static Finding? Find(object root, JsonTypeInfo info)
     {
-        var stack = new List<Segment>(8);
+        var stack = new List<OracleJsonErrors.Segment>(8);
         return Walk(root, info, stack);
     }
 
@@ -46,7 +45,7 @@ internal static class OracleNullCheck
         return [.. plans];
     });
 
-    private static Finding? Walk(object value, JsonTypeInfo info, List<Segment> stack)
+    private static Finding? Walk(object value, JsonTypeInfo info, List<OracleJsonErrors.Segment> stack)
     {
         switch (info.Kind)
         {
@@ -58,13 +57,13 @@ internal static class OracleNullCheck
                     {
                         if (!plan.Nullable)
                         {
-                            stack.Add(new Segment(plan.Name, -1));
+                            stack.Add(new OracleJsonErrors.Segment(plan.Name, -1));
                             return new Finding(Format(stack), Describe(plan.Info));
                         }
                     }
                     else if (!plan.IsString)
                     {
-                        stack.Add(new Segment(plan.Name, -1));
+                        stack.Add(new OracleJsonErrors.Segment(plan.Name, -1));
                         if (Walk(child, plan.Info, stack) is { } found)
                         {
                             return found;
@@ -83,12 +82,12 @@ internal static class OracleNullCheck
                     object? item = list[i];
                     if (item is null)
                     {
-                        stack.Add(new Segment(null, i));
+                        stack.Add(new OracleJsonErrors.Segment(null, i));
                         return new Finding(Format(stack), Describe(elementInfo));
                     }
                     if (recurse)
                     {
-                        stack.Add(new Segment(null, i));
+                        stack.Add(new OracleJsonErrors.Segment(null, i));
                         if (Walk(item, elementInfo, stack) is { } found)
                         {
                             return found;
@@ -108,12 +107,12 @@ internal static class OracleNullCheck
                 {
                     if (entries.Value is null)
                     {
-                        stack.Add(new Segment((string)entries.Key, -1));
+                        stack.Add(new OracleJsonErrors.Segment((string)entries.Key, -1));
                         return new Finding(Format(stack), Describe(elementInfo));
                     }
                     if (recurse)
                     {
-                        stack.Add(new Segment((string)entries.Key, -1));
+                        stack.Add(new OracleJsonErrors.Segment((string)entries.Key, -1));
                         if (Walk(entries.Value, elementInfo, stack) is { } found)
                         {
                             return found;
@@ -129,22 +128,7 @@ internal static class OracleNullCheck
         }
     }
 
-    private static string Format(List<Segment> stack)
-    {
-        var sb = new StringBuilder();
-        foreach (Segment segment in stack)
-        {
-            if (segment.Name is null)
-            {
-                sb.Append('[').Append(segment.Index.ToString(CultureInfo.InvariantCulture)).Append(']');
-            }
-            else
-            {
-                JsonPaths.AppendProperty(sb, segment.Name);
-            }
-        }
-        return sb.ToString();
-    }
+    private static string Format(List<OracleJsonErrors.Segment> stack) => OracleJsonErrors.FormatPath(stack)!;
 
     private static string Describe(JsonTypeInfo info) =>
         info.Type == typeof(string) ? "a string"
