@@ -6,9 +6,9 @@
  * symbols (-z now) before main: ≈0.3 MB of peak RSS and a fifth shared object on every start, for functions it never
  * calls. Here ocirun defines the symbols itself; the first call dlopen()s libm.so.6 and forwards to glibc's own
  * implementation (same results, same errno behaviour). A failure to load libm is reported and aborts: it cannot
- * happen on a glibc system, where libm is always installed next to libc.
+ * happen on a glibc system, where libm is always installed next to libc. `ocirun init` binds them first (below).
  *
- * Built by ocirun.csproj (BuildLazyLibm) and linked into the binary; the link drops -lm. See benchmarks/README.md.
+ * Built by ocirun.csproj (BuildOcirunNative) and linked into the binary; the link drops -lm. See benchmarks/README.md.
  */
 #include <dlfcn.h>
 #include <stdlib.h>

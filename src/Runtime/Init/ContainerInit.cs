@@ -22,7 +22,7 @@ public static class ContainerInit
     {
         // Before anything can move this process into the container's root: libm is bound on first use
         // (src/Cli/native/lazy-libm.c), and a first use in there would load the container's libm.
-        LazyLibm.Preload();
+        OcirunNative.LibmPreload();
         var fdText = Environment.GetEnvironmentVariable(InitProcess.SyncFdVariable);
         if (fdText is null || !int.TryParse(fdText, NumberStyles.None, CultureInfo.InvariantCulture, out var syncFd))
         {
