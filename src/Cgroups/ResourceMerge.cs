@@ -85,7 +85,5 @@ public static class ResourceMerge
 
     /// <summary>A deep copy (through the spec's generated JSON writer and reader).</summary>
     public static LinuxResources Clone(LinuxResources r) =>
-        FastJson.Read(FastJson.Write(r, s_copy, SpecFastJson.WriteLinuxResources), SpecFastJson.ReadLinuxResources, "linux.resources");
-
-    private static readonly System.Text.Json.JsonWriterOptions s_copy = FastJson.WriterOptions(indented: false, relaxed: false);
+        FastJson.Read(FastJson.Write(r, FastJson.CompactWriter, SpecFastJson.WriteLinuxResources), SpecFastJson.ReadLinuxResources, "linux.resources");
 }

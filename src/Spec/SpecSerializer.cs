@@ -32,9 +32,6 @@ public static class SpecSerializer
         internal static readonly JsonWriterOptions TwoSpaces = FastJson.WriterOptions(indented: true, ' ', 2);
     }
 
-    // The runtime's own copies: compact, System.Text.Json's built-in escaping (no encoder object at all).
-    private static readonly JsonWriterOptions s_internalWriter = FastJson.WriterOptions(indented: false, relaxed: false);
-
     /// <summary>Parses a config.json document. Does not validate it; see <see cref="SpecValidator"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON text (a leading UTF-8 BOM is skipped).</param>
     /// <param name="fileName">The name used in error messages.</param>
@@ -114,7 +111,7 @@ public static class SpecSerializer
     public static byte[] SerializeForRuntime(Spec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return FastJson.Write(spec, s_internalWriter, SpecFastJson.WriteSpec);
+        return FastJson.Write(spec, FastJson.CompactWriter, SpecFastJson.WriteSpec);
     }
 
     /// <summary>Deep-copies a configuration (through its JSON form).</summary>
@@ -128,7 +125,7 @@ public static class SpecSerializer
     public static Process CloneProcess(Process process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return ParseProcess(FastJson.Write(process, s_internalWriter, SpecFastJson.WriteProcess), "process");
+        return ParseProcess(FastJson.Write(process, FastJson.CompactWriter, SpecFastJson.WriteProcess), "process");
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ LAZY(double, pow, (double x, double y), (x, y))
 LAZY(double, modf, (double x, double *integral), (x, integral))
 
 /*
- * Binds all five now. `ocirun init` calls this first thing (LazyLibm.Preload), while its root is still the host's:
+ * Binds all five now. `ocirun init` calls this first thing (OcirunNative.LibmPreload), while its root is still the host's:
  * a first call after it has moved into the container's root would dlopen the container's libm.so.6 into a process
  * that still holds the runtime's privileges.
  */

@@ -35,7 +35,7 @@ internal static class PsTable
     /// </summary>
     private static (string Output, string Error, bool Ok) RunPs(IReadOnlyList<string> psOptions)
     {
-        var path = FindInPath("ps") ?? throw new RuntimeException("ps: exec: \"ps\": executable file not found in $PATH");
+        var path = Init.ProcessSetup.FindInPath("ps", Environment.GetEnvironmentVariable("PATH") ?? Init.ProcessSetup.DefaultPath) ?? throw new RuntimeException("ps: exec: \"ps\": executable file not found in $PATH");
         var argv = new List<string>(psOptions.Count + 1) { "ps" };
         argv.AddRange(psOptions);
         var env = new List<string>();
@@ -73,15 +73,5 @@ internal static class PsTable
         int n;
         while ((n = Libc.ReadSome(fd, buffer, "ps output")) > 0) bytes.Write(buffer, 0, n);
         return Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
-    }
-
-    private static string? FindInPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
-        {
-            var candidate = (dir.Length == 0 ? "." : dir) + "/" + name;
-            if (File.Exists(candidate) && Libc.access(candidate, Libc.X_OK) == 0) return candidate;
-        }
-        return null;
     }
 }

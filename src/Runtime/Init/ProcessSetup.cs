@@ -210,13 +210,16 @@ internal static class ProcessSetup
         {
             return IsExecutable(name) ? name : throw new InitException($"exec: \"{name}\": {ExecError(name)}");
         }
-        foreach (var dir in (GetEnv(process.Env, "PATH") ?? DefaultPath).Split(':'))
-        {
-            var candidate = (dir.Length == 0 ? "." : dir) + "/" + name;
-            if (IsExecutable(candidate)) return candidate;
-        }
-        throw new InitException($"exec: \"{name}\": executable file not found in $PATH");
+        return FindInPath(name, GetEnv(process.Env, "PATH") ?? DefaultPath)
+            ?? throw new InitException($"exec: \"{name}\": executable file not found in $PATH");
     }
+
+    /// <summary>The first executable <paramref name="name"/> among <see cref="PathCandidates"/>; null when none is.</summary>
+    public static string? FindInPath(string name, string path) => Array.Find(PathCandidates(name, path), IsExecutable);
+
+    /// <summary>Where execvp looks for <paramref name="name"/>, in order: each directory of <paramref name="path"/> (an empty entry is ".").</summary>
+    public static string[] PathCandidates(string name, string path) =>
+        Array.ConvertAll(path.Split(':'), dir => (dir.Length == 0 ? "." : dir) + "/" + name);
 
     private static bool IsExecutable(string path) => File.Exists(path) && Libc.access(path, Libc.X_OK) == 0;
 

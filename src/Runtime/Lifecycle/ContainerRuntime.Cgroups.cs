@@ -254,10 +254,7 @@ public sealed partial class ContainerRuntime
 
     /// <summary>One event as runc prints it: {"type":"stats","id":ID,"data":{…}} or {"type":"oom","id":ID}.</summary>
     public static string FormatEvent(ContainerEvent e) =>
-        System.Text.Encoding.UTF8.GetString(FastJson.Write(e, s_eventWriter, RuntimeFastJson.WriteContainerEvent));
-
-    // Compact, System.Text.Json's default escaping: the bytes runc's (and System.Text.Json's default options') events are.
-    private static readonly System.Text.Json.JsonWriterOptions s_eventWriter = FastJson.WriterOptions(indented: false, relaxed: false);
+        System.Text.Encoding.UTF8.GetString(FastJson.Write(e, FastJson.CompactWriter, RuntimeFastJson.WriteContainerEvent));
 
     /// <summary>
     /// events: writes a stats event every <paramref name="interval"/> and an "oom" event for each OOM kill as it happens

@@ -166,7 +166,7 @@ internal sealed unsafe class DirectExec : IDisposable
         var name = process.Args![0];
         var candidates = name.Contains('/', StringComparison.Ordinal)
             ? [name]
-            : new List<string>(System.Array.ConvertAll((ProcessSetup.GetEnv(process.Env, "PATH") ?? ProcessSetup.DefaultPath).Split(':'), dir => (dir.Length == 0 ? "." : dir) + "/" + name));
+            : new List<string>(ProcessSetup.PathCandidates(name, ProcessSetup.GetEnv(process.Env, "PATH") ?? ProcessSetup.DefaultPath));
 
         var exec = new DirectExec(process, candidates);
         try

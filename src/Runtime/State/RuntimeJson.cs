@@ -12,9 +12,8 @@ namespace OciRuntime.Runtime.State;
 /// </summary>
 internal static class RuntimeJson
 {
-    // StateJsonContext: two-space indentation, default encoder. ProcessJsonContext: compact, default encoder.
+    // state.json and the state output: two-space indentation, default encoder. The init's messages: FastJson.CompactWriter.
     private static readonly JsonWriterOptions s_state = FastJson.WriterOptions(indented: true, ' ', 2, relaxed: false);
-    private static readonly JsonWriterOptions s_messages = FastJson.WriterOptions(indented: false, relaxed: false);
 
     /// <summary>state.json's bytes.</summary>
     public static byte[] Write(ContainerRecord record) => FastJson.Write(record, s_state, RuntimeFastJson.WriteContainerRecord);
@@ -23,13 +22,13 @@ internal static class RuntimeJson
     public static ContainerRecord ReadRecord(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadContainerRecord, "state.json");
 
     /// <summary>The init's orders (the Bootstrap frame).</summary>
-    public static byte[] Write(InitOptions options) => FastJson.Write(options, s_messages, RuntimeFastJson.WriteInitOptions);
+    public static byte[] Write(InitOptions options) => FastJson.Write(options, FastJson.CompactWriter, RuntimeFastJson.WriteInitOptions);
 
     /// <summary>Reads the init's orders. <exception cref="SpecException">malformed.</exception></summary>
     public static InitOptions ReadInitOptions(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadInitOptions, "init orders");
 
     /// <summary>The init's report (the Ready frame).</summary>
-    public static byte[] Write(InitReport report) => FastJson.Write(report, s_messages, RuntimeFastJson.WriteInitReport);
+    public static byte[] Write(InitReport report) => FastJson.Write(report, FastJson.CompactWriter, RuntimeFastJson.WriteInitReport);
 
     /// <summary>Reads the init's report. <exception cref="SpecException">malformed.</exception></summary>
     public static InitReport ReadInitReport(ReadOnlySpan<byte> json) => FastJson.Read(json, RuntimeFastJson.ReadInitReport, "init report");

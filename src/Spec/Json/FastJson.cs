@@ -73,7 +73,7 @@ public static class FastJson
         public bool IsSyntax { get; private init; }
 
         /// <summary>What is wrong with the value, without the path.</summary>
-        public string Detail { get; } = "invalid value";
+        public string Detail { get; }
 
         /// <summary>Byte offset of the offending token in the document, or -1.</summary>
         public long Offset { get; }
@@ -222,6 +222,13 @@ public static class FastJson
         }
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// Compact, with System.Text.Json's built-in escaping (non-ASCII and HTML-sensitive characters as \uXXXX, through
+    /// <see cref="DefaultJsonEncoder"/>): the runtime's own documents (the init's orders and report, deep copies) and
+    /// what System.Text.Json's default options write (<c>events</c>, as runc prints them).
+    /// </summary>
+    public static readonly JsonWriterOptions CompactWriter = WriterOptions(indented: false, relaxed: false);
 
     /// <summary>Writer options: indented with <paramref name="indentCharacter"/> × <paramref name="indentSize"/>, "\n" line breaks.</summary>
     /// <param name="indented">Whether to indent.</param>
