@@ -142,14 +142,8 @@ public static partial class OcirunCli
     }
 
     /// <summary>The --version text, in the line format go-runc parses.</summary>
-    public static string VersionText()
-    {
-        var v = typeof(OcirunCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        var plus = v.IndexOf('+', StringComparison.Ordinal);
-        var commit = plus >= 0 ? v[(plus + 1)..] : "unknown";
-        if (plus >= 0) v = v[..plus];
-        return $"ocirun version {v}\ncommit: {commit}\nspec: {ContainerRuntime.SpecVersion}\n";
-    }
+    public static string VersionText() =>
+        $"ocirun version {BuildInfo.Version}\ncommit: {BuildInfo.Commit}\nspec: {ContainerRuntime.SpecVersion}\n";
 
     private static Argument<string> IdArgument() => new("container-id") { Description = "the container's id (unique on this host)" };
 

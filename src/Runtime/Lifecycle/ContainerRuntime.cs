@@ -420,18 +420,10 @@ public sealed partial class ContainerRuntime
             Status = status,
             Bundle = record.Bundle,
             Rootfs = record.Rootfs,
-            Created = Rfc3339Nano(record.Created),
+            Created = Rfc3339.Nano(record.Created),
             Annotations = record.Annotations is { Count: > 0 } a ? a : null,
             Owner = record.Owner,
         };
-    }
-
-    /// <summary>Go's time.RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed (e.g. 2026-11-21T07:09:38.1724750Z → .172475Z).</summary>
-    public static string Rfc3339Nano(DateTimeOffset time)
-    {
-        var utc = time.UtcDateTime;
-        var fraction = (utc.Ticks % TimeSpan.TicksPerSecond * 100).ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
-        return utc.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) + (fraction.Length > 0 ? "." + fraction : "") + "Z";
     }
 
     /// <summary>Serializes <see cref="State"/> output as runc prints it (2-space indented JSON).</summary>
