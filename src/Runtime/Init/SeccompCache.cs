@@ -45,12 +45,15 @@ public static class SeccompCache
         return filter;
     }
 
-    /// <summary>What a compiled program depends on: the profile's JSON and the host (kernel release, machine, ocirun version).</summary>
+    /// <summary>
+    /// What a compiled program depends on: the profile's JSON and the host (kernel release, machine, and the ocirun build:
+    /// version and commit, so that a rebuilt ocirun never loads a program an older compiler made).
+    /// </summary>
     public static byte[] Identity(LinuxSeccomp config)
     {
         // The generated writer, byte for byte what SpecJsonContext.Default writes (tabs, default encoder), without its metadata cost.
         var json = FastJson.Write(config, FastJson.WriterOptions(indented: true, '\t', 1, relaxed: false), SpecFastJson.WriteLinuxSeccomp);
-        var host = Encoding.UTF8.GetBytes($"\n{FormatVersion}\n{KernelRelease()}\n{RuntimeInformation.ProcessArchitecture}\n{BuildInfo.Version}");
+        var host = Encoding.UTF8.GetBytes($"\n{FormatVersion}\n{KernelRelease()}\n{RuntimeInformation.ProcessArchitecture}\n{BuildInfo.Version}\n{BuildInfo.Commit}");
         return [.. json, .. host];
     }
 

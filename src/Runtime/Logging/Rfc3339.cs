@@ -36,11 +36,11 @@ public static class Rfc3339
         Digits(s.Slice(14, 2), utc.Minute);
         s[16] = ':';
         Digits(s.Slice(17, 2), utc.Second);
-        var length = 19;
+        s[19] = '.';
         var ticks = (int)(utc.Ticks % TimeSpan.TicksPerSecond);
+        int length;
         if (nano)
         {
-            s[19] = '.';
             Digits(s.Slice(20, 9), ticks * 100);
             length = 29;
             while (s[length - 1] == '0') length--;
@@ -48,7 +48,6 @@ public static class Rfc3339
         }
         else
         {
-            s[19] = '.';
             Digits(s.Slice(20, 7), ticks);
             length = 27;
         }
