@@ -50,6 +50,45 @@ public sealed class CgroupFs
         }
     }
 
+    /// <summary>
+    /// Writes each value of <paramref name="writes"/> to <paramref name="dir"/>/file in order, one write(2) per value
+    /// as <see cref="Write"/>, but consecutive values for one file go through one open fd (a cgroup file parses each
+    /// write(2) on its own: the v1 device rules are a deny and a dozen allows). A <see cref="Fake"/> tree reopens the
+    /// file (O_TRUNC) per value, so it keeps the last one as with <see cref="Write"/>.
+    /// </summary>
+    /// <exception cref="SyscallException">open or write failed (the message names the file and value).</exception>
+    public void WriteAll(string dir, IEnumerable<(string File, string Value)> writes)
+    {
+        if (Fake)
+        {
+            foreach (var (file, value) in writes) Write(dir, file, value);
+            return;
+        }
+        string? openFile = null;
+        var fd = -1;
+        try
+        {
+            foreach (var (file, value) in writes)
+            {
+                var path = dir + "/" + file;
+                Journal?.Add((path, value));
+                if (file != openFile)
+                {
+                    if (fd >= 0) Libc.close(fd);
+                    openFile = null;
+                    fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC, 0);
+                    if (fd < 0) throw SyscallException.FromLastError($"open {path}");
+                    openFile = file;
+                }
+                WriteOnce(fd, Encoding.UTF8.GetBytes(value), $"{path} = {Printable(value)}");
+            }
+        }
+        finally
+        {
+            if (fd >= 0) Libc.close(fd);
+        }
+    }
+
     /// <summary>Writes <paramref name="bytes"/> with one write(2) call (no retry on a short write: cgroup files take a value whole).</summary>
     /// <exception cref="SyscallException">write failed.</exception>
     public static unsafe void WriteOnce(int fd, ReadOnlySpan<byte> bytes, string what)
@@ -70,18 +109,10 @@ public sealed class CgroupFs
     /// <exception cref="IOException">the file exists but cannot be read.</exception>
     public string? ReadOrNull(string dir, string file)
     {
-        try
-        {
-            return Libc.ReadFileText(dir + "/" + file);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
+        var path = dir + "/" + file;
+        var text = Libc.TryReadFileText(path, out var errno);
+        if (text is not null || errno is Errno.ENOENT or Errno.ENOTDIR) return text;
+        return Libc.ReadFileText(path); // the same failure again, as the exception ReadFileText throws for it
     }
 
     /// <summary>The trimmed content of <paramref name="dir"/>/<paramref name="file"/>.</summary>
@@ -110,22 +141,33 @@ public sealed class CgroupFs
     /// <exception cref="SyscallException">mkdir failed (not EEXIST).</exception>
     public List<string> MkdirAll(string dir)
     {
-        var missing = new Stack<string>();
-        for (var d = dir; d.Length > 1 && !Directory.Exists(d); d = Path.GetDirectoryName(d) ?? "/")
-            missing.Push(d);
         var created = new List<string>();
-        while (missing.Count > 0)
-        {
-            var d = missing.Pop();
-            if (Libc.mkdirat(OpenFlags.AT_FDCWD, d, 0x1ed) == 0)
-            {
-                created.Add(d);
-                continue;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != Errno.EEXIST) throw new SyscallException($"mkdir {d}", errno);
-        }
+        MkdirAll(dir, created);
         return created;
+    }
+
+    // mkdir first, the parent only on ENOENT: a container's cgroup is usually one new directory under an existing one,
+    // so this is one mkdir per hierarchy, where a stat of each missing level first would add a negative lookup in
+    // kernfs (a dentry allocated and dropped) per level. EEXIST (an existing directory) is success, as before.
+    private static void MkdirAll(string dir, List<string> created)
+    {
+        if (dir.Length <= 1) return;
+        if (Libc.mkdirat(OpenFlags.AT_FDCWD, dir, 0x1ed) == 0)
+        {
+            created.Add(dir);
+            return;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == Errno.EEXIST) return;
+        if (errno != Errno.ENOENT) throw new SyscallException($"mkdir {dir}", errno);
+        MkdirAll(Path.GetDirectoryName(dir) ?? "/", created);
+        if (Libc.mkdirat(OpenFlags.AT_FDCWD, dir, 0x1ed) == 0)
+        {
+            created.Add(dir);
+            return;
+        }
+        errno = Marshal.GetLastPInvokeError();
+        if (errno != Errno.EEXIST) throw new SyscallException($"mkdir {dir}", errno);
     }
 
     /// <summary>
@@ -196,7 +238,10 @@ public sealed class CgroupFs
     public List<int> ReadPidsRecursive(string dir)
     {
         var result = ReadPids(dir);
-        if (!Directory.Exists(dir)) return result;
+        // A directory's link count is 2 + its subdirectories on cgroupfs: listing the 10-30 kernel files of a cgroup
+        // that has no child cgroups (the usual case) is skipped. -1: gone; other counts (btrfs says 1): list it.
+        var links = Libc.LinkCount(dir);
+        if (links is -1 or 2) return result;
         foreach (var sub in Directory.EnumerateDirectories(dir)) result.AddRange(ReadPidsRecursive(sub));
         return result;
     }

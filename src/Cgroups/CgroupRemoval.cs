@@ -23,15 +23,20 @@ internal static class CgroupRemoval
     public static void Remove(CgroupFs fs, IEnumerable<string> leaves, List<string> created)
     {
         var leafSet = new HashSet<string>(leaves, StringComparer.Ordinal);
+        // What is known gone (removed here, or already missing) leaves `created`; no stat afterwards to find out.
+        var gone = new List<string>();
         try
         {
             foreach (var leaf in leafSet)
             {
-                if (created.Contains(leaf)) fs.RemoveTree(leaf);
+                if (!created.Contains(leaf)) continue;
+                fs.RemoveTree(leaf);
+                gone.Add(leaf);
             }
         }
         catch (SyscallException e)
         {
+            Forget(created, gone);
             throw new CgroupException($"remove cgroup: {e.Message}", null, e);
         }
         // Deepest first: a longer path is never an ancestor of a shorter one.
@@ -39,16 +44,35 @@ internal static class CgroupRemoval
         parents.Sort(static (a, b) => b.Length.CompareTo(a.Length));
         foreach (var parent in parents)
         {
-            if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0) continue;
+            if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0)
+            {
+                gone.Add(parent);
+                continue;
+            }
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ENOTEMPTY && fs.Fake && !HasAny(Directory.EnumerateDirectories(parent)))
             {
                 foreach (var f in Directory.EnumerateFiles(parent)) File.Delete(f);
-                _ = Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR);
+                if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0) gone.Add(parent);
+                continue;
             }
             // EBUSY / ENOTEMPTY: another container's cgroup lives there; ENOENT: already gone.
+            if (errno == Errno.ENOENT) gone.Add(parent);
         }
-        created.RemoveAll(d => !Directory.Exists(d));
+        Forget(created, gone);
+    }
+
+    // Drops the directories in `gone`, and any below them, from `created`.
+    private static void Forget(List<string> created, List<string> gone)
+    {
+        created.RemoveAll(d =>
+        {
+            foreach (var g in gone)
+            {
+                if (d == g || (d.Length > g.Length && d[g.Length] == '/' && d.StartsWith(g, StringComparison.Ordinal))) return true;
+            }
+            return false;
+        });
     }
 
     private static bool HasAny(IEnumerable<string> entries)

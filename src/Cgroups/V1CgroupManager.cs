@@ -204,7 +204,14 @@ public sealed class V1CgroupManager : ICgroupManager
         if (!update && DirOf("devices") is { } devicesDir)
         {
             var state = DeviceRules.Evaluate(DeviceRules.Effective(r.Devices, devices));
-            foreach (var (file, value) in state.V1Writes()) Write(devicesDir, file, value, "linux.resources.devices");
+            try
+            {
+                Fs.WriteAll(devicesDir, state.V1Writes());
+            }
+            catch (SyscallException e)
+            {
+                throw new CgroupException(e.Message, "linux.resources.devices", e);
+            }
         }
         if (r.Memory is { } memory && HasAny(memory) && Controller("memory", "linux.resources.memory") is { } memDir) SetMemory(memDir, memory, update);
         if (r.Cpu is { } cpu && HasAny(cpu) && Controller("cpu", "linux.resources.cpu") is { } cpuDir) SetCpu(cpuDir, cpu);

@@ -9,15 +9,17 @@ public static class ProcStat
     /// <summary>State letter (R, S, D, Z, T, X, …) and start time (clock ticks since boot), or null when there is no such process.</summary>
     public static (char State, ulong StartTime)? Read(int pid)
     {
-        string text;
+        string? text;
         try
         {
-            text = Libc.ReadFileText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            // A gone process is the common case (delete after the container exited): no exception for it.
+            text = Libc.TryReadFileText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat", out _);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             return null;
         }
+        if (text is null) return null;
         // "pid (comm) S ppid ..." – comm may hold spaces and parentheses: split after the last ')'.
         var close = text.LastIndexOf(')');
         if (close < 0) return null;
