@@ -15,6 +15,55 @@ public sealed class CgroupFs
     /// <summary>The real filesystem.</summary>
     public static CgroupFs Real { get; } = new();
 
+    // O_PATH fds of cgroup roots of the real host, with their paths + "/" (CgroupHost.Detect registers the root).
+    private static (string Prefix, int Fd)[] s_roots = [];
+    private static readonly Lock s_rootsLock = new();
+
+    /// <summary>
+    /// Keeps an O_PATH fd of <paramref name="root"/> (e.g. /sys/fs/cgroup) for the life of the process; from then on
+    /// every file operation on an absolute path below it starts from that fd (openat, mkdirat, unlinkat, statx).
+    /// </summary>
+    /// <remarks>
+    /// A walk from "/" passes sysfs's "fs" and "cgroup" dentries, and kernfs revalidates each of its dentries under its
+    /// root's rwsem, which is held for writing whenever a sysfs node is made or removed: by every network namespace made
+    /// or destroyed (its loopback device). With containers starting in parallel that is nearly always: a `perf record -e
+    /// sched:sched_switch` of 50 parallel runs counted 15 blocked opens per run, on those revalidations. From the fd
+    /// only the cgroup's own dentries are revalidated. Missing or unopenable roots are ignored (paths are used as given).
+    /// </remarks>
+    /// <returns>The fd (owned here; never close it), or -1 when <paramref name="root"/> cannot be opened.</returns>
+    public static int UseRootFd(string root)
+    {
+        var prefix = root.TrimEnd('/') + "/";
+        lock (s_rootsLock)
+        {
+            foreach (var (p, existing) in s_roots)
+            {
+                if (p == prefix) return existing;
+            }
+            var fd = Libc.open(prefix.Length == 1 ? "/" : prefix[..^1], OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+            if (fd >= 0) s_roots = [.. s_roots, (prefix, fd)];
+            return fd;
+        }
+    }
+
+    /// <summary>The directory fd and relative path to reach absolute <paramref name="path"/> by (AT_FDCWD and the path itself when no registered root holds it).</summary>
+    internal static int At(string path, out string relative)
+    {
+        foreach (var (prefix, fd) in s_roots)
+        {
+            if (path.Length > prefix.Length && path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                relative = path[prefix.Length..];
+                return fd;
+            }
+        }
+        relative = path;
+        return OpenFlags.AT_FDCWD;
+    }
+
+    private static int Open(string path, int flags, uint mode = 0) =>
+        At(path, out var relative) is var dirfd && dirfd == OpenFlags.AT_FDCWD ? Libc.open(path, flags, mode) : Libc.openat(dirfd, relative, flags, mode);
+
     /// <summary>
     /// A fake cgroupfs (plain files in a temporary directory, for tests): writes create missing files and
     /// <see cref="RemoveTree"/> deletes the plain files before rmdir. On a real cgroupfs (false) a missing file is ENOENT.
@@ -37,7 +86,7 @@ public sealed class CgroupFs
     {
         var path = dir + "/" + file;
         Journal?.Add((path, value));
-        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC | (Fake ? OpenFlags.O_CREAT : 0), 0x1a4);
+        var fd = Open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC | (Fake ? OpenFlags.O_CREAT : 0), 0x1a4);
         if (fd < 0) throw SyscallException.FromLastError($"open {path}");
         try
         {
@@ -76,7 +125,7 @@ public sealed class CgroupFs
                 {
                     if (fd >= 0) Libc.close(fd);
                     openFile = null;
-                    fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC, 0);
+                    fd = Open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC);
                     if (fd < 0) throw SyscallException.FromLastError($"open {path}");
                     openFile = file;
                 }
@@ -110,7 +159,7 @@ public sealed class CgroupFs
     public string? ReadOrNull(string dir, string file)
     {
         var path = dir + "/" + file;
-        var text = Libc.TryReadFileText(path, out var errno);
+        var text = Libc.TryReadFileTextAt(At(path, out var relative), relative, path, out var errno);
         if (text is not null || errno is Errno.ENOENT or Errno.ENOTDIR) return text;
         return Libc.ReadFileText(path); // the same failure again, as the exception ReadFileText throws for it
     }
@@ -152,7 +201,7 @@ public sealed class CgroupFs
     private static void MkdirAll(string dir, List<string> created)
     {
         if (dir.Length <= 1) return;
-        if (Libc.mkdirat(OpenFlags.AT_FDCWD, dir, 0x1ed) == 0)
+        if (Libc.mkdirat(At(dir, out var relative), relative, 0x1ed) == 0)
         {
             created.Add(dir);
             return;
@@ -161,7 +210,7 @@ public sealed class CgroupFs
         if (errno == Errno.EEXIST) return;
         if (errno != Errno.ENOENT) throw new SyscallException($"mkdir {dir}", errno);
         MkdirAll(Path.GetDirectoryName(dir) ?? "/", created);
-        if (Libc.mkdirat(OpenFlags.AT_FDCWD, dir, 0x1ed) == 0)
+        if (Libc.mkdirat(At(dir, out relative), relative, 0x1ed) == 0)
         {
             created.Add(dir);
             return;
@@ -185,7 +234,7 @@ public sealed class CgroupFs
         var childrenRemoved = false;
         for (var attempt = 0; ; attempt++)
         {
-            if (Libc.unlinkat(OpenFlags.AT_FDCWD, dir, OpenFlags.AT_REMOVEDIR) == 0) return;
+            if (Libc.unlinkat(At(dir, out var relative), relative, OpenFlags.AT_REMOVEDIR) == 0) return;
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ENOENT) return;
             if (!childrenRemoved && errno is Errno.EBUSY or Errno.ENOTEMPTY)
@@ -215,7 +264,7 @@ public sealed class CgroupFs
     public static SafeFd OpenJoinFile(string hierarchy, string dir)
     {
         var path = dir + (hierarchy.Length == 0 ? "/cgroup.procs" : "/tasks");
-        var fd = Libc.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
+        var fd = Open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
         return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {path}").Message) : new SafeFd(fd);
     }
 
@@ -240,7 +289,7 @@ public sealed class CgroupFs
         var result = ReadPids(dir);
         // A directory's link count is 2 + its subdirectories on cgroupfs: listing the 10-30 kernel files of a cgroup
         // that has no child cgroups (the usual case) is skipped. -1: gone; other counts (btrfs says 1): list it.
-        var links = Libc.LinkCount(dir);
+        var links = Libc.LinkCount(At(dir, out var relative), relative);
         if (links is -1 or 2) return result;
         foreach (var sub in Directory.EnumerateDirectories(dir)) result.AddRange(ReadPidsRecursive(sub));
         return result;

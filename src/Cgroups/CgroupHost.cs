@@ -145,10 +145,12 @@ public sealed class CgroupHost
     public static CgroupHost Detect(string root = "/sys/fs/cgroup")
     {
         root = root.TrimEnd('/');
+        // Everything below the root is reached from one fd of it from now on (CgroupFs.UseRootFd says why).
+        var rootFd = CgroupFs.UseRootFd(root);
         long type;
         try
         {
-            type = Libc.FsType(root);
+            type = rootFd >= 0 ? Libc.FsType(rootFd) : Libc.FsType(root);
         }
         catch (SyscallException e)
         {
@@ -160,20 +162,27 @@ public sealed class CgroupHost
 
         var hierarchies = V1Hierarchies(root, Libc.ReadFileLines("/proc/self/mountinfo"), own);
         var unified = root + "/unified";
-        var hybrid = Directory.Exists(unified) && SafeFsType(unified) == FsMagic.Cgroup2;
+        var hybrid = FsTypeOrZero(unified) == FsMagic.Cgroup2;
         if (hierarchies.Count == 0 && !hybrid) throw new CgroupException($"no cgroup v1 hierarchy is mounted under {root}");
         return new CgroupHost(hybrid ? CgroupMode.Hybrid : CgroupMode.V1, root, hierarchies, hybrid ? unified : null, OwnMap(own, hierarchies));
     }
 
-    private static long SafeFsType(string path)
+    // The filesystem type of directory `path` (through the cgroup root's fd when below it), 0 when it is missing.
+    private static long FsTypeOrZero(string path)
     {
+        var fd = Libc.openat(CgroupFs.At(path, out var relative), relative, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0) return 0;
         try
         {
-            return Libc.FsType(path);
+            return Libc.FsType(fd);
         }
         catch (SyscallException)
         {
             return 0;
+        }
+        finally
+        {
+            Libc.close(fd);
         }
     }
 

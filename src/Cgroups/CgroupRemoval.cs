@@ -44,7 +44,7 @@ internal static class CgroupRemoval
         parents.Sort(static (a, b) => b.Length.CompareTo(a.Length));
         foreach (var parent in parents)
         {
-            if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0)
+            if (Libc.unlinkat(CgroupFs.At(parent, out var relative), relative, OpenFlags.AT_REMOVEDIR) == 0)
             {
                 gone.Add(parent);
                 continue;

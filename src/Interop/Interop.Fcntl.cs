@@ -224,10 +224,14 @@ public static partial class Libc
     /// <param name="errno">0 when the file was read; otherwise open(2)'s errno.</param>
     /// <returns>The text, or null.</returns>
     /// <exception cref="IOException">read(2) failed after the open.</exception>
-    public static string? TryReadFileText(string path, out int errno)
+    public static string? TryReadFileText(string path, out int errno) => TryReadFileTextAt(OpenFlags.AT_FDCWD, path, path, out errno);
+
+    /// <summary><see cref="TryReadFileText"/> of <paramref name="path"/> relative to <paramref name="dirfd"/>; <paramref name="shown"/> names it in errors.</summary>
+    /// <exception cref="IOException">read(2) failed after the open.</exception>
+    public static string? TryReadFileTextAt(int dirfd, string path, string shown, out int errno)
     {
         Span<byte> buffer = stackalloc byte[4096];
-        var length = ReadFile(path, ref buffer, out errno);
+        var length = ReadFile(dirfd, path, shown, ref buffer, out errno);
         return length < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer[..length]);
     }
 
@@ -244,15 +248,15 @@ public static partial class Libc
     // Reads all of path into buffer, replacing it with a larger heap array when it fills up; returns the length.
     private static int ReadFile(string path, ref Span<byte> buffer)
     {
-        var length = ReadFile(path, ref buffer, out var errno);
+        var length = ReadFile(OpenFlags.AT_FDCWD, path, path, ref buffer, out var errno);
         return length >= 0 ? length : throw FileError(path, errno);
     }
 
-    // ReadFile, but a failed open returns -1 with its errno instead of throwing.
-    private static unsafe int ReadFile(string path, ref Span<byte> buffer, out int openErrno)
+    // ReadFile of path relative to dirfd (shown in errors as `shown`), but a failed open returns -1 with its errno.
+    private static unsafe int ReadFile(int dirfd, string path, string shown, ref Span<byte> buffer, out int openErrno)
     {
         openErrno = 0;
-        var fd = open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        var fd = dirfd == OpenFlags.AT_FDCWD ? open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC) : openat(dirfd, path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
             openErrno = Marshal.GetLastPInvokeError();
@@ -279,7 +283,7 @@ public static partial class Libc
                 {
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno == Errno.EINTR) continue;
-                    throw FileError(path, errno);
+                    throw FileError(shown, errno);
                 }
                 length += n;
             }

@@ -103,11 +103,14 @@ public static unsafe partial class Libc
     /// The link count (stx_nlink) of <paramref name="path"/>, or -1 when it cannot be stat'ed. For a directory on
     /// kernfs (cgroupfs), tmpfs or ext4 it is 2 + the number of its subdirectories (btrfs always says 1).
     /// </summary>
-    public static long LinkCount(string path)
+    public static long LinkCount(string path) => LinkCount(OpenFlags.AT_FDCWD, path);
+
+    /// <summary><see cref="LinkCount(string)"/> of <paramref name="path"/> relative to <paramref name="dirfd"/>.</summary>
+    public static long LinkCount(int dirfd, string path)
     {
         byte* buf = stackalloc byte[256]; // struct statx
         const uint STATX_NLINK = 0x4;
-        return statx(OpenFlags.AT_FDCWD, path, 0, STATX_NLINK, buf) == 0 ? *(uint*)(buf + 16) : -1;
+        return statx(dirfd, path, 0, STATX_NLINK, buf) == 0 ? *(uint*)(buf + 16) : -1;
     }
 
     /// <summary>Owner, mode and rdev of <paramref name="path"/> relative to <paramref name="dirfd"/> (statx; AT_* <paramref name="flags"/>).</summary>

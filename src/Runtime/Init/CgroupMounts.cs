@@ -37,13 +37,14 @@ internal static class CgroupMounts
         // The tmpfs was just mounted by this process, in a mount namespace no container process has entered yet: its
         // entries are made and opened relative to one fd of it, not resolved from the container's root each time.
         using (var top = root.Open(dest, directory: true))
+        using (var sources = CommonRoot.Open(cgroups.Paths))
         {
             var names = new List<string>(cgroups.Paths.Keys);
             names.Sort(StringComparer.Ordinal);
             foreach (var name in names)
             {
                 if (name.Length == 0) continue; // hybrid's cgroup2 hierarchy is not shown, as runc
-                BindInTmpfs(cgroups.Paths[name], top, name, dest + "/" + name, root.Display(dest + "/" + name), remount, userns);
+                BindInTmpfs(cgroups.Paths[name], sources.Via(cgroups.Paths[name]), top, name, dest + "/" + name, root.Display(dest + "/" + name), remount, userns);
                 if (!name.Contains(',', StringComparison.Ordinal)) continue;
                 foreach (var controller in name.Split(','))
                 {
@@ -104,7 +105,8 @@ internal static class CgroupMounts
     }
 
     // Bind for an entry of the fresh tmpfs (see Mount): mkdirat + an O_NOFOLLOW open under the tmpfs fd.
-    private static void BindInTmpfs(string source, SafeFd tmpfs, string name, string path, string shown, MountFlags remount, bool userns)
+    // source: the host path (for messages); via: the same directory, reached through an fd of the hierarchies' parent.
+    private static void BindInTmpfs(string source, string via, SafeFd tmpfs, string name, string path, string shown, MountFlags remount, bool userns)
     {
         const int directory = OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
         if (Libc.mkdirat(tmpfs.Fd, name, 0x1ed /* 0755 */) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
@@ -112,7 +114,10 @@ internal static class CgroupMounts
         try
         {
             using (var target = SafeFd.Check(Libc.openat(tmpfs.Fd, name, directory), $"open {shown}"))
-                Libc.Mount(source, RootDir.FdPath(target), "bind", MountFlags.Bind, null, shown);
+            {
+                if (Libc.mount(via, RootDir.FdPath(target), "bind", MountFlags.Bind, null) != 0)
+                    throw SyscallException.FromLastError($"mount {source} on {shown} (type bind)");
+            }
             using var mounted = SafeFd.Check(Libc.openat(tmpfs.Fd, name, directory), $"open {shown}");
             var at = RootDir.FdPath(mounted);
             // In a user namespace the flags of the host's mount are locked: the remount repeats them.
@@ -184,5 +189,55 @@ internal static class CgroupMembership
             else sb.Append(s[i]);
         }
         return sb.ToString();
+    }
+}
+
+/// <summary>
+/// An O_PATH fd of the directory that holds every v1 hierarchy of the container's cgroup paths (e.g. /sys/fs/cgroup),
+/// opened in the caller's mount namespace; bind sources are reached through it (/proc/thread-self/fd/N/cpu/ID).
+/// </summary>
+/// <remarks>
+/// A walk from "/" passes sysfs's "fs" and "cgroup" dentries, whose revalidation waits for sysfs's rwsem, held for
+/// writing by every network namespace made or destroyed meanwhile (see CgroupFs.UseRootFd): one walk instead of
+/// one per hierarchy. Without a common directory below "/" the paths are used as they are.
+/// </remarks>
+file readonly struct CommonRoot : IDisposable
+{
+    private readonly SafeFd? _fd;
+    private readonly string _prefix;
+
+    private CommonRoot(SafeFd? fd, string prefix)
+    {
+        _fd = fd;
+        _prefix = prefix;
+    }
+
+    public static CommonRoot Open(Dictionary<string, string> paths)
+    {
+        string? common = null;
+        foreach (var (name, path) in paths)
+        {
+            if (name.Length == 0) continue;
+            var dir = Path.GetDirectoryName(path) ?? "/";
+            common = common is null ? dir : CommonDirectory(common, dir);
+        }
+        if (common is null or "/" or "") return new CommonRoot(null, "");
+        var fd = Libc.open(common, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        return fd < 0 ? new CommonRoot(null, "") : new CommonRoot(new SafeFd(fd), common + "/");
+    }
+
+    /// <summary>The path to bind <paramref name="path"/> from: through the fd when it lies below the common directory.</summary>
+    public string Via(string path) =>
+        _fd is not null && path.StartsWith(_prefix, StringComparison.Ordinal)
+            ? "/proc/thread-self/fd/" + _fd.Fd.ToString(CultureInfo.InvariantCulture) + "/" + path[_prefix.Length..]
+            : path;
+
+    public void Dispose() => _fd?.Dispose();
+
+    private static string CommonDirectory(string a, string b)
+    {
+        while (a != "/" && !(b == a || b.StartsWith(a + "/", StringComparison.Ordinal)))
+            a = Path.GetDirectoryName(a) ?? "/";
+        return a;
     }
 }
