@@ -47,7 +47,7 @@ public sealed class CgroupFs
     }
 
     /// <summary>The directory fd and relative path to reach absolute <paramref name="path"/> by (AT_FDCWD and the path itself when no registered root holds it).</summary>
-    internal static int At(string path, out string relative)
+    public static int At(string path, out string relative)
     {
         foreach (var (prefix, fd) in s_roots)
         {

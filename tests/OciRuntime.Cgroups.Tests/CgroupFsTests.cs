@@ -116,6 +116,34 @@ public sealed class CgroupFsTests : IClassFixture<Cgroup2Mount>, IDisposable
     }
 
     [Fact]
+    public void Paths_below_a_registered_root_are_reached_through_its_fd_not_walked_from_slash()
+    {
+        // Renaming the root after registering it proves the fd is used: the old absolute paths still reach the
+        // directory, now under its new name, and paths outside the root are used as given.
+        var root = Path.Combine(_dir, "root");
+        Directory.CreateDirectory(Path.Combine(root, "cpu"));
+        File.WriteAllText(Path.Combine(root, "cpu", "cpu.shares"), "");
+        var fd = CgroupFs.UseRootFd(root);
+        fd.Should().BeGreaterThan(2);
+        CgroupFs.UseRootFd(root + "/").Should().Be(fd, "one fd per root");
+        CgroupFs.At(root + "/cpu/c1/tasks", out var relative).Should().Be(fd);
+        relative.Should().Be("cpu/c1/tasks");
+        CgroupFs.At(root + "x/cpu", out relative).Should().Be(OpenFlags.AT_FDCWD);
+        relative.Should().Be(root + "x/cpu");
+
+        var moved = Path.Combine(_dir, "moved");
+        Directory.Move(root, moved);
+        CgroupFs.Real.MkdirAll(root + "/cpu/c1").Should().Equal(root + "/cpu/c1");
+        Directory.Exists(Path.Combine(moved, "cpu/c1")).Should().BeTrue();
+        CgroupFs.Real.Write(root + "/cpu", "cpu.shares", "512");
+        File.ReadAllText(Path.Combine(moved, "cpu", "cpu.shares")).Should().Be("512");
+        CgroupFs.Real.ReadOrNull(root + "/cpu", "cpu.shares").Should().Be("512");
+        CgroupFs.Real.ReadOrNull(root + "/cpu", "missing").Should().BeNull();
+        CgroupFs.Real.RemoveTree(root + "/cpu/c1");
+        Directory.Exists(Path.Combine(moved, "cpu/c1")).Should().BeFalse();
+    }
+
+    [Fact]
     public void ReadPidsRecursive_descends_into_child_directories_of_a_plain_tree()
     {
         File.WriteAllText(Path.Combine(_dir, "cgroup.procs"), "10\n");
