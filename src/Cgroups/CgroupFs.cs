@@ -61,8 +61,12 @@ public sealed class CgroupFs
         return OpenFlags.AT_FDCWD;
     }
 
-    private static int Open(string path, int flags, uint mode = 0) =>
-        At(path, out var relative) is var dirfd && dirfd == OpenFlags.AT_FDCWD ? Libc.open(path, flags, mode) : Libc.openat(dirfd, relative, flags, mode);
+    /// <summary>open(2) of absolute <paramref name="path"/>, from a registered root's fd when below one (<see cref="At"/>).</summary>
+    internal static int Open(string path, int flags, uint mode = 0) => Libc.openat(At(path, out var relative), relative, flags, mode);
+
+    /// <summary>rmdir(2) of absolute <paramref name="dir"/> like <see cref="Open"/>: 0, or the errno.</summary>
+    internal static int Rmdir(string dir) =>
+        Libc.unlinkat(At(dir, out var relative), relative, OpenFlags.AT_REMOVEDIR) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>
     /// A fake cgroupfs (plain files in a temporary directory, for tests): writes create missing files and
@@ -234,8 +238,8 @@ public sealed class CgroupFs
         var childrenRemoved = false;
         for (var attempt = 0; ; attempt++)
         {
-            if (Libc.unlinkat(At(dir, out var relative), relative, OpenFlags.AT_REMOVEDIR) == 0) return;
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Rmdir(dir);
+            if (errno == 0) return;
             if (errno == Errno.ENOENT) return;
             if (!childrenRemoved && errno is Errno.EBUSY or Errno.ENOTEMPTY)
             {

@@ -170,7 +170,7 @@ public sealed class CgroupHost
     // The filesystem type of directory `path` (through the cgroup root's fd when below it), 0 when it is missing.
     private static long FsTypeOrZero(string path)
     {
-        var fd = Libc.openat(CgroupFs.At(path, out var relative), relative, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        var fd = CgroupFs.Open(path, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
         if (fd < 0) return 0;
         try
         {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OciRuntime.Interop;
 
 namespace OciRuntime.Cgroups;
@@ -44,16 +43,16 @@ internal static class CgroupRemoval
         parents.Sort(static (a, b) => b.Length.CompareTo(a.Length));
         foreach (var parent in parents)
         {
-            if (Libc.unlinkat(CgroupFs.At(parent, out var relative), relative, OpenFlags.AT_REMOVEDIR) == 0)
+            var errno = CgroupFs.Rmdir(parent);
+            if (errno == 0)
             {
                 gone.Add(parent);
                 continue;
             }
-            var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ENOTEMPTY && fs.Fake && !HasAny(Directory.EnumerateDirectories(parent)))
             {
                 foreach (var f in Directory.EnumerateFiles(parent)) File.Delete(f);
-                if (Libc.unlinkat(OpenFlags.AT_FDCWD, parent, OpenFlags.AT_REMOVEDIR) == 0) gone.Add(parent);
+                if (CgroupFs.Rmdir(parent) == 0) gone.Add(parent);
                 continue;
             }
             // EBUSY / ENOTEMPTY: another container's cgroup lives there; ENOENT: already gone.

@@ -131,7 +131,7 @@ public sealed class V2CgroupManager : ICgroupManager
     /// <summary>Opens a cgroup2 directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC), e.g. for CLONE_INTO_CGROUP.</summary>
     internal static SafeFd OpenDir(string dir)
     {
-        var fd = Libc.openat(CgroupFs.At(dir, out var relative), relative, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        var fd = CgroupFs.Open(dir, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
         return fd < 0 ? throw new CgroupException(SyscallException.FromLastError($"open {dir}").Message) : new SafeFd(fd);
     }
 

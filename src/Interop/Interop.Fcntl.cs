@@ -256,7 +256,7 @@ public static partial class Libc
     private static unsafe int ReadFile(int dirfd, string path, string shown, ref Span<byte> buffer, out int openErrno)
     {
         openErrno = 0;
-        var fd = dirfd == OpenFlags.AT_FDCWD ? open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC) : openat(dirfd, path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        var fd = openat(dirfd, path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
             openErrno = Marshal.GetLastPInvokeError();
