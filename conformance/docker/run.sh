@@ -38,7 +38,7 @@ DOCKER_CLI=/usr/bin/docker
 [ -x "$DOCKER_CLI" ] || conf_die "$DOCKER_CLI missing (Debian's docker.io)"
 TAP_TIMEOUT=${TAP_TIMEOUT:-90}
 ART=$here/artifacts
-rm -rf "$ART"; mkdir -p "$ART"
+rm -rf "$ART"; mkdir -p "$ART/configs"
 INVOCATIONS=$ART/runtime-invocations.log
 : > "$INVOCATIONS"
 TMP=$(mktemp -d /tmp/ocirun-docker.XXXXXX)
@@ -104,9 +104,18 @@ cat > "$TMP/bin/$RT_NAME" <<EOF
 #!/bin/bash
 # Records the argv of every call, runs the runtime, records its exit status.
 start=\$(date +%H:%M:%S.%N)
+# Keeps the config.json of every create (artifacts/configs/ID.json), to compare what Docker asked with what ran.
+prev= log=
+for arg in "\$@"; do
+  [ "\$prev" = --bundle ] && cp "\$arg/config.json" "$ART/configs/\$(basename "\$arg").json" 2>/dev/null
+  [ "\$prev" = --log ] && log=\$arg
+  prev=\$arg
+done
 "$RT_BIN" "\$@"
 rc=\$?
 printf '%s rc=%s %s %s\n' "\${start:0:15}" "\$rc" "$RT_NAME" "\$(printf '%q ' "\$@")" >> "$INVOCATIONS"
+# A failed call: the last line of its --log (the error the shim reads).
+[ \$rc -ne 0 ] && [ -n "\$log" ] && printf '    log: %s\n' "\$(tail -n 1 "\$log" 2>/dev/null)" >> "$INVOCATIONS"
 exit \$rc
 EOF
 chmod +x "$TMP/bin/$RT_NAME"
@@ -201,6 +210,21 @@ cpid() { d inspect -f '{{.State.Pid}}' "$1"; }
 # cg_file NAME CONTROLLER FILE: a cgroup file of the container, read on the host.
 cg_file() { cat "/sys/fs/cgroup/$2/$CG_PARENT/$(cid "$1")/$3"; }
 rm_f() { d rm -f "$@" >/dev/null 2>&1; true; }
+# Known ocirun gaps: a difference from runc that another branch is fixing. With ocirun, gap_eq records it and the
+# scenario goes on (then reports "not ok ... # TODO known ocirun gap: REASON", not counted as a failure); with
+# any other runtime it is an ordinary assertion, so RUNTIME=runc still checks the scenario itself. A gap that is
+# fixed makes the scenario pass by itself.
+GAPS=
+gap_eq() { # gap_eq ACTUAL EXPECTED WHAT REASON
+  [ "$1" = "$2" ] && return 0
+  [ "$RT_NAME" = ocirun ] || fail "$3: expected '$2', got '$1'"
+  echo "$3: expected '$2', got '$1'"; echo "$4" >> "$GAPS"
+}
+with_gaps() { # with_gaps FUNCTION: runs a scenario; exit 78 (TODO) when it passed but for known gaps
+  GAPS=$(mktemp); "$1"; local rc=$?
+  if [ $rc -eq 0 ] && [ -s "$GAPS" ]; then echo "known ocirun gap: $(sort -u "$GAPS" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }')"; rc=78; fi
+  rm -f "$GAPS"; return $rc
+}
 # daemon NAME [OPTIONS...]: a detached busybox container that waits for SIGTERM (exits 0 on it).
 daemon() {
   local name=$1; shift
@@ -229,8 +253,9 @@ s_run() {
 s_run_options() {
   local out
   out=$(d run --rm "${RUN[@]}" -u 1000:1000 -w /home/app -e CONF_VAR=set --hostname conf-host "$BUSYBOX" \
-    sh -c 'id -u; id -g; pwd; echo $CONF_VAR; hostname; echo $HOME' 2>&1) || fail "docker run failed: $out"
-  assert_eq "$(tr '\n' ' ' <<<"$out")" "1000 1000 /home/app set conf-host /home/app " "-u -w -e --hostname (and HOME from the image's passwd)"
+    sh -c 'id -u; id -g; pwd; echo $CONF_VAR; hostname; echo "HOME=$HOME"' 2>&1) || fail "docker run failed: $out"
+  assert_eq "$(head -5 <<<"$out" | tr '\n' ' ')" "1000 1000 /home/app set conf-host " "-u -w -e --hostname"
+  gap_eq "$(sed -n 6p <<<"$out")" HOME=/home/app "HOME (Docker sets none: the runtime takes it from the image's /etc/passwd)" "$GAP_HOME"
   out=$(d run --rm "${RUN[@]}" -w /new/dir "$BUSYBOX" pwd 2>&1) || fail "docker run -w /new/dir failed: $out"
   assert_eq "$out" /new/dir "a -w directory that the image lacks is created"
 }
@@ -251,8 +276,9 @@ s_exec() {
   assert_eq "$rc" 7 "exit status of docker exec"
   assert_contains "$out" in-exec "exec stdout"
   assert_contains "$out" "while :; do sleep 1; done" "PID 1 seen by the exec"
-  out=$(d exec -u 65534:65534 -w /tmp -e CONF_VAR=set main sh -c 'id -u; id -g; pwd; echo $CONF_VAR; echo $HOME' 2>&1)
-  assert_eq "$(tr '\n' ' ' <<<"$out")" "65534 65534 /tmp set /nonexistent " "exec -u -w -e (HOME of nobody)"
+  out=$(d exec -u 65534:65534 -w /tmp -e CONF_VAR=set main sh -c 'id -u; id -g; pwd; echo $CONF_VAR; echo "HOME=$HOME"' 2>&1)
+  assert_eq "$(head -4 <<<"$out" | tr '\n' ' ')" "65534 65534 /tmp set " "exec -u -w -e"
+  gap_eq "$(sed -n 5p <<<"$out")" HOME=/nonexistent "HOME of nobody in docker exec -u 65534" "$GAP_HOME"
   out=$(d exec -u app main id 2>&1)
   assert_eq "$out" "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)" "exec -u app (name and groups from the image)"
   d exec -d main sh -c 'sleep 1; echo detached > /tmp/exec-d' || fail "docker exec -d failed"
@@ -404,9 +430,11 @@ s_init() {
 s_users() {
   local out
   out=$(d run --rm "${RUN[@]}" -u 1000 --group-add 50 --group-add 4242 "$BUSYBOX" sh -c 'id -u; id -g; id -G' 2>&1) || fail "$out"
-  assert_eq "$(tr '\n' ' ' <<<"$out")" "1000 1000 1000 50 4242 " "-u 1000 --group-add 50 --group-add 4242"
-  out=$(d run --rm "${RUN[@]}" -u nobody "$BUSYBOX" sh -c 'id; echo $HOME' 2>&1) || fail "$out"
-  assert_eq "$(tr '\n' ' ' <<<"$out")" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup) /nonexistent " "-u nobody"
+  # Docker sends additionalGids [1000, 50, 4242, 50] (the image's /etc/group, then --group-add); runc sets each once.
+  gap_eq "$(tr '\n' ' ' <<<"$out")" "1000 1000 1000 50 4242 " "-u 1000 --group-add 50 --group-add 4242 (id -u, id -g, id -G)" "$GAP_GROUPS"
+  out=$(d run --rm "${RUN[@]}" -u nobody "$BUSYBOX" sh -c 'id; echo "HOME=$HOME"' 2>&1) || fail "$out"
+  assert_eq "$(sed -n 1p <<<"$out")" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" "-u nobody"
+  gap_eq "$(sed -n 2p <<<"$out")" HOME=/nonexistent "HOME of -u nobody" "$GAP_HOME"
   out=$(d run --rm "${RUN[@]}" -u 0:0 "$GLIBC" bash -c 'id -un; IFS=: read -r _ _ _ _ _ home _ < <(getent passwd root); echo $home; echo $BASH_VERSION' 2>&1) || fail "glibc image: $out"
   assert_eq "$(sed -n 1,2p <<<"$out" | tr '\n' ' ')" "root /root " "glibc image: id -un, getent passwd"
   [ -n "$(sed -n 3p <<<"$out")" ] || fail "glibc image: bash did not run: $out"
@@ -677,12 +705,13 @@ s_nothing_left() {
   sleep 1
   local left
   left=$(d ps -aq); [ -z "$left" ] || fail "containers left: $left"
-  left=$(ls -A "$RT_ROOT" 2>/dev/null); [ -z "$left" ] || fail "runtime state left in $RT_ROOT: $left"
+  left=$(ls -A "$RT_ROOT" 2>/dev/null | grep -v '^\.seccomp-.*\.bpf$'); [ -z "$left" ] || fail "runtime state left in $RT_ROOT: $left"
+  gap_eq "$(ls -A "$RT_ROOT" 2>/dev/null | grep -c '^\.seccomp-.*\.bpf$')" 0 "seccomp program cache files left in the runtime's --root" "$GAP_SECCOMP_CACHE"
   left=$(our_shims); [ -z "$left" ] || fail "shims left: $(ps -o pid=,args= -p "$(paste -sd, <<<"$left")")"
   left=$(grep -c " $DATA_ROOT/overlay2/[^ ]*/merged " /proc/self/mountinfo); [ "$left" = 0 ] || fail "$left overlay mounts left"
   left=$(grep " $DATA_ROOT/containers/" /proc/self/mountinfo); [ -z "$left" ] || fail "container mounts left: $left"
   left=$(find /sys/fs/cgroup/*/"$CG_PARENT" -mindepth 1 -type d 2>/dev/null); [ -z "$left" ] || fail "cgroups left: $left"
-  left=$(pgrep -af "$(basename "$RT_BIN") " | grep -v -e pgrep -e "$0" || true); [ -z "$left" ] || fail "runtime processes left: $left"
+  left=$(pgrep -af -- "--root $RT_ROOT" || true); [ -z "$left" ] || fail "runtime processes left: $left"
   stop_daemons
   # dockerd itself leaves its exec-root/netns/default bind mount (with any runtime): the trap unmounts it.
   left=$(grep " $TMP" /proc/self/mountinfo | cut -d' ' -f5 | grep -v -x "$EXEC_ROOT/netns/default"); [ -z "$left" ] || fail "mounts left after dockerd stopped: $left"
@@ -691,15 +720,22 @@ s_nothing_left() {
 
 s_invocations() {
   [ -s "$INVOCATIONS" ] || fail "no invocation recorded"
-  echo "# $RT_NAME invocations by verb: $(awk '{ for (i = 4; i <= NF; i++) if ($i !~ /^-/ && $(i-1) !~ /^--(root|log|log-format|criu)$/) { print $i; break } }' "$INVOCATIONS" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
+  echo "# $RT_NAME invocations by verb: $(awk '/^[0-9]/ { for (i = 4; i <= NF; i++) if ($i !~ /^-/ && $(i-1) !~ /^--(root|log|log-format|criu)$/) { print $i; break } }' "$INVOCATIONS" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
   local unexpected
-  unexpected=$(awk '$2 != "rc=0"' "$INVOCATIONS" | grep -v -e '/no/such/binary' | grep -e ' delete ' -e ' start ' -e ' kill ' -e ' state ' -e ' pause ' -e ' resume ' -e ' update ' -e ' ps ' || true)
+  # The shim sends `kill --all ID 9` after a container has exited (containers sharing a pid namespace, and on delete).
+  gap_eq "$(awk '$2 != "rc=0"' "$INVOCATIONS" | grep -c ' kill --all ')" 0 "failed kill --all calls" "$GAP_KILL_ALL"
+  unexpected=$(awk '$2 != "rc=0"' "$INVOCATIONS" | grep -v -e '/no/such/binary' -e ' kill --all ' | grep -e ' delete ' -e ' start ' -e ' kill ' -e ' state ' -e ' pause ' -e ' resume ' -e ' update ' -e ' ps ' || true)
   [ -z "$unexpected" ] || fail "runtime calls failed:
 $unexpected"
 }
 
 # ONLY=REGEX (grep -E on the scenario functions' names) runs a subset; the last two scenarios always run.
-t() { [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$2" || [ "$2" = s_nothing_left ] || [ "$2" = s_invocations ] || return 0; tap_run "$@"; }
+t() { [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$2" || [ "$2" = s_nothing_left ] || [ "$2" = s_invocations ] || return 0; tap_run "$1" with_gaps "$2"; }
+# The known ocirun gaps (each fixed on another branch of issue #21/#18; the scenario lights up when it is merged).
+GAP_HOME="HOME is not set from the container's /etc/passwd when process.env has none (runc does; #21 HOME, lane behave)"
+GAP_GROUPS="duplicate additionalGids are set twice (runc sets each gid once: Groups 50 1000 4242, ocirun 50 50 1000 4242; Init/ProcessSetup.cs and ProcessModel/DirectExec.cs pass the list to setgroups as is)"
+GAP_SECCOMP_CACHE="compiled seccomp programs (.seccomp-*.bpf) are cached in the state root and never removed (#18 seccomp cache location, lane state)"
+GAP_KILL_ALL="kill --all ID 9 of a container that has stopped exits 1 (runc exits 0; #21 kill --all, lane cri)"
 t "docker info: the runtime under test is registered and the default" s_info
 t "docker run: stdout, stderr and exit status apart" s_run
 t "docker run -u -w -e --hostname" s_run_options
