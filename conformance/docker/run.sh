@@ -567,6 +567,20 @@ s_ulimit() {
   assert_eq "$(tr '\n' ' ' <<<"$out")" "512 1024 100 200 " "--ulimit nofile=512:1024 nproc=100:200"
 }
 
+s_ulimit_raise() {
+  # Raising a hard limit needs CAP_SYS_RESOURCE, which this VM's bounding set (hence dockerd's) lacks: then every
+  # runtime refuses the container, and Docker shows the runtime's error.
+  [ $(( 0x$(awk '/^CapBnd/ { print $2 }' /proc/self/status) >> 24 & 1 )) -eq 0 ] || skip "the host has CAP_SYS_RESOURCE: raising a limit is allowed"
+  local hard out rc
+  hard=$(awk '/^Max open files/ { print $5 }' "/proc/$CONTAINERD_PID/limits")
+  out=$(d run --name rlimit-raise "${RUN[@]}" --ulimit "nofile=$((hard * 2)):$((hard * 2))" "$BUSYBOX" true 2>&1); rc=$?
+  assert_eq "$rc" 125 "exit status of docker run"
+  assert_contains "$out" "operation not permitted" "docker's error (the runtime's)"
+  assert_contains "$(tr A-Z a-z <<<"$out")" "rlimit" "docker's error names the rlimit"
+  assert_eq "$(cstate rlimit-raise)" created "state of the refused container"
+  rm_f rlimit-raise
+}
+
 s_sysctl() {
   local out
   out=$(d run --rm "${RUN[@]}" --sysctl net.ipv4.ip_forward=1 --sysctl kernel.shm_rmid_forced=1 --sysctl net.core.somaxconn=333 "$BUSYBOX" \
@@ -591,6 +605,22 @@ s_host_namespaces() {
   assert_eq "$(d run --rm --uts host "${RUN[@]}" "$BUSYBOX" hostname)" "$(hostname)" "hostname with --uts host"
   out=$(d run --rm "${RUN[@]}" "$BUSYBOX" sh -c 'for ns in ipc pid uts net; do readlink /proc/self/ns/$ns; done' 2>&1)
   for ns in $want; do assert_not_contains "$out" "$ns" "the default namespaces (not the host's)"; done
+}
+
+s_network_sandbox() {
+  # dockerd's libnetwork-setkey prestart hook reads the init's pid from the state on its stdin and registers
+  # /proc/PID/ns/net as the container's sandbox (bind-mounted at NetworkSettings.SandboxKey); libnetwork then
+  # brings up lo there. If the hook ran before the init entered its network namespace, the sandbox would be the
+  # host's and the container's lo would stay down.
+  daemon netns
+  local pid key inode lo
+  pid=$(cpid netns); key=$(d inspect -f '{{.NetworkSettings.SandboxKey}}' netns)
+  [ -e "$key" ] || fail "SandboxKey $key does not exist"
+  inode=$(stat -L -c %i "$key")
+  gap_eq "net:[$inode]" "$(readlink "/proc/$pid/ns/net")" "the sandbox registered by the prestart hook (host: $(readlink /proc/self/ns/net))" "$GAP_PRESTART_NETNS"
+  lo=$(d exec netns cat /sys/class/net/lo/operstate /sys/class/net/lo/flags | tr '\n' ' ')
+  gap_eq "$lo" "unknown 0x9 " "lo in the container (operstate, flags: up, set by libnetwork through the sandbox)" "$GAP_PRESTART_NETNS"
+  rm_f netns
 }
 
 s_pid_container() {
@@ -723,8 +753,8 @@ s_invocations() {
   echo "# $RT_NAME invocations by verb: $(awk '/^[0-9]/ { for (i = 4; i <= NF; i++) if ($i !~ /^-/ && $(i-1) !~ /^--(root|log|log-format|criu)$/) { print $i; break } }' "$INVOCATIONS" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
   local unexpected
   # The shim sends `kill --all ID 9` after a container has exited (containers sharing a pid namespace, and on delete).
-  gap_eq "$(awk '$2 != "rc=0"' "$INVOCATIONS" | grep -c ' kill --all ')" 0 "failed kill --all calls" "$GAP_KILL_ALL"
-  unexpected=$(awk '$2 != "rc=0"' "$INVOCATIONS" | grep -v -e '/no/such/binary' -e ' kill --all ' | grep -e ' delete ' -e ' start ' -e ' kill ' -e ' state ' -e ' pause ' -e ' resume ' -e ' update ' -e ' ps ' || true)
+  gap_eq "$(awk '/^[0-9]/ && $2 != "rc=0"' "$INVOCATIONS" | grep -c ' kill --all ')" 0 "failed kill --all calls" "$GAP_KILL_ALL"
+  unexpected=$(awk '/^[0-9]/ && $2 != "rc=0"' "$INVOCATIONS" | grep -v -e '/no/such/binary' -e ' kill --all ' | grep -e ' delete ' -e ' start ' -e ' kill ' -e ' state ' -e ' pause ' -e ' resume ' -e ' update ' -e ' ps ' || true)
   [ -z "$unexpected" ] || fail "runtime calls failed:
 $unexpected"
 }
@@ -735,6 +765,7 @@ t() { [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$2" || [ "$2" = s_nothing_left 
 GAP_HOME="HOME is not set from the container's /etc/passwd when process.env has none (runc does; #21 HOME, lane behave)"
 GAP_GROUPS="duplicate additionalGids are set twice (runc sets each gid once: Groups 50 1000 4242, ocirun 50 50 1000 4242; Init/ProcessSetup.cs and ProcessModel/DirectExec.cs pass the list to setgroups as is)"
 GAP_SECCOMP_CACHE="compiled seccomp programs (.seccomp-*.bpf) are cached in the state root and never removed (#18 seccomp cache location, lane state)"
+GAP_PRESTART_NETNS="prestart hooks run before the init is in the container's network namespace: Docker's libnetwork-setkey registers the host's as the sandbox (#21 hooks' namespaces, lane sec)"
 GAP_KILL_ALL="kill --all ID 9 of a container that has stopped exits 1 (runc exits 0; #21 kill --all, lane cri)"
 t "docker info: the runtime under test is registered and the default" s_info
 t "docker run: stdout, stderr and exit status apart" s_run
@@ -765,9 +796,11 @@ t "capabilities: default set, --cap-drop ALL --cap-add, --cap-drop CHOWN" s_caps
 t "--security-opt no-new-privileges" s_no_new_privs
 t "seccomp: Docker's default profile, unconfined, a custom profile" s_seccomp
 t "--ulimit nofile, nproc (lowered)" s_ulimit
+t "--ulimit above the hard limit without CAP_SYS_RESOURCE: refused" s_ulimit_raise
 t "--sysctl (net, ipc) in the container's namespaces" s_sysctl
 t "--shm-size 8m" s_shm_size
 t "--ipc/--pid/--uts/--network host" s_host_namespaces
+t "--network none: the libnetwork-setkey prestart hook registers the container's network namespace" s_network_sandbox
 t "--pid/--network/--ipc container:X (stop of a pid-sharing container)" s_pid_container
 t "docker top (runtime ps)" s_top
 t "docker stats --no-stream" s_stats
