@@ -64,22 +64,7 @@ chmod +x "$TMP/bin/ocirun"
 WRAP=$TMP/bin/ocirun
 
 # ---- private containerd ---------------------------------------------------------------------------------------
-cat > "$TMP/config.toml" <<EOF
-version = 2
-root = "$TMP/root"
-state = "$TMP/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[debug]
-  level = "info"
-[plugins."io.containerd.monitor.v1.cgroups"]
-  no_prometheus = true
-EOF
+conf_containerd_config "$TMP" "$SOCK" > "$TMP/config.toml"
 containerd --config "$TMP/config.toml" > "$ART/containerd.log" 2>&1 &
 CONTAINERD_PID=$!
 retry_until 20 ctr -a "$SOCK" version || { tail -20 "$ART/containerd.log"; conf_die "containerd did not start"; }

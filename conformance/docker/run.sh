@@ -11,6 +11,7 @@
 #   RUNTIME=runc conformance/docker/run.sh    the same scenarios with runc (the oracle); RUNTIME=crun or a path
 #   OCIRUN=/path/to/ocirun                    another ocirun binary
 #   ONLY=REGEX                                only the scenarios whose function name matches (grep -E)
+#   DOCKER_NO_DEBOOTSTRAP=1                   the glibc image from the host's libraries, not debootstrap's
 #
 # Prints TAP and "N passed, N failed, N skipped"; exits non-zero on any failure. Each scenario has a hard time
 # limit (TAP_TIMEOUT, 90 s), the whole suite DOCKER_SUITE_TIMEOUT (900 s): then it is killed and cleaned up.
@@ -124,20 +125,7 @@ RT_ROOT=$EXEC_ROOT/runtime-runc/moby   # the runtime's --root for Docker's conta
 rt() { "$RT_BIN" --root "$RT_ROOT" "$@"; }
 
 # ---- private containerd, then dockerd ------------------------------------------------------------------------
-cat > "$TMP/containerd.toml" <<EOF
-version = 2
-root = "$TMP/containerd-root"
-state = "$TMP/containerd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$CTD_SOCK"
-[ttrpc]
-  address = "$CTD_SOCK.ttrpc"
-[plugins."io.containerd.monitor.v1.cgroups"]
-  no_prometheus = true
-EOF
+conf_containerd_config "$TMP/containerd" "$CTD_SOCK" > "$TMP/containerd.toml"
 containerd --config "$TMP/containerd.toml" > "$ART/containerd.log" 2>&1 &
 CONTAINERD_PID=$!
 retry_until 20 ctr -a "$CTD_SOCK" version || { tail -20 "$ART/containerd.log"; conf_die "containerd did not start"; }
@@ -175,7 +163,7 @@ glibc_rootfs_tar() {
     fi
     rm -rf "$CACHE/bookworm.tmp"
   fi
-  if [ -s "$tar" ]; then echo "$tar debootstrap"; return; fi
+  if [ -s "$tar" ] && [ -z "${DOCKER_NO_DEBOOTSTRAP:-}" ]; then echo "$tar debootstrap"; return; fi
   local root=$TMP/glibc-rootfs f lib
   mkdir -p "$root"/{bin,lib,lib64,etc,tmp,proc,sys,dev,root,usr}
   for f in bash sh ls cat id getent stat env sleep mkdir touch cut; do
@@ -438,10 +426,10 @@ s_users() {
   out=$(d run --rm "${RUN[@]}" -u 0:0 "$GLIBC" bash -c 'id -un; IFS=: read -r _ _ _ _ _ home _ < <(getent passwd root); echo $home; echo $BASH_VERSION' 2>&1) || fail "glibc image: $out"
   assert_eq "$(sed -n 1,2p <<<"$out" | tr '\n' ' ')" "root /root " "glibc image: id -un, getent passwd"
   [ -n "$(sed -n 3p <<<"$out")" ] || fail "glibc image: bash did not run: $out"
+  # The debootstrap image has no user app: Docker refuses the container; the host-libraries image has one.
   out=$(d run --rm "${RUN[@]}" -u app "$GLIBC" id -u 2>&1)
-  [ "$GLIBC_KIND" = debootstrap ] && [ "$out" != 1000 ] && [[ "$out" == *"unable to find user app"* ]] && return 0
-  [ "$GLIBC_KIND" = host-libraries ] && assert_eq "$out" 1000 "glibc image: -u app"
-  return 0
+  if [ "$GLIBC_KIND" = debootstrap ]; then assert_contains "$out" "unable to find user app" "glibc image: -u of an unknown user"
+  else assert_eq "$out" 1000 "glibc image: -u app"; fi
 }
 
 s_read_only_tmpfs() {

@@ -1,5 +1,6 @@
 # Shared helpers of the conformance suites (sourced, bash).
 #   conf_need PKG...        install the Debian packages that are missing (apt-get update at most once)
+#   conf_containerd_config DIR SOCK   config.toml of a private containerd (root, state under DIR; sockets)
 #   conf_ocirun             absolute path of the ocirun under test (builds ./ocirun with make if missing)
 #   conf_rootfs DIR         a busybox rootfs from Debian's busybox-static
 #   tap_* helpers           TAP output and the "N passed, N failed" summary; a time limit per scenario
@@ -30,6 +31,27 @@ conf_need() {
   local rc=$?
   [ -n "$added" ] && rm -f "$policy"
   return $rc
+}
+
+# conf_containerd_config DIR SOCK: prints a private containerd's config.toml: root and state under DIR, gRPC on SOCK,
+# ttrpc on SOCK.ttrpc, the CRI plugin and the snapshotters that are not used disabled. Never the system containerd.
+conf_containerd_config() {
+  cat <<EOF
+version = 2
+root = "$1/root"
+state = "$1/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$2"
+[ttrpc]
+  address = "$2.ttrpc"
+[debug]
+  level = "info"
+[plugins."io.containerd.monitor.v1.cgroups"]
+  no_prometheus = true
+EOF
 }
 
 conf_ocirun() {
