@@ -24,7 +24,7 @@ source "$here/../lib/common.sh"
 [ "$(id -u)" = 0 ] || conf_die "run as root"
 # The whole suite under one time limit; the trap below still cleans up when it strikes (SIGTERM).
 if [ -z "${_DOCKER_SUITE_TIMED:-}" ]; then
-  _DOCKER_SUITE_TIMED=1 exec timeout -k 60 "${DOCKER_SUITE_TIMEOUT:-900}" "$0" "$@"
+  _DOCKER_SUITE_TIMED=1 exec timeout -k 120 "${DOCKER_SUITE_TIMEOUT:-900}" "$0" "$@"
 fi
 conf_need docker.io containerd tini busybox-static jq debootstrap python3 bsdutils util-linux tar >&2 \
   || conf_die "installing docker.io and its companions failed"
@@ -54,7 +54,9 @@ BUSYBOX=localhost/conformance/busybox:latest
 GLIBC=localhost/conformance/glibc:latest
 HEALTHY=localhost/conformance/healthcheck:latest
 CONTAINERD_PID= DOCKERD_PID=
-etc_docker_existed=; [ -e /etc/docker ] && etc_docker_existed=1
+# Directories dockerd and the shims make at fixed paths, removed at the end when the suite made them (and only if empty).
+made_dirs=()
+for dir in /etc/docker /run/docker /run/containerd; do [ -e "$dir" ] || made_dirs+=("$dir"); done
 started=$SECONDS
 export DOCKER_HOST=unix://$DOCKER_SOCK DOCKER_CONFIG=$TMP/cli-config DOCKER_BUILDKIT=0
 
@@ -83,8 +85,10 @@ stop_daemons() {
 
 cleanup() {
   local cg m
+  # timeout(1) signals the whole process group: a second SIGTERM must not cut the cleanup short.
+  trap '' INT TERM
   if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    timeout 60 "$DOCKER_CLI" ps -aq 2>/dev/null | xargs -r timeout 60 "$DOCKER_CLI" rm -f >/dev/null 2>&1
+    timeout 10 "$DOCKER_CLI" ps -aq 2>/dev/null | xargs -r timeout 30 "$DOCKER_CLI" rm -f >/dev/null 2>&1
   fi
   stop_daemons
   grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -93,8 +97,15 @@ cleanup() {
     rmdir "$cg" 2>/dev/null
   done
   rm -rf "$TMP"
-  # dockerd 20.10 writes its trust key to /etc/docker/key.json whatever --data-root says.
-  [ -n "$etc_docker_existed" ] || rm -rf /etc/docker
+  # dockerd 20.10 writes its trust key to /etc/docker/key.json and makes /run/docker/plugins whatever --data-root and
+  # --exec-root say; containerd-shim-runc-v2 puts its sockets in /run/containerd/s.
+  for dir in "${made_dirs[@]}"; do
+    case $dir in
+      /etc/docker) rm -f /etc/docker/key.json; rmdir /etc/docker ;;
+      /run/docker) rmdir /run/docker/plugins /run/docker ;;
+      /run/containerd) rmdir /run/containerd/s /run/containerd ;;
+    esac 2>/dev/null
+  done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
