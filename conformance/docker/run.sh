@@ -790,7 +790,7 @@ t "--memory 32m: OOM kill, exit 137, State.OOMKilled true" s_memory_oom
 t "--pids-limit 10" s_pids_limit
 t "--cpus, --cpu-shares, --cpuset-cpus (cgroup files, CPUs allowed)" s_cpu
 t "blkio: --device-read-bps, --device-write-iops" s_blkio
-t "--device /dev/zero:/dev/myzero:r" s_device
+t "--device /dev/fuse:/dev/mydev:r (read allowed, write refused, devices.list)" s_device
 t "capabilities: default set, --cap-drop ALL --cap-add, --cap-drop CHOWN" s_caps
 t "--security-opt no-new-privileges" s_no_new_privs
 t "seccomp: Docker's default profile, unconfined, a custom profile" s_seccomp
