@@ -78,8 +78,14 @@ stop_daemons() {
     retry_until 10 sh -c "! kill -0 $CONTAINERD_PID 2>/dev/null" || kill -KILL "$CONTAINERD_PID" 2>/dev/null
     wait "$CONTAINERD_PID" 2>/dev/null
   fi
-  # Shims of our containerd that outlived it, and their containers' processes (by cgroup), by pid.
-  for pid in $(our_shims); do kill -KILL "$pid" 2>/dev/null; done
+  # Shims of our containerd that outlived it, and their containers' processes (by cgroup), by pid. A killed shim
+  # leaves its socket, /run/containerd/s/sha256(<containerd address>/<namespace>/<id>) (containerd 1.6): removed too.
+  local id
+  for pid in $(our_shims); do
+    id=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -A1 -x -- -id | tail -n 1)
+    kill -KILL "$pid" 2>/dev/null
+    [ -n "$id" ] && rm -f "/run/containerd/s/$(printf '%s' "$CTD_SOCK/moby/$id" | sha256sum | cut -d' ' -f1)"
+  done
   for pid in $(cat /sys/fs/cgroup/pids/"$CG_PARENT"/*/cgroup.procs 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
 }
 
