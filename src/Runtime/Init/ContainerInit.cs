@@ -220,7 +220,15 @@ public static class ContainerInit
     /// </summary>
     private static void RunCreateHooks(Spec.Spec spec, InitOptions options, SyncChannel channel)
     {
-        if (HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0)
+        var runtimeHooks = HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0;
+        if (runtimeHooks || HookRunner.Of(spec.Hooks, "createContainer").Count > 0)
+        {
+            // Hooks see the init in all the container's namespaces (the network namespace was joined first thing) and in
+            // its cgroups, as runc's do: the late join (docs/process-model.md, "cgroups") comes early when there are hooks.
+            CgroupJoin.Join(options.Cgroups);
+            options.Cgroups = null;
+        }
+        if (runtimeHooks)
         {
             channel.Send(SyncMessage.RunHooks, []);
             if (!channel.TryReceive(out var type, out _) || type != SyncMessage.HooksDone)

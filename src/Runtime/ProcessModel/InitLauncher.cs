@@ -231,9 +231,9 @@ public static unsafe class InitLauncher
             plan.UnshareTime = (request.NewNamespaces & CloneFlags.NewTime) != 0;
             plan.WaitForMappings |= plan.UnshareTime;
             // The child is born non-dumpable (NonDumpableClone). A parent without host privileges cannot write the maps of
-            // a non-dumpable child (its /proc files belong to root) nor can newuidmap: such a child is dumpable while it
-            // waits for them, as runc's is; its memory still belongs to the runtime's user namespace, and the binary is
-            // only as writable as the unprivileged runtime's own rights over it.
+            // a non-dumpable child (its /proc files belong to root) nor can newuidmap: such a child is born dumpable and
+            // stays so until the maps are written, as runc's is; the binary is then only as writable as the unprivileged
+            // runtime's own rights over it.
             plan.DumpableWhileMapped = plan.WaitForMappings && Libc.geteuid() != 0;
             int pidFd = -1;
             var args = new CloneArgs
@@ -251,7 +251,7 @@ public static unsafe class InitLauncher
             long pid;
             int cloneErrno;
             var noGc = TryEnterNoGcRegion();
-            var dumpable = NonDumpableClone.Enter();
+            var dumpable = plan.DumpableWhileMapped ? -1 : NonDumpableClone.Enter();
             try
             {
                 pid = RawSys.Clone3(&args);
@@ -396,8 +396,7 @@ public static unsafe class InitLauncher
         // CVE-2016-9962 and CVE-2019-5736: born non-dumpable (NonDumpableClone), so until execve no process of the
         // container may ptrace this copy of the runtime or open its /proc files (exe is the host binary); the exec'd init
         // does the same first thing, the exec trampoline too. Set again here in case the parent's prctl failed.
-        _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if (plan.DumpableWhileMapped) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (!plan.DumpableWhileMapped) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         for (var i = 0; i < plan.JoinCount; i++)
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);

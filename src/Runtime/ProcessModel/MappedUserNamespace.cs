@@ -51,7 +51,7 @@ public static unsafe class MappedUserNamespace
         // idmapped mount anyway).
         var dumpableForMaps = Libc.geteuid() != 0;
         var noGc = TryEnterNoGcRegion();
-        var dumpable = NonDumpableClone.Enter();
+        var dumpable = dumpableForMaps ? -1 : NonDumpableClone.Enter();
         try
         {
             pid = RawSys.Clone3(&args);
@@ -70,7 +70,7 @@ public static unsafe class MappedUserNamespace
     /// <summary>The helper: a one-thread copy of this process; raw, non-allocating syscalls only (docs/process-model.md).</summary>
     private static void HelperMain(int childFd, int parentFd, bool dumpable)
     {
-        _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, dumpable ? 1u : 0u, 0, 0, 0);
+        if (!dumpable) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         _ = RawSys.Close(parentFd); // else its own copy would keep the socket open: no end-of-file, ever
         byte one;
         while (true)
