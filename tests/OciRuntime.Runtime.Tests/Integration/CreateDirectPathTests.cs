@@ -21,7 +21,8 @@ public sealed class CreateDirectPathTests : IDisposable
         _c.Bundle.Write();
         var log = Path.Combine(_c.Bundle.Dir, $"run-{Guid.NewGuid():N}.log");
         string[] args = [_c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "--debug", "--log", log, "run", "-b", _c.Bundle.Dir, .. runOptions, _c.Id];
-        var r = Harness.Ocirun.Exec("/usr/bin/env", init ? ["OCIRUN_INIT=1", .. args] : args);
+        // The path is this test's choice, not the suite's (OCIRUN_INIT / OCIRUN_DIRECT in the environment).
+        var r = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", .. init ? ["OCIRUN_INIT=1", .. args] : args]);
         var text = File.Exists(log) ? File.ReadAllText(log) : "";
         text.Should().Contain(init ? $"create {_c.Id}: through ocirun init (OCIRUN_INIT=1)" : $"create {_c.Id}: direct path", "the test must exercise the path it names");
         return (r, text);
@@ -161,7 +162,7 @@ public sealed class CreateDirectPathTests : IDisposable
         // host's, or a later first use would load the container's libm.so.6 into a privileged process.
         _c.Bundle.Args("true");
         _c.Bundle.Write();
-        var r = Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", ["OCIRUN_INIT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "create", "-b", _c.Bundle.Dir, _c.Id], _c.OutputFile);
+        var r = Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", ["-u", "OCIRUN_DIRECT", "OCIRUN_INIT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "create", "-b", _c.Bundle.Dir, _c.Id], _c.OutputFile);
         r.ExitCode.Should().Be(0, r.Stderr);
         var pid = _c.Pid();
         File.ReadAllText($"/proc/{pid}/cmdline").Should().StartWith("ocirun\0init", "the created init is `ocirun init` on this path");

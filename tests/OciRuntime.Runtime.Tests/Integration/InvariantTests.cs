@@ -34,11 +34,12 @@ public sealed class InvariantTests : IDisposable
 
     private static readonly string[] NamespaceFiles = ["cgroup", "ipc", "mnt", "net", "pid", "user", "uts"];
 
-    private string[] Env(StartPath path) => path switch
+    // The path is the theory's, never the suite's (OCIRUN_INIT / OCIRUN_DIRECT in the environment).
+    private static string[] Env(StartPath path) => path switch
     {
-        StartPath.Direct => ["OCIRUN_DIRECT=1"],
-        StartPath.Init => ["OCIRUN_INIT=1"],
-        _ => [],
+        StartPath.Direct => ["-u", "OCIRUN_INIT", "OCIRUN_DIRECT=1"],
+        StartPath.Init => ["-u", "OCIRUN_DIRECT", "OCIRUN_INIT=1"],
+        _ => ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT"],
     };
 
     /// <summary>Shapes the bundle for <paramref name="path"/> (the hook or the user namespace that takes the init).</summary>
