@@ -28,6 +28,13 @@ public sealed class CreateDirectPathTests : IDisposable
         return (r, text);
     }
 
+    /// <summary>A command forced onto the direct path (OCIRUN_DIRECT=1), detached (stdio on the output file) or not.</summary>
+    private CommandResult Direct(bool detached, params string[] args)
+    {
+        string[] argv = ["-u", "OCIRUN_INIT", "OCIRUN_DIRECT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, .. args];
+        return detached ? Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", argv, _c.OutputFile) : Harness.Ocirun.Exec("/usr/bin/env", argv);
+    }
+
     private const string Probe =
         "echo pid=$$; id; ulimit -n; ulimit -Hn; umask; pwd; hostname; " +
         "grep -E '^(Cap|NoNewPrivs|Seccomp|SigIgn|SigBlk)' /proc/self/status; ls /proc/self/fd; env | sort; " +
@@ -146,7 +153,9 @@ public sealed class CreateDirectPathTests : IDisposable
     public void A_created_container_waits_in_the_sealed_trampoline_and_sigterm_stops_it()
     {
         _c.Bundle.Args("true");
-        _c.CreateOk();
+        _c.Bundle.Write();
+        var created = Direct(true, "create", "-b", _c.Bundle.Dir, _c.Id);
+        created.ExitCode.Should().Be(0, created.ToString());
         var pid = _c.Pid();
         new FileInfo($"/proc/{pid}/exe").LinkTarget.Should().Be("/memfd:ocirun-exec (deleted)", "the created init is the exec trampoline, never the host binary");
         File.ReadAllText($"/proc/{pid}/status").Should().Contain("State:\tS", "it waits on the exec fifo");
@@ -181,10 +190,11 @@ public sealed class CreateDirectPathTests : IDisposable
         File.WriteAllText(Path.Combine(_c.Bundle.Rootfs, "evil"), "#!/proc/self/exe\n");
         File.SetUnixFileMode(Path.Combine(_c.Bundle.Rootfs, "evil"), (UnixFileMode)0x1ed);
         _c.Bundle.Args("sleep", "1000");
-        _c.RunDetached().ExitCode.Should().Be(0);
+        _c.Bundle.Write();
+        Direct(true, "run", "-d", "-b", _c.Bundle.Dir, _c.Id).ExitCode.Should().Be(0);
         // Both direct paths exec the program through the sealed trampoline; the interpreter /proc/self/exe is then that
         // memfd, which refuses the script's arguments. Before the trampoline it was the host's ocirun.
-        var r = _c.Runtime.Run("exec", _c.Id, "/evil");
+        var r = Direct(false, "exec", _c.Id, "/evil");
         r.ExitCode.Should().Be(1, r.ToString());
         r.Stderr.Should().Contain("ocirun: exec trampoline: invalid argument");
         SecurityTestBundle.Sha256(Harness.Ocirun.DefaultBinary).Should().Be(before);
