@@ -7,6 +7,8 @@ public static class Prctl
 {
     /// <summary>PR_SET_PDEATHSIG.</summary>
     public const int PR_SET_PDEATHSIG = 1;
+    /// <summary>PR_GET_DUMPABLE.</summary>
+    public const int PR_GET_DUMPABLE = 3;
     /// <summary>PR_SET_DUMPABLE.</summary>
     public const int PR_SET_DUMPABLE = 4;
     /// <summary>PR_SET_KEEPCAPS.</summary>

@@ -20,6 +20,10 @@ public static class ContainerInit
     /// <summary>Runs the init; returns an exit status only on failure (success ends in execve).</summary>
     public static int Main()
     {
+        // CVE-2016-9962: until execve, no process of the container may ptrace the init or open its /proc files
+        // (exe, fd/, mem); a non-dumpable process needs CAP_SYS_PTRACE for that. execve makes the new program dumpable
+        // again. First thing: the raw child that exec'd this process was non-dumpable since its birth (NonDumpableClone).
+        _ = Libc.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         // Before anything can move this process into the container's root: libm is bound on first use
         // (src/Cli/native/lazy-libm.c), and a first use in there would load the container's libm.
         OcirunNative.LibmPreload();
@@ -29,9 +33,6 @@ public static class ContainerInit
             StdIo.ErrorLine("ocirun init: must be started by ocirun (no sync socket)");
             return 1;
         }
-        // CVE-2016-9962: until execve, no process of the container may ptrace the init or open its /proc files
-        // (exe, fd/, mem); a non-dumpable process needs CAP_SYS_PTRACE for that. execve makes the new program dumpable again.
-        _ = Libc.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         // If the runtime dies before the container is ready, so does the init.
         _ = Libc.prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
 
@@ -219,7 +220,15 @@ public static class ContainerInit
     /// </summary>
     private static void RunCreateHooks(Spec.Spec spec, InitOptions options, SyncChannel channel)
     {
-        if (HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0)
+        var runtimeHooks = HookRunner.Of(spec.Hooks, "prestart").Count + HookRunner.Of(spec.Hooks, "createRuntime").Count > 0;
+        if (runtimeHooks || HookRunner.Of(spec.Hooks, "createContainer").Count > 0)
+        {
+            // Hooks see the init in all the container's namespaces (the network namespace was joined first thing) and in
+            // its cgroups, as runc's do: the late join (docs/process-model.md, "cgroups") comes early when there are hooks.
+            CgroupJoin.Join(options.Cgroups);
+            options.Cgroups = null;
+        }
+        if (runtimeHooks)
         {
             channel.Send(SyncMessage.RunHooks, []);
             if (!channel.TryReceive(out var type, out _) || type != SyncMessage.HooksDone)

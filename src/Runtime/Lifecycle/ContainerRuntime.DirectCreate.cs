@@ -28,6 +28,7 @@ public sealed partial class ContainerRuntime
         // No other managed thread may run at the clone: the builder is parked (blocked in read) from here on.
         builder.WaitParked();
         var netns = builder.NetNamespace; // made by the builder (which owns it); otherwise clone3 makes it
+        DirectCreate.UseNetNamespace(plan, netns);
         timer.Mark("builder-parked");
         var request = new LaunchRequest
         {
@@ -106,6 +107,8 @@ public sealed partial class ContainerRuntime
             joined = true;
             builder.Join();
             timer.Mark("mounts-wait");
+            // The hooks see the child in all the container's namespaces and cgroups, as runc's do.
+            DirectCreate.AwaitCgroupsJoined(launched, request);
             if (hooks)
             {
                 RunRuntimeHooks(options.Id, launched.Pid, bundle, spec);
@@ -115,7 +118,7 @@ public sealed partial class ContainerRuntime
                 finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
                 finisher.Join();
             }
-            DirectCreate.SendGo(launched.Channel, netns, seccompProgram.Program, seccompProgram.Flags);
+            DirectCreate.SendGo(launched.Channel, null, seccompProgram.Program, seccompProgram.Flags); // the child is in netns already
             // As in CreateThroughInit: only a join through cgroup.procs (pure v2) takes the global lock.
             if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
             timer.Mark("go");

@@ -41,6 +41,7 @@ internal static unsafe class DirectCreate
         public int ProcContexts;
         public int UnshareCgroupNs;
         public int TrampolineFd;
+        public int NetNsFd;
         public byte* Rootfs;
         public byte* Slash;
         public byte* Dot;
@@ -62,12 +63,15 @@ internal static unsafe class DirectCreate
     internal enum PivotStep { OpenOldRoot, OpenNewRoot, ChdirNewRoot, PivotRoot, ChdirOldRoot, SlaveOldRoot, UnmountOldRoot, ChdirSlash }
 
     /// <summary>
-    /// Why this container needs <c>ocirun init</c>, or null when the direct path applies. The environment variable
-    /// <c>OCIRUN_INIT=1</c> forces the init (for comparisons and A/B timing).
+    /// Why this container needs <c>ocirun init</c>, or null when the direct path applies. <c>OCIRUN_INIT=1</c> forces the
+    /// init, <c>OCIRUN_DIRECT=1</c> the direct path (<see cref="PathSwitch"/>).
     /// </summary>
-    public static string? WhyNot(Spec.Spec spec, bool noPivot, bool consoleSocket, bool seccompListener, bool idmapped, bool rootless)
+    /// <exception cref="RuntimeException">OCIRUN_DIRECT=1 and the direct path cannot take this container, or both switches.</exception>
+    public static string? WhyNot(Spec.Spec spec, bool noPivot, bool consoleSocket, bool seccompListener, bool idmapped, bool rootless) =>
+        PathSwitch.Apply(Reason(spec, noPivot, consoleSocket, seccompListener, idmapped, rootless), "create");
+
+    private static string? Reason(Spec.Spec spec, bool noPivot, bool consoleSocket, bool seccompListener, bool idmapped, bool rootless)
     {
-        if (Environment.GetEnvironmentVariable("OCIRUN_INIT") == "1") return "OCIRUN_INIT=1";
         if (consoleSocket) return "a terminal";
         if (DirectExec.WhyNotInPlan(spec, seccompListener) is { } why) return why;
         if (spec.Linux?.MountLabel is not null) return "an LSM label";
@@ -112,6 +116,7 @@ internal static unsafe class DirectCreate
         s->ProcContexts = ProcMountCount(spec);
         s->UnshareCgroupNs = NamespaceType.IsNew(spec.Linux?.Namespaces, NamespaceType.Cgroup) ? 1 : 0;
         s->TrampolineFd = plan.Native->TrampolineFd;
+        s->NetNsFd = -1;
         s->Rootfs = plan.Utf8(rootfs);
         s->Slash = plan.Utf8("/");
         s->Dot = plan.Utf8(".");
@@ -147,6 +152,26 @@ internal static unsafe class DirectCreate
     }
 
     /// <summary>The Go frame: the network namespace fd (or none) as SCM_RIGHTS, the seccomp program in the payload.</summary>
+    /// <summary>
+    /// The network namespace the builder made (null: none, or clone3 makes it): the child joins it first thing, so that it
+    /// is in every namespace of the container before the prestart and createRuntime hooks (which read /proc/PID/ns/net of
+    /// the state's pid, as Docker's libnetwork-setkey does). The fd must stay open until the clone.
+    /// </summary>
+    public static void UseNetNamespace(DirectExec plan, SafeFd? netns) => plan.Native->Create->NetNsFd = netns?.Fd ?? -1;
+
+    /// <summary>
+    /// Waits for the child's <see cref="SyncMessage.CgroupsJoined"/>: from then on it is in all its namespaces and its
+    /// cgroups, and the hooks may run.
+    /// </summary>
+    /// <exception cref="RuntimeException">the child failed (the reason of its ChildFailed frame) or exited.</exception>
+    public static void AwaitCgroupsJoined(InitProcess init, LaunchRequest request)
+    {
+        if (!init.Channel.TryReceive(out var type, out var payload))
+            throw new RuntimeException("container init exited before the container was ready");
+        if (type == SyncMessage.ChildFailed) throw new RuntimeException(InitLauncher.DescribeChildFailure(request, payload));
+        if (type != SyncMessage.CgroupsJoined) throw new RuntimeException($"container init sent an unexpected message {type}");
+    }
+
     public static void SendGo(SyncChannel channel, SafeFd? netns, byte[]? program, uint seccompFlags)
     {
         if (program is { Length: > MaxProgram }) throw new InitException($"linux.seccomp: the compiled filter has {program.Length / 8} instructions, more than the kernel's 4096");
@@ -287,6 +312,8 @@ internal static unsafe class DirectCreate
         RawSys.ResetHandlers(p->NrRtSigaction, p->NrRtSigprocmask);
         // If the runtime dies before the container is ready, so does this process (ContainerInit does the same).
         _ = RawSys.Prctl(Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+        // The network namespace the runtime's builder thread made: entered before anything else (UseNetNamespace).
+        if (s->NetNsFd >= 0 && RawSys.Setns(s->NetNsFd, (int)CloneFlags.NewNet) != 0) DirectExec.Fail(errorFd, DirectExec.Step.JoinNet, 0);
         // Nothing of the runtime's stays open (its state directory lock above all): only stdio, the preserved fds, the
         // sync socket and the exec fifo.
         CloseAllBut((uint)(3 + p->PreserveFds), s->SyncFd, s->FifoFd, s->TrampolineFd);
@@ -314,6 +341,11 @@ internal static unsafe class DirectCreate
         }
         // A cgroup namespace of its own, rooted at the container's cgroups (CgroupJoin).
         if (s->UnshareCgroupNs != 0 && RawSys.Unshare((int)CloneFlags.NewCgroup) != 0) DirectExec.Fail(errorFd, DirectExec.Step.CgroupNamespace, 0);
+        // In all its namespaces and cgroups now: the runtime waits for this before the hooks (AwaitCgroupsJoined).
+        byte* joined = stackalloc byte[8];
+        *(uint*)joined = (uint)SyncMessage.CgroupsJoined;
+        *(uint*)(joined + 4) = 0;
+        if (RawSys.Write(errorFd, joined, 8) != 8) RawSys.Exit(1);
 
         ReceiveGo(p, s, errorFd);
 

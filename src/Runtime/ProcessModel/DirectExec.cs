@@ -118,8 +118,13 @@ internal sealed unsafe class DirectExec : IDisposable
 
     /// <summary>
     /// Why <paramref name="spec"/>'s process needs <c>ocirun init</c>, or null when the direct path applies.
+    /// <c>OCIRUN_INIT=1</c> forces the init, <c>OCIRUN_DIRECT=1</c> the direct path (<see cref="PathSwitch"/>).
     /// </summary>
-    public static string? WhyNot(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
+    /// <exception cref="Lifecycle.RuntimeException">OCIRUN_DIRECT=1 and the direct path cannot take this process, or both switches.</exception>
+    public static string? WhyNot(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins) =>
+        PathSwitch.Apply(Reason(spec, seccompListener, joins), "exec");
+
+    private static string? Reason(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
     {
         if (spec.Process!.ExecCpuAffinity is not null) return "process.execCPUAffinity";
         if (WhyNotInPlan(spec, seccompListener) is { } why) return why;

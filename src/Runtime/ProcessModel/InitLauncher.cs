@@ -195,9 +195,13 @@ public static unsafe class InitLauncher
 
             var env = new List<string>(request.Environment.Count + 1) { $"{InitProcess.SyncFdVariable}={childEnd.Fd}" };
             env.AddRange(request.Environment);
-            // CVE-2019-5736: ocirun itself is exec'd from a sealed memfd copy, never from the host binary.
+            // CVE-2019-5736: ocirun itself is exec'd from a handle nobody can write, never from the host binary. Inside a
+            // user namespace (created or joined) the exec'd init is within reach of every host-root process, whatever its
+            // capabilities (the owner of a user namespace has all of them in it; non-dumpable does not help, its memory
+            // belongs to that namespace): there only a sealed memfd copy will do, not even a read-only bind of the inode.
+            var inUserNamespace = (request.NewNamespaces & CloneFlags.NewUser) != 0 || JoinOf(joins, "user") is not null;
             executable = direct is not null ? null
-                : request.Executable == "/proc/self/exe" ? SealedExecutable.Create().Fd
+                : request.Executable == "/proc/self/exe" ? (inUserNamespace ? SealedExecutable.CreateMemfdCopy() : SealedExecutable.Create()).Fd
                 : SafeFd.Check(Libc.open(request.Executable, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open {request.Executable}");
             if (direct is null && JoinOf(joins, "mount") is not null)
             {
@@ -226,6 +230,11 @@ public static unsafe class InitLauncher
             // (for its future self: execve enters it) and waits, like for the id maps, while the parent writes them.
             plan.UnshareTime = (request.NewNamespaces & CloneFlags.NewTime) != 0;
             plan.WaitForMappings |= plan.UnshareTime;
+            // The child is born non-dumpable (NonDumpableClone). A parent without host privileges cannot write the maps of
+            // a non-dumpable child (its /proc files belong to root) nor can newuidmap: such a child is born dumpable and
+            // stays so until the maps are written, as runc's is; the binary is then only as writable as the unprivileged
+            // runtime's own rights over it.
+            plan.DumpableWhileMapped = plan.WaitForMappings && Libc.geteuid() != 0;
             int pidFd = -1;
             var args = new CloneArgs
             {
@@ -242,6 +251,7 @@ public static unsafe class InitLauncher
             long pid;
             int cloneErrno;
             var noGc = TryEnterNoGcRegion();
+            var dumpable = plan.DumpableWhileMapped ? -1 : NonDumpableClone.Enter();
             try
             {
                 pid = RawSys.Clone3(&args);
@@ -263,6 +273,7 @@ public static unsafe class InitLauncher
             }
             finally
             {
+                NonDumpableClone.Leave(dumpable);
                 if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
             }
 
@@ -382,9 +393,10 @@ public static unsafe class InitLauncher
     /// <summary>Runs in the cloned child: raw, non-allocating syscalls only, then execve or _exit.</summary>
     private static void ChildAfterClone(in NativePlan plan)
     {
-        // CVE-2016-9962: until execve, no process of the container may ptrace this one or open its /proc files (the
-        // exec'd init does the same first thing); execve makes the new program dumpable again.
-        if (plan.Direct != null) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // CVE-2016-9962 and CVE-2019-5736: born non-dumpable (NonDumpableClone), so until execve no process of the
+        // container may ptrace this copy of the runtime or open its /proc files (exe is the host binary); the exec'd init
+        // does the same first thing, the exec trampoline too. Set again here in case the parent's prctl failed.
+        if (!plan.DumpableWhileMapped) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         for (var i = 0; i < plan.JoinCount; i++)
         {
             if (RawSys.Setns(plan.JoinFds[i], plan.JoinTypes[i]) != 0) ChildFail(plan.ErrorFd, i, RawSys.ErrnoValue);
@@ -410,6 +422,7 @@ public static unsafe class InitLauncher
                 got += (int)n;
             }
         }
+        if (plan.DumpableWhileMapped) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (plan.BecomeNamespaceRoot)
         {
             // Root of the (new or joined) user namespace: otherwise execve would leave the init without capabilities.
@@ -497,6 +510,7 @@ public static unsafe class InitLauncher
         public bool WaitForMappings;
         public bool UnshareTime;
         public bool BecomeNamespaceRoot;
+        public bool DumpableWhileMapped;
         public int PidJoinFd;
         public byte** Argv;
         public byte** Envp;

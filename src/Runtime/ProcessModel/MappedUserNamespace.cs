@@ -45,15 +45,22 @@ public static unsafe class MappedUserNamespace
         var args = new CloneArgs { Flags = (ulong)CloneFlags.NewUser, ExitSignal = Signals.SIGCHLD };
         long pid;
         int errno;
+        // Born non-dumpable: a copy of the runtime (its exe is the host binary) in a user namespace host root owns, which
+        // any host-root process could otherwise open (CVE-2019-5736, docs/security.md). Without host privileges the parent
+        // could not write the maps of a non-dumpable helper: then the helper is dumpable (such a runtime cannot make an
+        // idmapped mount anyway).
+        var dumpableForMaps = Libc.geteuid() != 0;
         var noGc = TryEnterNoGcRegion();
+        var dumpable = dumpableForMaps ? -1 : NonDumpableClone.Enter();
         try
         {
             pid = RawSys.Clone3(&args);
-            if (pid == 0) HelperMain(childFd, parentFd); // never returns
+            if (pid == 0) HelperMain(childFd, parentFd, dumpableForMaps); // never returns
             errno = RawSys.ErrnoValue;
         }
         finally
         {
+            NonDumpableClone.Leave(dumpable);
             if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
         }
         if (pid < 0) throw new SyscallException("clone3 (a user namespace for an idmapped mount)", errno);
@@ -61,8 +68,9 @@ public static unsafe class MappedUserNamespace
     }
 
     /// <summary>The helper: a one-thread copy of this process; raw, non-allocating syscalls only (docs/process-model.md).</summary>
-    private static void HelperMain(int childFd, int parentFd)
+    private static void HelperMain(int childFd, int parentFd, bool dumpable)
     {
+        if (!dumpable) _ = RawSys.Prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
         _ = RawSys.Close(parentFd); // else its own copy would keep the socket open: no end-of-file, ever
         byte one;
         while (true)

@@ -47,6 +47,11 @@ public enum SyncMessage : uint
     /// child joins them while the runtime still builds the rootfs (DirectCreate).
     /// </summary>
     Cgroups = 13,
+    /// <summary>
+    /// Direct-create child → runtime: the child has joined its cgroups (and its cgroup namespace); it is in every namespace
+    /// and cgroup of the container from now on, so the prestart and createRuntime hooks may run (an empty frame).
+    /// </summary>
+    CgroupsJoined = 14,
 }
 
 /// <summary>

@@ -21,10 +21,18 @@ public sealed class CreateDirectPathTests : IDisposable
         _c.Bundle.Write();
         var log = Path.Combine(_c.Bundle.Dir, $"run-{Guid.NewGuid():N}.log");
         string[] args = [_c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "--debug", "--log", log, "run", "-b", _c.Bundle.Dir, .. runOptions, _c.Id];
-        var r = Harness.Ocirun.Exec("/usr/bin/env", init ? ["OCIRUN_INIT=1", .. args] : args);
+        // The path is this test's choice, not the suite's (OCIRUN_INIT / OCIRUN_DIRECT in the environment).
+        var r = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", .. init ? ["OCIRUN_INIT=1", .. args] : args]);
         var text = File.Exists(log) ? File.ReadAllText(log) : "";
         text.Should().Contain(init ? $"create {_c.Id}: through ocirun init (OCIRUN_INIT=1)" : $"create {_c.Id}: direct path", "the test must exercise the path it names");
         return (r, text);
+    }
+
+    /// <summary>A command forced onto the direct path (OCIRUN_DIRECT=1), detached (stdio on the output file) or not.</summary>
+    private CommandResult Direct(bool detached, params string[] args)
+    {
+        string[] argv = ["-u", "OCIRUN_INIT", "OCIRUN_DIRECT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, .. args];
+        return detached ? Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", argv, _c.OutputFile) : Harness.Ocirun.Exec("/usr/bin/env", argv);
     }
 
     private const string Probe =
@@ -145,7 +153,9 @@ public sealed class CreateDirectPathTests : IDisposable
     public void A_created_container_waits_in_the_sealed_trampoline_and_sigterm_stops_it()
     {
         _c.Bundle.Args("true");
-        _c.CreateOk();
+        _c.Bundle.Write();
+        var created = Direct(true, "create", "-b", _c.Bundle.Dir, _c.Id);
+        created.ExitCode.Should().Be(0, created.ToString());
         var pid = _c.Pid();
         new FileInfo($"/proc/{pid}/exe").LinkTarget.Should().Be("/memfd:ocirun-exec (deleted)", "the created init is the exec trampoline, never the host binary");
         File.ReadAllText($"/proc/{pid}/status").Should().Contain("State:\tS", "it waits on the exec fifo");
@@ -161,7 +171,7 @@ public sealed class CreateDirectPathTests : IDisposable
         // host's, or a later first use would load the container's libm.so.6 into a privileged process.
         _c.Bundle.Args("true");
         _c.Bundle.Write();
-        var r = Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", ["OCIRUN_INIT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "create", "-b", _c.Bundle.Dir, _c.Id], _c.OutputFile);
+        var r = Harness.Ocirun.ExecWithFileStdio("/usr/bin/env", ["-u", "OCIRUN_DIRECT", "OCIRUN_INIT=1", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "create", "-b", _c.Bundle.Dir, _c.Id], _c.OutputFile);
         r.ExitCode.Should().Be(0, r.Stderr);
         var pid = _c.Pid();
         File.ReadAllText($"/proc/{pid}/cmdline").Should().StartWith("ocirun\0init", "the created init is `ocirun init` on this path");
@@ -180,10 +190,11 @@ public sealed class CreateDirectPathTests : IDisposable
         File.WriteAllText(Path.Combine(_c.Bundle.Rootfs, "evil"), "#!/proc/self/exe\n");
         File.SetUnixFileMode(Path.Combine(_c.Bundle.Rootfs, "evil"), (UnixFileMode)0x1ed);
         _c.Bundle.Args("sleep", "1000");
-        _c.RunDetached().ExitCode.Should().Be(0);
+        _c.Bundle.Write();
+        Direct(true, "run", "-d", "-b", _c.Bundle.Dir, _c.Id).ExitCode.Should().Be(0);
         // Both direct paths exec the program through the sealed trampoline; the interpreter /proc/self/exe is then that
         // memfd, which refuses the script's arguments. Before the trampoline it was the host's ocirun.
-        var r = _c.Runtime.Run("exec", _c.Id, "/evil");
+        var r = Direct(false, "exec", _c.Id, "/evil");
         r.ExitCode.Should().Be(1, r.ToString());
         r.Stderr.Should().Contain("ocirun: exec trampoline: invalid argument");
         SecurityTestBundle.Sha256(Harness.Ocirun.DefaultBinary).Should().Be(before);

@@ -45,7 +45,8 @@ public sealed class ExecDirectPathTests : IDisposable
         var file = Path.Combine(_c.Bundle.Dir, $"process-{Guid.NewGuid():N}.json");
         var log = file + ".log";
         File.WriteAllText(file, json);
-        var r = _c.Runtime.Run(["--debug", "--log", log, "exec", "--process", file, _c.Id]);
+        // The path is this test's choice, not the suite's (OCIRUN_INIT / OCIRUN_DIRECT in the environment).
+        var r = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "--debug", "--log", log, "exec", "--process", file, _c.Id]);
         var text = File.ReadAllText(log);
         text.Should().Contain($"exec {_c.Id}: {expectedPath}", "the test must exercise the path it names");
         return new Run(r, text);
