@@ -127,7 +127,7 @@ internal static class ProcessSetup
         }
         Libc.Check(Libc.prctl(Prctl.PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
 
-        var groups = (user.AdditionalGids ?? []).ToArray();
+        var groups = user.DistinctAdditionalGids();
         if (UserNamespaceFixups.SetgroupsDenied())
         {
             // A user namespace that maps only the runtime's own gid denies setgroups: without additionalGids there is

@@ -184,7 +184,7 @@ internal sealed unsafe class DirectExec : IDisposable
             p->Rlimits = exec.Array(rlimits.ConvertAll(r => new RLimit { Cur = r.Soft, Max = r.Hard }).ToArray());
             p->LastCap = lastCap;
             p->Bounding = sets.Bounding;
-            var groups = process.User.AdditionalGids?.ToArray() ?? [];
+            var groups = process.User.DistinctAdditionalGids();
             p->GroupCount = groups.Length;
             p->Groups = exec.Array(groups);
             p->Uid = process.User.Uid;

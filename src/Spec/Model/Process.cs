@@ -103,6 +103,19 @@ public sealed class User
     [JsonPropertyName("additionalGids")]
     public List<uint>? AdditionalGids { get; set; }
 
+    /// <summary>The supplementary groups to hand to setgroups(2): <see cref="AdditionalGids"/> with each gid once, in
+    /// the order first seen; empty when there are none. runc collects them into a set (Docker sends e.g.
+    /// <c>[1000,50,4242,50]</c> and its process shows <c>Groups: 50 1000 4242</c>); setgroups itself keeps
+    /// duplicates.</summary>
+    public uint[] DistinctAdditionalGids()
+    {
+        if (AdditionalGids is not { Count: > 0 } gids) return [];
+        var result = new List<uint>(gids.Count);
+        foreach (var gid in gids)
+            if (!result.Contains(gid)) result.Add(gid);
+        return result.ToArray();
+    }
+
     /// <summary><c>username</c>: user name (Windows only; kept for round trips).</summary>
     [JsonPropertyName("username")]
     public string? Username { get; set; }

@@ -44,6 +44,21 @@ public sealed class CreateDirectPathTests : IDisposable
         "sed -E 's/^[0-9]+ [0-9]+ [0-9]+:[0-9]+ //; s/ (shared|master):[0-9]+//g' /proc/self/mountinfo; cat /proc/self/cgroup; " +
         "echo end";
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Duplicate_additional_gids_are_set_once_as_runc_does(bool init)
+    {
+        // Docker sends the image user's groups and --group-add's together: [1000,50,4242,50]. runc sets each once
+        // (its GetAdditionalGroups keeps a set); setgroups(2) itself would keep the duplicate.
+        _c.Bundle.Sh("grep '^Groups:' /proc/self/status").Process.User = new User { Uid = 1000, Gid = 1000, AdditionalGids = [1000, 50, 4242, 50] };
+
+        var (r, _) = RunBy(init);
+
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stdout.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).Should().Equal("Groups:", "50", "1000", "4242");
+    }
+
     [Fact]
     public void A_container_with_users_limits_capabilities_seccomp_sysctl_and_read_only_paths_is_the_same_by_both_paths()
     {

@@ -55,6 +55,18 @@ public sealed class ExecDirectPathTests : IDisposable
     private const string Probe = "id; ulimit -n; ulimit -Hn; umask; pwd; grep -E '^(Cap|NoNewPrivs|Seccomp|SigIgn|SigBlk)' /proc/self/status; ls /proc/self/fd; env | sort";
 
     [Fact]
+    public void Duplicate_additional_gids_are_set_once_by_both_paths()
+    {
+        var (direct, init) = Both("""
+            "args":["grep","^Groups:","/proc/self/status"],"cwd":"/","user":{"uid":1000,"gid":1000,"additionalGids":[1000,50,4242,50]}
+            """);
+        direct.ExitCode.Should().Be(0, direct.ToString());
+        init.ExitCode.Should().Be(0, init.ToString());
+        direct.Stdout.Should().Be(init.Stdout);
+        direct.Stdout.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).Should().Equal("Groups:", "50", "1000", "4242");
+    }
+
+    [Fact]
     public void A_non_root_process_with_groups_rlimits_capabilities_umask_and_no_new_privs_is_the_same_by_both_paths()
     {
         var (direct, init) = Both($$"""
