@@ -16,7 +16,7 @@ public struct RLimit
 
 public static partial class Libc
 {
-    /// <summary>prlimit(2).</summary>
+    /// <summary>prlimit(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "prlimit", SetLastError = true)]
     public static unsafe partial int prlimit(int pid, int resource, RLimit* newLimit, RLimit* oldLimit);
 

@@ -49,8 +49,10 @@ public static partial class Libc
 public static partial class Libc
 {
     /// <summary>access(2).</summary>
-    [LibraryImport(Name, EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int access(string path, int mode);
+    public static unsafe int access(string path, int mode)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.access(p, mode);
+    }
 
     /// <summary>access(2) mode: executable.</summary>
     public const int X_OK = 1;
