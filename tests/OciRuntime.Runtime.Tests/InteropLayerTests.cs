@@ -94,6 +94,38 @@ public sealed class InteropLayerTests
         differ.Should().BeEmpty();
     }
 
+    [Fact]
+    public unsafe void The_structs_the_layer_casts_to_Tmds_LibC_pointers_have_its_layout()
+    {
+        // UnixSocket/Socket pass RawSys.MsgHdr and IoVec to LibC.sendmsg/recvmsg, FsOpen passes OpenHow to LibC.openat2.
+        sizeof(RawSys.MsgHdr).Should().Be(sizeof(Tmds.Linux.msghdr));
+        sizeof(RawSys.IoVec).Should().Be(sizeof(Tmds.Linux.iovec));
+        sizeof(OpenHow).Should().Be(sizeof(Tmds.Linux.open_how));
+        string[] ours = ["Name", "NameLength", "Iov", "IovLength", "Control", "ControlLength", "Flags"];
+        string[] theirs = ["msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags"];
+        for (var i = 0; i < ours.Length; i++)
+        {
+            Marshal.OffsetOf<RawSys.MsgHdr>(ours[i]).Should().Be(OffsetOf<Tmds.Linux.msghdr>(theirs[i]), ours[i]);
+        }
+        // LinkCount/StatAt read struct statx by offset from a buffer LibC.statx fills.
+        OffsetOf<Tmds.Linux.statx>("stx_nlink").Should().Be(16);
+        OffsetOf<Tmds.Linux.statx>("stx_uid").Should().Be(20);
+        OffsetOf<Tmds.Linux.statx>("stx_gid").Should().Be(24);
+        OffsetOf<Tmds.Linux.statx>("stx_mode").Should().Be(28);
+        OffsetOf<Tmds.Linux.statx>("stx_rdev_major").Should().Be(128);
+        OffsetOf<Tmds.Linux.statx>("stx_rdev_minor").Should().Be(132);
+        sizeof(Tmds.Linux.statx).Should().BeLessThanOrEqualTo(256);
+    }
+
+    // Tmds.LibC declares some fields as properties: over "<name>k__BackingField" or "_name".
+    private static nint OffsetOf<T>(string field)
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance;
+        var f = typeof(T).GetField(field, all) ?? typeof(T).GetField($"<{field}>k__BackingField", all) ?? typeof(T).GetField("_" + field, all);
+        f.Should().NotBeNull($"{typeof(T).Name}.{field}");
+        return Marshal.OffsetOf<T>(f!.Name);
+    }
+
     private static long ToLong(object value) => value is Tmds.Linux.ulong_t u
         ? (long)(ulong)u
         : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
