@@ -43,6 +43,7 @@ public readonly record struct WaitStatus(bool Exited, int Code, int Signal)
         (status & 0x7f) == 0 ? new WaitStatus(true, (status >> 8) & 0xff, 0) : new WaitStatus(false, 0, status & 0x7f);
 }
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): waitpid, prctl; pidfd_* go through LibC.syscall.
 public static partial class Libc
 {
     /// <summary>waitpid: do not block.</summary>

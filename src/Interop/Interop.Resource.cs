@@ -14,6 +14,7 @@ public struct RLimit
     public const ulong Infinity = ulong.MaxValue;
 }
 
+// Own declaration (Tmds.LibC 0.5.0 lacks it): prlimit.
 public static partial class Libc
 {
     /// <summary>prlimit(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>

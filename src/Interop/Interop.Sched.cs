@@ -28,6 +28,7 @@ public struct SchedAttr
     public uint UtilMax;
 }
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): personality, gettid; sched_setattr and ioprio_set go through LibC.syscall.
 /// <summary>
 /// Scheduling and execution-domain calls of the process: sched_setattr(2), sched_setaffinity(2), ioprio_set(2),
 /// personality(2) (runtime-spec config.md#linux-process, config-linux.md#personality).

@@ -19,6 +19,7 @@ public static class FsMagic
     public const long Ramfs = 0x858458f6;
 }
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): statfs, fstatfs, realpath, free.
 public static partial class Libc
 {
     [LibraryImport(Name, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
