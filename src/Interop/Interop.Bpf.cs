@@ -24,7 +24,7 @@ public struct BpfInsn
 }
 
 /// <summary>bpf(2) constants (include/uapi/linux/bpf.h).</summary>
-public static partial class Bpf
+public static class Bpf
 {
     /// <summary>BPF_PROG_LOAD.</summary>
     public const int PROG_LOAD = 5;
@@ -57,12 +57,10 @@ public static partial class Bpf
 
     private static long SyscallNumber => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
 
-    [LibraryImport(Libc.Name, EntryPoint = "syscall", SetLastError = true)]
-    private static unsafe partial long syscall3(long number, nint cmd, byte* attr, nint size);
-
+    // bpf(2) is not in Tmds.LibC 0.5.0: it goes through LibC.syscall.
     private static unsafe int Call(int cmd, Span<byte> attr)
     {
-        fixed (byte* p = attr) return (int)syscall3(SyscallNumber, cmd, p, attr.Length);
+        fixed (byte* p = attr) return (int)Libc.Result(LibC.syscall(Libc.Arg(SyscallNumber), cmd, p, attr.Length));
     }
 
     /// <summary>

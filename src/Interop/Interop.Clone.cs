@@ -159,10 +159,38 @@ public static unsafe partial class RawSys
 public static partial class Libc
 {
     /// <summary>setns(2).</summary>
-    [LibraryImport(Name, EntryPoint = "setns", SetLastError = true)]
-    public static partial int setns(int fd, int nstype);
+    public static int setns(int fd, int nstype) => LibC.setns(fd, nstype);
 
     /// <summary>execve(2) with managed strings (for a process that is already single-purpose, e.g. the container init).</summary>
-    [LibraryImport(Name, EntryPoint = "execve", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int execve(string path, string?[] argv, string?[] envp);
+    public static unsafe int execve(string path, string?[] argv, string?[] envp)
+    {
+        var args = NullTerminated(argv);
+        var env = NullTerminated(envp);
+        try
+        {
+            fixed (byte* p = Utf8Z(path)) return LibC.execve(p, (byte**)args, (byte**)env);
+        }
+        finally
+        {
+            Free(args, argv.Length);
+            Free(env, envp.Length);
+        }
+    }
+
+    // A NULL-terminated native array of NUL-terminated UTF-8 copies of strings (null entries stay NULL).
+    private static unsafe nint* NullTerminated(string?[] strings)
+    {
+        var array = (nint*)NativeMemory.AllocZeroed((nuint)(strings.Length + 1), (nuint)sizeof(nint));
+        for (var i = 0; i < strings.Length; i++)
+        {
+            if (strings[i] is { } s) array[i] = Marshal.StringToCoTaskMemUTF8(s);
+        }
+        return array;
+    }
+
+    private static unsafe void Free(nint* array, int count)
+    {
+        for (var i = 0; i < count; i++) Marshal.FreeCoTaskMem(array[i]);
+        NativeMemory.Free(array);
+    }
 }

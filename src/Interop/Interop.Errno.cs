@@ -74,6 +74,7 @@ public sealed class SyscallException : IOException
 
 public static partial class Libc
 {
+    // strerror(3): own declaration (Tmds.LibC 0.5.0 has only strerror_r).
     [LibraryImport(Name, EntryPoint = "strerror")]
     private static partial nint StrErrorNative(int errnum);
 

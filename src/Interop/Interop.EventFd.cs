@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OciRuntime.Interop;
 
 public static partial class Libc
@@ -8,6 +6,5 @@ public static partial class Libc
     public const int EFD_CLOEXEC = 0x80000;
 
     /// <summary>eventfd(2): a counter fd; read returns the 8-byte count (blocks while it is 0).</summary>
-    [LibraryImport(Name, EntryPoint = "eventfd", SetLastError = true)]
-    public static partial int eventfd(uint initval, int flags);
+    public static int eventfd(uint initval, int flags) => LibC.eventfd(initval, flags);
 }

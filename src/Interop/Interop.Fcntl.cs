@@ -59,102 +59,122 @@ public static class OpenFlags
     public const uint CLOSE_RANGE_CLOEXEC = 4;
 }
 
-public static partial class Libc
+// Own declarations (Tmds.LibC 0.5.0 lacks them): close_range, flock, renameat2; mknodat (Tmds binds glibc's compat-only __xmknodat).
+public static unsafe partial class Libc
 {
     /// <summary>open(2).</summary>
-    [LibraryImport(Name, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int open(string path, int flags, uint mode = 0);
+    public static int open(string path, int flags, uint mode = 0)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.open(p, flags, (Tmds.Linux.mode_t)(ushort)mode);
+    }
 
     /// <summary>openat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int openat(int dirfd, string path, int flags, uint mode = 0);
+    public static int openat(int dirfd, string path, int flags, uint mode = 0)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.openat(dirfd, p, flags, (Tmds.Linux.mode_t)(ushort)mode);
+    }
 
     /// <summary>close(2).</summary>
-    [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
-    public static partial int close(int fd);
+    public static int close(int fd) => LibC.close(fd);
 
     /// <summary>read(2).</summary>
-    [LibraryImport(Name, EntryPoint = "read", SetLastError = true)]
-    public static unsafe partial nint read(int fd, byte* buf, nuint count);
+    public static nint read(int fd, byte* buf, nuint count) => (nint)(long)LibC.read(fd, buf, (Tmds.Linux.size_t)(ulong)count);
 
     /// <summary>write(2).</summary>
-    [LibraryImport(Name, EntryPoint = "write", SetLastError = true)]
-    public static unsafe partial nint write(int fd, byte* buf, nuint count);
+    public static nint write(int fd, byte* buf, nuint count) => (nint)(long)LibC.write(fd, buf, (Tmds.Linux.size_t)(ulong)count);
 
     /// <summary>fcntl(2) with an integer argument.</summary>
-    [LibraryImport(Name, EntryPoint = "fcntl", SetLastError = true)]
-    public static partial int fcntl(int fd, int cmd, int arg);
+    public static int fcntl(int fd, int cmd, int arg) => LibC.fcntl(fd, cmd, arg);
 
     /// <summary>dup3(2).</summary>
-    [LibraryImport(Name, EntryPoint = "dup3", SetLastError = true)]
-    public static partial int dup3(int oldfd, int newfd, int flags);
+    public static int dup3(int oldfd, int newfd, int flags) => LibC.dup3(oldfd, newfd, flags);
 
-    /// <summary>close_range(2).</summary>
+    /// <summary>close_range(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "close_range", SetLastError = true)]
     public static partial int close_range(uint first, uint last, uint flags);
 
-    /// <summary>flock(2).</summary>
+    /// <summary>flock(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "flock", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
     /// <summary>mkdirat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mkdirat(int dirfd, string path, uint mode);
+    public static int mkdirat(int dirfd, string path, uint mode)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.mkdirat(dirfd, p, (Tmds.Linux.mode_t)(ushort)mode);
+    }
 
-    /// <summary>mknodat(2); <paramref name="dev"/> as made by <see cref="MakeDev"/>.</summary>
+    /// <summary>
+    /// mknodat(2); <paramref name="dev"/> as made by <see cref="MakeDev"/>. Own declaration: Tmds.LibC 0.5.0 calls
+    /// glibc's __xmknodat, a compat-only symbol since glibc 2.33 that the NativeAOT direct link of libc cannot bind.
+    /// </summary>
     [LibraryImport(Name, EntryPoint = "mknodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mknodat(int dirfd, string path, uint mode, ulong dev);
 
     /// <summary>mkfifo(3).</summary>
-    [LibraryImport(Name, EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mkfifo(string path, uint mode);
+    public static int mkfifo(string path, uint mode)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.mkfifo(p, (Tmds.Linux.mode_t)(ushort)mode);
+    }
 
     /// <summary>symlinkat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "symlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int symlinkat(string target, int newdirfd, string linkpath);
+    public static int symlinkat(string target, int newdirfd, string linkpath)
+    {
+        fixed (byte* t = Utf8Z(target))
+        fixed (byte* l = Utf8Z(linkpath))
+            return LibC.symlinkat(t, newdirfd, l);
+    }
 
     /// <summary>unlinkat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int unlinkat(int dirfd, string path, int flags);
+    public static int unlinkat(int dirfd, string path, int flags)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.unlinkat(dirfd, p, flags);
+    }
 
     /// <summary>fchownat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "fchownat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchownat(int dirfd, string path, uint uid, uint gid, int flags);
+    public static int fchownat(int dirfd, string path, uint uid, uint gid, int flags)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.fchownat(dirfd, p, uid, gid, flags);
+    }
 
     /// <summary>fchmodat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "fchmodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int fchmodat(int dirfd, string path, uint mode, int flags);
+    public static int fchmodat(int dirfd, string path, uint mode, int flags)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.fchmodat(dirfd, p, (Tmds.Linux.mode_t)(ushort)mode, flags);
+    }
 
     /// <summary>fchmod(2).</summary>
-    [LibraryImport(Name, EntryPoint = "fchmod", SetLastError = true)]
-    public static partial int fchmod(int fd, uint mode);
+    public static int fchmod(int fd, uint mode) => LibC.fchmod(fd, (Tmds.Linux.mode_t)(ushort)mode);
 
     /// <summary>chdir(2).</summary>
-    [LibraryImport(Name, EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int chdir(string path);
+    public static int chdir(string path)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.chdir(p);
+    }
 
     /// <summary>fchdir(2).</summary>
-    [LibraryImport(Name, EntryPoint = "fchdir", SetLastError = true)]
-    public static partial int fchdir(int fd);
+    public static int fchdir(int fd) => LibC.fchdir(fd);
 
     /// <summary>chroot(2).</summary>
-    [LibraryImport(Name, EntryPoint = "chroot", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int chroot(string path);
+    public static int chroot(string path)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.chroot(p);
+    }
 
     /// <summary>umask(2); returns the previous mask.</summary>
-    [LibraryImport(Name, EntryPoint = "umask")]
-    public static partial uint umask(uint mask);
+    public static uint umask(uint mask) => (ushort)LibC.umask((Tmds.Linux.mode_t)(ushort)mask);
 
     /// <summary>renameat2(2) flag: atomically exchange the two names.</summary>
     public const uint RENAME_EXCHANGE = 2;
 
-    /// <summary>renameat2(2) (glibc 2.28); <paramref name="flags"/>: RENAME_*.</summary>
+    /// <summary>renameat2(2) (glibc 2.28); <paramref name="flags"/>: RENAME_*. Own declaration: not in Tmds.LibC 0.5.0.</summary>
     [LibraryImport(Name, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 
     /// <summary>readlinkat(2).</summary>
-    [LibraryImport(Name, EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial nint readlinkat(int dirfd, string path, byte* buf, nuint size);
+    public static nint readlinkat(int dirfd, string path, byte* buf, nuint size)
+    {
+        fixed (byte* p = Utf8Z(path)) return (nint)(long)LibC.readlinkat(dirfd, p, buf, (Tmds.Linux.size_t)(ulong)size);
+    }
 
     /// <summary>The dev_t of <paramref name="major"/>:<paramref name="minor"/> (glibc's makedev).</summary>
     public static ulong MakeDev(ulong major, ulong minor) =>

@@ -45,43 +45,36 @@ public static partial class Libc
     /// <summary>S_IFDIR.</summary>
     public const uint S_IFDIR = 0x4000;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial long syscallOpenat2(long number, int dirfd, string path, OpenHow* how, nuint size);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallFsopen(long number, string fsname, uint flags);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscallFsconfig(long number, int fd, uint cmd, string? key, string? value, int aux);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long syscallFsmount(long number, int fd, uint flags, uint attrFlags);
-
-    [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
-    private static unsafe partial int fstatfsForFlags(int fd, long* buf);
-
-    /// <summary>openat2(2) (syscall 437).</summary>
+    /// <summary>openat2(2) (Tmds.LibC's, which calls syscall 437).</summary>
     public static unsafe int openat2(int dirfd, string path, ulong flags, ulong resolve)
     {
         var how = new OpenHow { Flags = flags, Resolve = resolve };
-        return (int)syscallOpenat2(437, dirfd, path, &how, (nuint)sizeof(OpenHow));
+        fixed (byte* p = Utf8Z(path)) return LibC.openat2(dirfd, p, (Tmds.Linux.open_how*)&how, sizeof(OpenHow));
     }
 
-    /// <summary>fsopen(2) (syscall 430).</summary>
-    public static int fsopen(string fsname, uint flags) => (int)syscallFsopen(430, fsname, flags);
+    /// <summary>fsopen(2) (not in Tmds.LibC: LibC.syscall 430).</summary>
+    public static unsafe int fsopen(string fsname, uint flags)
+    {
+        fixed (byte* p = Utf8Z(fsname)) return (int)Result(LibC.syscall(Arg(430), p, flags));
+    }
 
-    /// <summary>fsconfig(2) (syscall 431) with a string value or none.</summary>
-    public static int fsconfig(int fd, uint cmd, string? key, string? value, int aux) => (int)syscallFsconfig(431, fd, cmd, key, value, aux);
+    /// <summary>fsconfig(2) (not in Tmds.LibC: LibC.syscall 431) with a string value or none.</summary>
+    public static unsafe int fsconfig(int fd, uint cmd, string? key, string? value, int aux)
+    {
+        fixed (byte* k = Utf8Z(key))
+        fixed (byte* v = Utf8Z(value))
+            return (int)Result(LibC.syscall(Arg(431), fd, cmd, k, v, aux));
+    }
 
-    /// <summary>fsmount(2) (syscall 432): a detached mount of the configured filesystem; <paramref name="attrFlags"/> are <see cref="MountAttr"/> bits.</summary>
-    public static int fsmount(int fd, uint flags, uint attrFlags) => (int)syscallFsmount(432, fd, flags, attrFlags);
+    /// <summary>fsmount(2) (not in Tmds.LibC: LibC.syscall 432): a detached mount of the configured filesystem; <paramref name="attrFlags"/> are <see cref="MountAttr"/> bits.</summary>
+    public static int fsmount(int fd, uint flags, uint attrFlags) => (int)Result(LibC.syscall(Arg(432), fd, flags, attrFlags));
 
     /// <summary>The ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC mount flags of the mount holding open fd <paramref name="fd"/> (fstatfs f_flags).</summary>
     /// <exception cref="SyscallException">fstatfs failed.</exception>
     public static unsafe MountFlags MountFlagsOfFd(int fd)
     {
         long* buf = stackalloc long[16];
-        Check(fstatfsForFlags(fd, buf), $"fstatfs {fd}");
+        Check(fstatfs(fd, buf), $"fstatfs {fd}");
         return (MountFlags)((ulong)buf[10] & (ulong)(MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec));
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace OciRuntime.Interop;
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): inotify_init1, inotify_add_watch.
 public static partial class Libc
 {
     /// <summary>inotify_init1 flag: close on exec.</summary>

@@ -25,23 +25,24 @@ public static class MemfdFlags
     public const int F_SEAL_WRITE = 0x8;
 }
 
-public static partial class Libc
+// Own declaration (Tmds.LibC 0.5.0 lacks it): sendfile.
+public static unsafe partial class Libc
 {
     /// <summary>memfd_create(2).</summary>
-    [LibraryImport(Name, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int memfd_create(string name, uint flags);
+    public static int memfd_create(string name, uint flags)
+    {
+        fixed (byte* p = Utf8Z(name)) return LibC.memfd_create(p, flags);
+    }
 
-    /// <summary>sendfile(2) from the current offset of <paramref name="inFd"/> (null offset).</summary>
+    /// <summary>sendfile(2) from the current offset of <paramref name="inFd"/> (null offset). Own declaration: not in Tmds.LibC 0.5.0.</summary>
     [LibraryImport(Name, EntryPoint = "sendfile", SetLastError = true)]
-    public static unsafe partial nint sendfile(int outFd, int inFd, long* offset, nuint count);
+    public static partial nint sendfile(int outFd, int inFd, long* offset, nuint count);
 
     /// <summary>lseek(2).</summary>
-    [LibraryImport(Name, EntryPoint = "lseek", SetLastError = true)]
-    public static partial long lseek(int fd, long offset, int whence);
+    public static long lseek(int fd, long offset, int whence) => LibC.lseek(fd, offset, whence);
 
     /// <summary>pread(2).</summary>
-    [LibraryImport(Name, EntryPoint = "pread", SetLastError = true)]
-    public static unsafe partial nint pread(int fd, byte* buf, nuint count, long offset);
+    public static nint pread(int fd, byte* buf, nuint count, long offset) => (nint)(long)LibC.pread(fd, buf, (Tmds.Linux.size_t)(ulong)count, offset);
 
     /// <summary>lseek whence: from the end.</summary>
     public const int SEEK_END = 2;

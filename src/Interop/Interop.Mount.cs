@@ -60,18 +60,28 @@ public static partial class Libc
     public const int MNT_DETACH = 2;
 
     /// <summary>mount(2).</summary>
-    [LibraryImport(Name, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mount(string? source, string target, string? fstype, MountFlags flags, string? data);
+    public static unsafe int mount(string? source, string target, string? fstype, MountFlags flags, string? data)
+    {
+        fixed (byte* s = Utf8Z(source))
+        fixed (byte* t = Utf8Z(target))
+        fixed (byte* f = Utf8Z(fstype))
+        fixed (byte* d = Utf8Z(data))
+            return LibC.mount(s, t, f, (Tmds.Linux.ulong_t)(ulong)flags, d);
+    }
 
     /// <summary>umount2(2).</summary>
-    [LibraryImport(Name, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int umount2(string target, int flags);
+    public static unsafe int umount2(string target, int flags)
+    {
+        fixed (byte* t = Utf8Z(target)) return LibC.umount2(t, flags);
+    }
 
-    /// <summary>pivot_root(2) (no glibc wrapper: syscall 155 on x86-64, 41 on arm64).</summary>
-    public static int pivot_root(string newRoot, string putOld) => (int)SyscallStr2(SyscallNumbers.PivotRoot, newRoot, putOld);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long SyscallStr2(long number, string a, string b);
+    /// <summary>pivot_root(2) (not in glibc nor Tmds.LibC: LibC.syscall 155 on x86-64, 41 on arm64).</summary>
+    public static unsafe int pivot_root(string newRoot, string putOld)
+    {
+        fixed (byte* n = Utf8Z(newRoot))
+        fixed (byte* o = Utf8Z(putOld))
+            return (int)Result(LibC.syscall(Arg(SyscallNumbers.PivotRoot), n, o));
+    }
 
     /// <summary>
     /// Mounts, and throws <see cref="SyscallException"/> with a message naming source, target and type

@@ -62,34 +62,33 @@ public static unsafe partial class Libc
     // The new mount API has the same numbers on every architecture (the unified syscall table).
     private const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442;
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscall_open_tree(long number, int dirfd, string path, uint flags);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscall_move_mount(long number, int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
-
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long syscall_mount_setattr(long number, int dirfd, string path, uint flags, MountAttrArgs* attr, nuint size);
-
     /// <summary>open_tree(2): an fd of the mount at <paramref name="path"/>, or with OPEN_TREE_CLONE a detached copy of it.</summary>
-    public static int open_tree(int dirfd, string path, uint flags) => (int)syscall_open_tree(SysOpenTree, dirfd, path, flags);
+    public static int open_tree(int dirfd, string path, uint flags)
+    {
+        fixed (byte* p = Utf8Z(path)) return (int)Result(LibC.syscall(Arg(SysOpenTree), dirfd, p, flags));
+    }
 
     /// <summary>move_mount(2): attaches (or moves) a mount.</summary>
-    public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags) =>
-        (int)syscall_move_mount(SysMoveMount, fromDirfd, fromPath, toDirfd, toPath, flags);
+    public static int move_mount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags)
+    {
+        fixed (byte* from = Utf8Z(fromPath))
+        fixed (byte* to = Utf8Z(toPath))
+            return (int)Result(LibC.syscall(Arg(SysMoveMount), fromDirfd, from, toDirfd, to, flags));
+    }
 
     /// <summary>mount_setattr(2): changes the attributes of a mount (or a tree of them with AT_RECURSIVE).</summary>
     public static int mount_setattr(int dirfd, string path, uint flags, MountAttrArgs attr)
     {
-        return (int)syscall_mount_setattr(SysMountSetattr, dirfd, path, flags, &attr, (nuint)sizeof(MountAttrArgs));
+        fixed (byte* p = Utf8Z(path)) return (int)Result(LibC.syscall(Arg(SysMountSetattr), dirfd, p, flags, &attr, sizeof(MountAttrArgs)));
     }
 
     /// <summary>fchown(2).</summary>
-    [LibraryImport(Name, EntryPoint = "fchown", SetLastError = true)]
-    public static partial int fchown(int fd, uint uid, uint gid);
+    public static int fchown(int fd, uint uid, uint gid) => LibC.fchown(fd, uid, gid);
 
-    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+    private static int statx(int dirfd, string path, int flags, uint mask, byte* buf)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.statx(dirfd, p, flags, mask, (Tmds.Linux.statx*)buf);
+    }
 
     /// <summary>Owner, mode and rdev of open fd <paramref name="fd"/> (statx AT_EMPTY_PATH).</summary>
     /// <exception cref="SyscallException">statx failed.</exception>

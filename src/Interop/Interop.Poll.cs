@@ -23,9 +23,20 @@ public struct PollFd
 
 public static partial class Libc
 {
-    /// <summary>poll(2).</summary>
-    [LibraryImport(Name, EntryPoint = "poll", SetLastError = true)]
-    public static unsafe partial int poll(PollFd* fds, nuint nfds, int timeoutMs);
+    /// <summary>
+    /// poll(2), as the ppoll syscall through <c>LibC.syscall</c>: Tmds.LibC 0.5.0 declares poll and ppoll without
+    /// SetLastError, so their errno (EINTR) would be lost; its syscall keeps it. A negative timeout waits forever.
+    /// </summary>
+    public static unsafe int poll(PollFd* fds, nuint nfds, int timeoutMs)
+    {
+        Tmds.Linux.timespec timeout = default;
+        if (timeoutMs >= 0)
+        {
+            timeout.tv_sec = timeoutMs / 1000;
+            timeout.tv_nsec = timeoutMs % 1000 * 1_000_000;
+        }
+        return (int)Result(LibC.syscall(Arg(SyscallNumbers.Ppoll), fds, (Tmds.Linux.size_t)(ulong)nfds, timeoutMs >= 0 ? &timeout : null, (void*)null, 8));
+    }
 
     /// <summary>poll(2) over <paramref name="fds"/>, retrying on EINTR; returns the number of ready fds (0 on timeout).</summary>
     /// <exception cref="SyscallException">poll failed.</exception>

@@ -45,6 +45,7 @@ public readonly record struct WaitStatus(bool Exited, int Code, int Signal)
         (status & 0x7f) == 0 ? new WaitStatus(true, (status >> 8) & 0xff, 0) : new WaitStatus(false, 0, status & 0x7f);
 }
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): waitpid, prctl; pidfd_* go through LibC.syscall.
 public static partial class Libc
 {
     /// <summary>waitpid: do not block.</summary>
@@ -53,33 +54,27 @@ public static partial class Libc
     public const int __WALL = 0x40000000;
 
     /// <summary>getpid(2).</summary>
-    [LibraryImport(Name, EntryPoint = "getpid")]
-    public static partial int getpid();
+    public static int getpid() => LibC.getpid();
 
     /// <summary>kill(2).</summary>
-    [LibraryImport(Name, EntryPoint = "kill", SetLastError = true)]
-    public static partial int kill(int pid, int sig);
+    public static int kill(int pid, int sig) => LibC.kill(pid, sig);
 
-    /// <summary>waitpid(2).</summary>
+    /// <summary>waitpid(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "waitpid", SetLastError = true)]
     public static unsafe partial int waitpid(int pid, int* status, int options);
 
-    /// <summary>prctl(2).</summary>
+    /// <summary>prctl(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "prctl", SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
     /// <summary>setsid(2).</summary>
-    [LibraryImport(Name, EntryPoint = "setsid", SetLastError = true)]
-    public static partial int setsid();
+    public static int setsid() => LibC.setsid();
 
-    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long syscall4(long number, nint a, nint b, nint c, nint d);
+    /// <summary>pidfd_open(2) (not in Tmds.LibC: LibC.syscall): an fd that refers to process <paramref name="pid"/> (readable when it exits).</summary>
+    public static int pidfd_open(int pid, uint flags = 0) => (int)Result(LibC.syscall(Arg(SyscallNumbers.PidfdOpen), pid, flags));
 
-    /// <summary>pidfd_open(2): an fd that refers to process <paramref name="pid"/> (readable when it exits).</summary>
-    public static int pidfd_open(int pid, uint flags = 0) => (int)syscall4(SyscallNumbers.PidfdOpen, pid, (nint)flags, 0, 0);
-
-    /// <summary>pidfd_send_signal(2): signals the process of <paramref name="pidfd"/> without a pid-reuse race.</summary>
-    public static int pidfd_send_signal(int pidfd, int sig) => (int)syscall4(SyscallNumbers.PidfdSendSignal, pidfd, sig, 0, 0);
+    /// <summary>pidfd_send_signal(2) (not in Tmds.LibC: LibC.syscall): signals the process of <paramref name="pidfd"/> without a pid-reuse race.</summary>
+    public static unsafe int pidfd_send_signal(int pidfd, int sig) => (int)Result(LibC.syscall(Arg(SyscallNumbers.PidfdSendSignal), pidfd, sig, (void*)null, 0));
 
     /// <summary>Waits for child <paramref name="pid"/>, retrying on EINTR.</summary>
     /// <exception cref="SyscallException">waitpid failed (e.g. ECHILD: not our child).</exception>

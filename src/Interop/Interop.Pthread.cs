@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace OciRuntime.Interop;
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): pthread_create, pthread_join.
 public static unsafe partial class Libc
 {
     /// <summary>

@@ -14,9 +14,10 @@ public struct RLimit
     public const ulong Infinity = ulong.MaxValue;
 }
 
+// Own declaration (Tmds.LibC 0.5.0 lacks it): prlimit.
 public static partial class Libc
 {
-    /// <summary>prlimit(2).</summary>
+    /// <summary>prlimit(2) (own declaration: not in Tmds.LibC 0.5.0).</summary>
     [LibraryImport(Name, EntryPoint = "prlimit", SetLastError = true)]
     public static unsafe partial int prlimit(int pid, int resource, RLimit* newLimit, RLimit* oldLimit);
 

@@ -14,12 +14,10 @@ public static partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
 
     /// <summary>socketpair(2).</summary>
-    [LibraryImport(Name, EntryPoint = "socketpair", SetLastError = true)]
-    public static unsafe partial int socketpair(int domain, int type, int protocol, int* sv);
+    public static unsafe int socketpair(int domain, int type, int protocol, int* sv) => LibC.socketpair(domain, type, protocol, sv);
 
     /// <summary>shutdown(2).</summary>
-    [LibraryImport(Name, EntryPoint = "shutdown", SetLastError = true)]
-    public static partial int shutdown(int fd, int how);
+    public static int shutdown(int fd, int how) => LibC.shutdown(fd, how);
 
     /// <summary>A connected AF_UNIX stream socketpair; both ends close-on-exec.</summary>
     /// <exception cref="SyscallException">socketpair failed.</exception>
@@ -33,17 +31,13 @@ public static partial class Libc
 
 public static unsafe partial class Libc
 {
-    [LibraryImport(Name, EntryPoint = "socket", SetLastError = true)]
-    private static partial int socket(int domain, int type, int protocol);
+    private static int socket(int domain, int type, int protocol) => LibC.socket(domain, type, protocol);
 
-    [LibraryImport(Name, EntryPoint = "connect", SetLastError = true)]
-    private static partial int connect(int fd, byte* addr, int len);
+    private static int connect(int fd, byte* addr, int len) => LibC.connect(fd, (Tmds.Linux.sockaddr*)addr, len);
 
-    [LibraryImport(Name, EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint sendmsg(int fd, byte* msg, int flags);
+    private static nint sendmsg(int fd, byte* msg, int flags) => (nint)(long)LibC.sendmsg(fd, (Tmds.Linux.msghdr*)msg, flags);
 
-    [LibraryImport(Name, EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint recvmsg(int fd, byte* msg, int flags);
+    private static nint recvmsg(int fd, byte* msg, int flags) => (nint)(long)LibC.recvmsg(fd, (Tmds.Linux.msghdr*)msg, flags);
 
     /// <summary>Connects a new AF_UNIX stream socket (close-on-exec) to <paramref name="path"/>.</summary>
     /// <exception cref="SyscallException">the socket cannot be made or connected (naming the path).</exception>

@@ -2,10 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace OciRuntime.Interop;
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): the posix_spawn family.
 public static unsafe partial class Libc
 {
-    [LibraryImport(Name, EntryPoint = "pipe2", SetLastError = true)]
-    private static partial int pipe2(int* fds, int flags);
+    private static int pipe2(int* fds, int flags) => LibC.pipe2(fds, flags);
 
     /// <summary>pipe2(2) with O_CLOEXEC on both ends: (read end, write end).</summary>
     /// <exception cref="SyscallException">pipe2 failed.</exception>

@@ -19,6 +19,7 @@ public static class FsMagic
     public const long Ramfs = 0x858458f6;
 }
 
+// Own declarations (Tmds.LibC 0.5.0 lacks them): statfs, fstatfs, realpath, free.
 public static partial class Libc
 {
     [LibraryImport(Name, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -49,8 +50,10 @@ public static partial class Libc
 public static partial class Libc
 {
     /// <summary>access(2).</summary>
-    [LibraryImport(Name, EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int access(string path, int mode);
+    public static unsafe int access(string path, int mode)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.access(p, mode);
+    }
 
     /// <summary>access(2) mode: executable.</summary>
     public const int X_OK = 1;

@@ -31,6 +31,8 @@ public static class SyscallNumbers
     public static long RtSigaction => Arm64 ? 134 : 13;
     /// <summary>fcntl.</summary>
     public static long Fcntl => Arm64 ? 25 : 72;
+    /// <summary>ppoll (<see cref="Libc.poll"/>: Tmds.LibC's poll loses errno).</summary>
+    public static long Ppoll => Arm64 ? 73 : 271;
     /// <summary>rt_sigprocmask.</summary>
     public static long RtSigprocmask => Arm64 ? 135 : 14;
 }

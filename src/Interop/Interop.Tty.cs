@@ -20,23 +20,19 @@ public static unsafe partial class Libc
 {
     private const nuint TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSCTTY = 0x540E, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCGPTPEER = 0x5441;
 
-    [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int ioctl(int fd, nuint request, void* arg);
+    private static int ioctl(int fd, nuint request, void* arg) => LibC.ioctl(fd, unchecked((int)(uint)request), arg);
 
-    [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int ioctl(int fd, nuint request, nint arg);
+    private static int ioctl(int fd, nuint request, nint arg) => LibC.ioctl(fd, unchecked((int)(uint)request), (int)arg);
 
-    [LibraryImport(Name, EntryPoint = "tcgetattr", SetLastError = true)]
-    private static partial int tcgetattr(int fd, byte* termios);
+    private static int tcgetattr(int fd, byte* termios) => LibC.tcgetattr(fd, (Tmds.Linux.termios*)termios);
 
-    [LibraryImport(Name, EntryPoint = "tcsetattr", SetLastError = true)]
-    private static partial int tcsetattr(int fd, int action, byte* termios);
+    private static int tcsetattr(int fd, int action, byte* termios) => LibC.tcsetattr(fd, action, (Tmds.Linux.termios*)termios);
 
+    // cfmakeraw(3): own declaration (not in Tmds.LibC 0.5.0).
     [LibraryImport(Name, EntryPoint = "cfmakeraw")]
     private static partial void cfmakeraw(byte* termios);
 
-    [LibraryImport(Name, EntryPoint = "isatty")]
-    private static partial int isatty(int fd);
+    private static int isatty(int fd) => LibC.isatty(fd);
 
     /// <summary>
     /// Opens a new pseudoterminal from <paramref name="ptmx"/> (e.g. the container's /dev/ptmx): the unlocked master

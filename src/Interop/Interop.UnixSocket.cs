@@ -22,26 +22,19 @@ public static unsafe partial class UnixSocket
     /// <summary>The most fds one message carries here (SCM_MAX_FD is 253; a cgroup v1 host has at most ~16 hierarchies).</summary>
     public const int MaxFds = 32;
 
-    [LibraryImport(Libc.Name, EntryPoint = "socket", SetLastError = true)]
-    private static partial int socket(int domain, int type, int protocol);
+    private static int socket(int domain, int type, int protocol) => LibC.socket(domain, type, protocol);
 
-    [LibraryImport(Libc.Name, EntryPoint = "connect", SetLastError = true)]
-    private static partial int connect(int fd, byte* addr, uint length);
+    private static int connect(int fd, byte* addr, uint length) => LibC.connect(fd, (Tmds.Linux.sockaddr*)addr, length);
 
-    [LibraryImport(Libc.Name, EntryPoint = "bind", SetLastError = true)]
-    private static partial int bind(int fd, byte* addr, uint length);
+    private static int bind(int fd, byte* addr, uint length) => LibC.bind(fd, (Tmds.Linux.sockaddr*)addr, length);
 
-    [LibraryImport(Libc.Name, EntryPoint = "listen", SetLastError = true)]
-    private static partial int listen(int fd, int backlog);
+    private static int listen(int fd, int backlog) => LibC.listen(fd, backlog);
 
-    [LibraryImport(Libc.Name, EntryPoint = "accept4", SetLastError = true)]
-    private static partial int accept4(int fd, void* addr, void* length, int flags);
+    private static int accept4(int fd, void* addr, void* length, int flags) => LibC.accept4(fd, (Tmds.Linux.sockaddr*)addr, (Tmds.Linux.socklen_t*)length, flags);
 
-    [LibraryImport(Libc.Name, EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint sendmsg(int fd, RawSys.MsgHdr* msg, int flags);
+    private static nint sendmsg(int fd, RawSys.MsgHdr* msg, int flags) => (nint)(long)LibC.sendmsg(fd, (Tmds.Linux.msghdr*)msg, flags);
 
-    [LibraryImport(Libc.Name, EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint recvmsg(int fd, RawSys.MsgHdr* msg, int flags);
+    private static nint recvmsg(int fd, RawSys.MsgHdr* msg, int flags) => (nint)(long)LibC.recvmsg(fd, (Tmds.Linux.msghdr*)msg, flags);
 
     private static uint FillAddress(byte* addr, string path)
     {

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OciRuntime.Interop;
 
 public static partial class Libc
@@ -8,6 +6,5 @@ public static partial class Libc
     /// unshare(2). Namespaces kept in nsproxy (cgroup, uts, ipc, net, time for children) are per thread: in a
     /// multithreaded process only the calling thread moves.
     /// </summary>
-    [LibraryImport(Name, EntryPoint = "unshare", SetLastError = true)]
-    public static partial int unshare(int flags);
+    public static int unshare(int flags) => LibC.unshare(flags);
 }

@@ -1,14 +1,16 @@
-using System.Runtime.InteropServices;
-
 namespace OciRuntime.Interop;
 
-public static partial class Libc
+public static unsafe partial class Libc
 {
     /// <summary>sethostname(2).</summary>
-    [LibraryImport(Name, EntryPoint = "sethostname", SetLastError = true)]
-    public static partial int sethostname(byte[] name, nuint len);
+    public static int sethostname(byte[] name, nuint len)
+    {
+        fixed (byte* p = name) return LibC.sethostname(p, (Tmds.Linux.size_t)(ulong)len);
+    }
 
     /// <summary>setdomainname(2).</summary>
-    [LibraryImport(Name, EntryPoint = "setdomainname", SetLastError = true)]
-    public static partial int setdomainname(byte[] name, nuint len);
+    public static int setdomainname(byte[] name, nuint len)
+    {
+        fixed (byte* p = name) return LibC.setdomainname(p, (Tmds.Linux.size_t)(ulong)len);
+    }
 }
