@@ -505,4 +505,32 @@ public sealed class ObservedBehaviourTests
             TestEnv.RemoveTree(host);
         }
     }
+
+    /// <summary>
+    /// --no-pivot: chroot leaves the host's own proc and sysfs (full mounts, nothing masked) in the container's mount
+    /// namespace, below its root, and the kernel lets a nested user namespace mount a fresh proc while such a mount is
+    /// there (mount_too_revealing). runc hides every full proc and sysfs mount outside the rootfs before the chroot. Seen
+    /// from the namespace's own root (a process nsenter'd into it), only the container's proc and sysfs may remain.
+    /// (The attack itself cannot be shown on this host: even on the host a nested user namespace may not mount proc.)
+    /// </summary>
+    [Fact]
+    public void No_pivot_leaves_no_host_proc_or_sysfs_in_the_containers_mount_namespace()
+    {
+        using var c = new TestContainer("nopivot");
+        c.Bundle.Args("sleep", "1000");
+        var r = c.RunDetached("--no-pivot");
+        r.ExitCode.Should().Be(0, r.ToString());
+        var pid = c.Pid();
+        using var inside = BackgroundCommand.Start("/usr/bin/nsenter", [$"--mount=/proc/{pid}/ns/mnt", "sleep", "1000"]);
+        string mountinfo = "";
+        TestEnv.Eventually(() =>
+        {
+            try { mountinfo = File.ReadAllText($"/proc/{inside.Pid}/mountinfo"); }
+            catch (IOException) { return false; }
+            return mountinfo.Contains(" - proc ", StringComparison.Ordinal) && TestEnv.CommandLine(inside.Pid).StartsWith("sleep", StringComparison.Ordinal);
+        }).Should().BeTrue("nsenter must have exec'd sleep in the container's mount namespace");
+        var full = mountinfo.Split('\n').Where(l => l.Split(' ') is { Length: > 4 } f && f[3] == "/" && (l.Contains(" - proc ", StringComparison.Ordinal) || l.Contains(" - sysfs ", StringComparison.Ordinal))).ToList();
+        full.Should().HaveCount(2, "the container's own proc and sysfs only, not the host's:\n" + string.Join('\n', full));
+        TestEnv.Kill(inside.Pid, TestEnv.SIGKILL);
+    }
 }
