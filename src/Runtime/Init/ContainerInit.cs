@@ -172,10 +172,10 @@ public static class ContainerInit
             else if (!options.IsExec)
             {
                 RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
-                if (options.NamespaceRootFd < 0)
+                if (!NamespaceType.Has(spec.Linux?.Namespaces ?? [], NamespaceType.Mount))
                 {
-                    // The runtime's mount namespace: no pivot_root there, but the process still runs inside the rootfs
-                    // (runc chroots).
+                    // No mount namespace at all, the runtime's: no pivot_root there, but the process still runs inside
+                    // the rootfs (runc chroots). A mount namespace joined by path keeps its own root.
                     Libc.Check(Libc.chdir(options.Rootfs), $"chdir {options.Rootfs}");
                     Libc.Check(Libc.chroot("."), $"chroot {options.Rootfs}");
                     Libc.Check(Libc.chdir("/"), "chdir /");
