@@ -216,6 +216,10 @@ public static unsafe partial class Libseccomp
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int seccomp_syscall_resolve_name(string name);
 
+    /// <summary>seccomp_syscall_resolve_name_arch(3): the number of a syscall name on <paramref name="archToken"/> (x32: with bit 30 set), or <see cref="NR_SCMP_ERROR"/>.</summary>
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int seccomp_syscall_resolve_name_arch(uint archToken, string name);
+
     /// <summary>seccomp_rule_add_array(3): 0 or a negative errno.</summary>
     [LibraryImport(LibraryName)]
     public static partial int seccomp_rule_add_array(nint ctx, uint action, int syscall, uint argCount, ScmpArgCmp* args);

@@ -28,6 +28,9 @@ public static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
     private static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
 
+    [LibraryImport(Name, EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int posix_spawn_file_actions_addchdir_np(void* actions, string path);
+
     [LibraryImport(Name, EntryPoint = "posix_spawnattr_init")]
     private static partial int posix_spawnattr_init(void* attr);
 
@@ -56,9 +59,16 @@ public static unsafe partial class Libc
     /// <paramref name="envp"/>; stdin, stdout and stderr from the given fds; every other fd closed; default
     /// signal dispositions (SIGPIPE included) and an empty signal mask. Safe from a multithreaded process.
     /// </summary>
+    /// <param name="path">The program (absolute).</param>
+    /// <param name="argv">Its argv.</param>
+    /// <param name="envp">Its environment.</param>
+    /// <param name="stdinFd">Its stdin.</param>
+    /// <param name="stdoutFd">Its stdout.</param>
+    /// <param name="stderrFd">Its stderr.</param>
+    /// <param name="cwd">Its working directory (posix_spawn_file_actions_addchdir_np), or null for the caller's.</param>
     /// <returns>The child's pid.</returns>
     /// <exception cref="SyscallException">the spawn failed (e.g. ENOENT, EACCES).</exception>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd)
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd, string? cwd = null)
     {
         byte* actions = stackalloc byte[256];
         byte* attr = stackalloc byte[512];
@@ -71,6 +81,7 @@ public static unsafe partial class Libc
             SpawnOk(posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
             SpawnOk(posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
             SpawnOk(posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np");
+            if (cwd is not null) SpawnOk(posix_spawn_file_actions_addchdir_np(actions, cwd), "posix_spawn_file_actions_addchdir_np");
             new Span<byte>(sigs, 128).Fill(0xff); // every signal back to SIG_DFL …
             SpawnOk(posix_spawnattr_setsigdefault(attr, sigs), "posix_spawnattr_setsigdefault");
             new Span<byte>(sigs, 128).Clear(); // … and none blocked

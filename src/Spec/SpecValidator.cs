@@ -270,17 +270,19 @@ public static class SpecValidator
             }
         }
 
+        // An unknown or unavailable capability is not an error (config.md#linux-process: runtimes SHOULD NOT fail on it,
+        // runc 1.1 warns and skips it): the runtime logs it (Capabilities.RemoveUnavailable). Only a null or empty name is refused.
         private void CheckCapabilities(string path, List<string>? names)
         {
-            if (names is null || options.AllowUnknownCapabilities)
+            if (names is null)
             {
                 return;
             }
             for (int i = 0; i < names.Count; i++)
             {
-                if (!CapabilityNames.IsKnown(names[i]))
+                if (string.IsNullOrEmpty(names[i]))
                 {
-                    Error(Idx(path, i), $"unknown capability {Q(names[i])}");
+                    Error(Idx(path, i), "must not be empty");
                 }
             }
         }
@@ -636,6 +638,13 @@ public static class SpecValidator
                     {
                         Error(path, $"sysctl {Q(key)} requires a UTS namespace");
                     }
+                    else if ((name == "kernel.hostname" ? spec.Hostname : spec.Domainname) is { Length: > 0 } field && field != sysctl[key])
+                    {
+                        // Two different values: which would win depends on the order the runtime applies them (runc 1.1
+                        // refuses kernel.hostname outright); the same value twice is no conflict.
+                        string fieldName = name == "kernel.hostname" ? "hostname" : "domainname";
+                        Error(path, $"sysctl {Q(key)} conflicts with {fieldName} {Q(field)} (set one of them)");
+                    }
                 }
                 else
                 {
@@ -662,9 +671,10 @@ public static class SpecValidator
                 {
                     Error(Path(".path"), $"must be an absolute path, got {Q(device.Path)}");
                 }
-                else if (!device.Path.StartsWith("/dev/", StringComparison.Ordinal) || HasDotDotComponent(device.Path))
+                else if (device.Path.Trim('/').Length == 0)
                 {
-                    Error(Path(".path"), $"must be a path under /dev, got {Q(device.Path)}");
+                    // Anywhere in the container (runc 1.1 and crun make it where it says, resolved inside the rootfs), not "/".
+                    Error(Path(".path"), $"must name a file in the container, got {Q(device.Path)}");
                 }
                 else
                 {
@@ -1083,16 +1093,5 @@ public static class SpecValidator
 
         private static bool IsAbsolute(string? path) => path is { Length: > 0 } && path[0] == '/';
 
-        private static bool HasDotDotComponent(string path)
-        {
-            foreach (Range range in path.AsSpan().Split('/'))
-            {
-                if (path.AsSpan(range) is "..")
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 }

@@ -21,7 +21,7 @@ public sealed class ValidationOptions
     /// <summary>Whether <c>process</c> must be present; default <see langword="true"/> (required by create/run).</summary>
     public bool RequireProcess { get; set; } = true;
 
-    /// <summary>Accept capability names that are not in <see cref="CapabilityNames.All"/> (the runtime then ignores them with a warning).</summary>
+    /// <summary>Kept for callers: capability names that are not in <see cref="CapabilityNames.All"/> are always accepted now (config.md: runtimes SHOULD NOT fail; the runtime warns and skips them).</summary>
     public bool AllowUnknownCapabilities { get; set; }
 
     /// <summary>Accept <c>ociVersion</c> 1.x with a minor version above <see cref="SpecVersion.MaxSupportedMinor"/>.</summary>

@@ -29,4 +29,19 @@ public sealed class MountOptionsTests
     {
         MountOptions.KnownOptions.Should().Contain("tmpcopyup").And.BeInAscendingOrder(StringComparer.Ordinal);
     }
+
+    [Fact]
+    public void Recursive_attributes_are_mount_setattr_bits_not_data()
+    {
+        // runc 1.1: "rro" and friends go to mount_setattr(AT_RECURSIVE); as data a bind mount would silently ignore them.
+        var parsed = MountOptions.Parse(["rbind", "rro", "rnosuid", "rnoatime"]);
+        parsed.Data.Should().BeNull();
+        parsed.HasRecursiveAttributes.Should().BeTrue();
+        parsed.RecursiveAttrSet.Should().Be(0x1UL | 0x2 | 0x10, "MOUNT_ATTR_RDONLY | NOSUID | NOATIME");
+        parsed.RecursiveAttrClear.Should().Be(0x70UL, "the access-time field is cleared whole when one is set");
+        MountOptions.Parse(["rro", "rrw"]).RecursiveAttrSet.Should().Be(0UL);
+        MountOptions.Parse(["rro", "rrw"]).RecursiveAttrClear.Should().Be(0x1UL);
+        MountOptions.KnownOptions.Should().Contain(["rro", "rnosymfollow"]);
+        MountOptions.Parse(["bind", "ro"]).HasRecursiveAttributes.Should().BeFalse();
+    }
 }

@@ -39,11 +39,20 @@ public class ProcessDocumentTests
         SpecValidator.CheckProcess(process).Select(e => e.ToString()).Should().Equal(
             "args: must contain at least one entry",
             "cwd: must be an absolute path, got \"x\"",
-            "capabilities.bounding[1]: unknown capability \"CAP_X\"",
             "rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\" (also at rlimits[0])");
 
         SpecException ex = Assert.Throws<SpecException>(() => SpecValidator.ValidateProcess(process, new ValidationOptions { FileName = "process.json" }));
         ex.Message.Should().Be("process.json: args: must contain at least one entry");
+    }
+
+    [Fact]
+    public void Unknown_capabilities_are_not_a_validation_error_the_runtime_warns_and_skips_them()
+    {
+        // config.md#linux-process: runtimes SHOULD NOT fail on an unknown or unavailable capability (runc 1.1 warns).
+        Process process = SpecSerializer.ParseProcess("""{"args":["sh"],"cwd":"/","capabilities":{"bounding":["CAP_KILL","CAP_X","cap_kill","NET_RAW"]}}"""u8);
+        SpecValidator.CheckProcess(process).Should().BeEmpty();
+        process = SpecSerializer.ParseProcess("""{"args":["sh"],"cwd":"/","capabilities":{"bounding":[""]}}"""u8);
+        SpecValidator.CheckProcess(process).Select(e => e.ToString()).Should().Equal("capabilities.bounding[0]: must not be empty");
     }
 
     [Fact]

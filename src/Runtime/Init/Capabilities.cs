@@ -36,6 +36,34 @@ public static class Capabilities
         return mask;
     }
 
+    /// <summary>
+    /// Removes from every set of <paramref name="caps"/> the names this kernel cannot grant: unknown ones (exact
+    /// "CAP_…" names only, as runc) and those above <paramref name="lastCap"/>. runc 1.1 skips them with one warning, and
+    /// config.md#linux-process says runtimes SHOULD NOT fail on them.
+    /// </summary>
+    /// <returns>The removed names, distinct and sorted (runc's warning lists them so), empty when none.</returns>
+    public static List<string> RemoveUnavailable(LinuxCapabilities? caps, int lastCap)
+    {
+        var removed = new SortedSet<string>(StringComparer.Ordinal);
+        if (caps is null) return [];
+        foreach (var set in new[] { caps.Bounding, caps.Effective, caps.Permitted, caps.Inheritable, caps.Ambient })
+        {
+            set?.RemoveAll(name =>
+            {
+                if (CapabilityNames.TryGetNumber(name, out var n) && n <= lastCap) return false;
+                removed.Add(name);
+                return true;
+            });
+        }
+        return [.. removed];
+    }
+
+    /// <summary>runc's warning for <see cref="RemoveUnavailable"/>'s result: <c>ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO]</c>.</summary>
+    public static string IgnoredWarning(List<string> removed) => $"ignoring unknown or unavailable capabilities: [{string.Join(' ', removed)}]";
+
+    /// <summary>/proc/sys/kernel/cap_last_cap.</summary>
+    public static int LastCap() => int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
     private static int IndexOf(string name)
     {
         var upper = name.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? name.ToUpperInvariant() : "CAP_" + name.ToUpperInvariant();

@@ -69,19 +69,20 @@ public static class ContainerInit
         if (options.FifoFd >= 0 && !WaitForStart(options.FifoFd, plan.ProcFs!)) return 1;
         plan.ProcFs?.Dispose();
         plan.ProcFs = null;
-        if (!options.IsExec)
+        // startContainer hooks run in the container as runc runs them: after the seccomp filter is loaded (they inherit
+        // it) and the final capabilities are set, right before execve, with the init's environment (process.env and HOME).
+        Action? startHooks = options.IsExec || HookRunner.Of(spec.Hooks, "startContainer").Count == 0 ? null : () =>
         {
             try
             {
-                HookRunner.Run(spec.Hooks, "startContainer", HookRunner.StateFor(options.Id, ContainerStatus.Created, options.HostPid, options.Bundle, spec.Annotations));
+                HookRunner.Run(spec.Hooks, "startContainer", HookRunner.StateFor(options.Id, ContainerStatus.Created, options.HostPid, options.Bundle, spec.Annotations), spec.Process!.Env ?? []);
             }
             catch (HookException e)
             {
-                StdIo.ErrorLine($"ocirun: {e.Message}");
-                return 1;
+                throw new InitException(e.Message, e);
             }
-        }
-        var status = plan.RunFinalSteps(spec.Process!);
+        };
+        var status = plan.RunFinalSteps(spec.Process!, startHooks);
         GC.KeepAlive(terminators);
         GC.KeepAlive(channel); // exec: open until execve (see above)
         return status;
@@ -130,7 +131,7 @@ public static class ContainerInit
     private static ExecPlan Prepare(Spec.Spec spec, InitOptions options, PhaseTimer timer, SyncChannel channel)
     {
         var process = spec.Process ?? throw new InitException("config.json: process: required to start a container");
-        var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").Trim(), CultureInfo.InvariantCulture);
+        var lastCap = Capabilities.LastCap();
         // execCPUAffinity is for processes started by exec, not for the container's init (config.md#linux-process).
         if (options.IsExec) ProcessAttributes.SetCpuAffinity(process.ExecCpuAffinity?.Initial, "process.execCPUAffinity.initial");
         Lsm.CheckSupported(spec);
@@ -172,6 +173,14 @@ public static class ContainerInit
             else if (!options.IsExec)
             {
                 RunCreateHooks(spec, options, channel); // no mount namespace of its own: no pivot to run them before
+                if (!NamespaceType.Has(spec.Linux?.Namespaces ?? [], NamespaceType.Mount))
+                {
+                    // No mount namespace at all, the runtime's: no pivot_root there, but the process still runs inside
+                    // the rootfs (runc chroots). A mount namespace joined by path keeps its own root.
+                    Libc.Check(Libc.chdir(options.Rootfs), $"chdir {options.Rootfs}");
+                    Libc.Check(Libc.chroot("."), $"chroot {options.Rootfs}");
+                    Libc.Check(Libc.chdir("/"), "chdir /");
+                }
             }
             if (process.Terminal && options.ConsoleSocketFd >= 0)
             {
@@ -197,12 +206,19 @@ public static class ContainerInit
             ProcessAttributes.SetIoPriority(process.IoPriority);
             if (plan.ProcFs is not null) Lsm.SetExecLabels(spec, plan.ProcFs);
             UserNamespaceFixups.FixStdioOwnership(process.User.Uid);
+            if (UserHome.IsMissing(process.Env))
+            {
+                // In the container's root, still as its root user: HOME from its /etc/passwd (runc's setupUser).
+                using var root = SafeFd.Check(Libc.open("/", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), "open /");
+                UserHome.Apply(process, root.Fd);
+            }
             timer.Mark("rlimits+stdio");
             CgroupJoin.Join(options.Cgroups);
             timer.Mark("cgroup-join");
+            var cwdEntered = ProcessSetup.EnterCwdEarly(process);
             plan.DeferredCapabilities = ProcessSetup.SetUserAndCapabilities(process, lastCap, keepSysAdmin: plan.Seccomp is not null && !process.NoNewPrivileges);
             timer.Mark("user+caps");
-            ProcessSetup.ChangeDirectory(process);
+            ProcessSetup.ChangeDirectory(process, cwdEntered);
             plan.Executable = ProcessSetup.LookPath(process);
             timer.Mark("process");
             return plan;
@@ -234,13 +250,21 @@ public static class ContainerInit
             if (!channel.TryReceive(out var type, out _) || type != SyncMessage.HooksDone)
                 throw new InitException("container init: the runtime did not finish the prestart/createRuntime hooks");
         }
+        if (HookRunner.Of(spec.Hooks, "createContainer").Count == 0) return;
+        // runc runs them from the rootfs (after the mounts, before pivot_root), with the init's environment: process.env.
+        using var cwd = SafeFd.Check(Libc.open(".", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), "open the init's working directory");
+        Libc.Check(Libc.chdir(options.Rootfs), $"chdir {options.Rootfs}");
         try
         {
-            HookRunner.Run(spec.Hooks, "createContainer", HookRunner.StateFor(options.Id, ContainerStatus.Creating, options.HostPid, options.Bundle, spec.Annotations));
+            HookRunner.Run(spec.Hooks, "createContainer", HookRunner.StateFor(options.Id, ContainerStatus.Creating, options.HostPid, options.Bundle, spec.Annotations), spec.Process!.Env ?? []);
         }
         catch (HookException e)
         {
             throw new InitException(e.Message, e);
+        }
+        finally
+        {
+            _ = Libc.fchdir(cwd.Fd);
         }
     }
 

@@ -44,12 +44,16 @@ internal sealed unsafe class ExecPlan : IDisposable
     public ProcFs? ProcFs { get; set; }
 
     /// <summary>Runs the final steps and execs; returns only on failure, with the exit status to use.</summary>
-    public int RunFinalSteps(Spec.Process process)
+    /// <param name="process">The process to exec.</param>
+    /// <param name="beforeExec">Run after the filter and the final capabilities, right before execve (startContainer hooks); an <see cref="InitException"/> fails the start.</param>
+    public int RunFinalSteps(Spec.Process process, Action? beforeExec = null)
     {
         // No fd of the runtime may reach the container (CVE-2024-21626): everything above stdio and the preserved
         // fds closes on exec.
         _ = Libc.close_range(3 + (uint)Math.Max(0, PreserveFds), uint.MaxValue, OpenFlags.CLOSE_RANGE_CLOEXEC);
-        Libc.ResetSignalsForExec();
+        // With startContainer hooks the reset waits until they have run: the .NET runtime of this process still runs
+        // them, and its own signals (GC thread suspension) must keep their handlers until then.
+        if (beforeExec is null) Libc.ResetSignalsForExec();
         var args = process.Args!;
         var env = process.Env ?? [];
         using var native = new NativeArgv(Executable, args, env);
@@ -67,6 +71,11 @@ internal sealed unsafe class ExecPlan : IDisposable
             }
             // The ambient set needs nothing more: capset intersects it with the new permitted and inheritable sets.
             if (DeferredCapabilities is { } sets) Libc.CapSet(sets.Effective, sets.Permitted, sets.Inheritable);
+            if (beforeExec is not null)
+            {
+                beforeExec();
+                Libc.ResetSignalsForExec();
+            }
         }
         catch (Exception e) when (e is SyscallException or InitException)
         {

@@ -54,6 +54,26 @@ public sealed class MountOptions
         ["runbindable"] = MountFlags.Unbindable | MountFlags.Rec,
     };
 
+    /// <summary>
+    /// runc 1.1's recursive attributes ("rro", "rnosuid", …): applied with mount_setattr(AT_RECURSIVE) to the mount and
+    /// every mount below it (MOUNT_ATTR_* bits; Clear = the attribute is cleared).
+    /// </summary>
+    private static readonly Dictionary<string, (bool Clear, ulong Attr)> RecursiveTable = new(StringComparer.Ordinal)
+    {
+        ["rro"] = (false, 0x1), ["rrw"] = (true, 0x1),
+        ["rnosuid"] = (false, 0x2), ["rsuid"] = (true, 0x2),
+        ["rnodev"] = (false, 0x4), ["rdev"] = (true, 0x4),
+        ["rnoexec"] = (false, 0x8), ["rexec"] = (true, 0x8),
+        ["rnodiratime"] = (false, 0x80), ["rdiratime"] = (true, 0x80),
+        ["rrelatime"] = (false, 0x0), ["rnorelatime"] = (true, 0x0),
+        ["rnoatime"] = (false, 0x10), ["ratime"] = (true, 0x10),
+        ["rstrictatime"] = (false, 0x20), ["rnostrictatime"] = (true, 0x20),
+        ["rnosymfollow"] = (false, 0x200000), ["rsymfollow"] = (true, 0x200000),
+    };
+
+    /// <summary>MOUNT_ATTR__ATIME: the access-time field of mount_setattr (set with its whole mask cleared).</summary>
+    private const ulong AtimeMask = 0x70;
+
     /// <summary>runc's extension: a tmpfs starts with a copy of what the rootfs has at its destination.</summary>
     private const string TmpCopyUp = "tmpcopyup";
 
@@ -64,6 +84,7 @@ public sealed class MountOptions
         {
             var names = new List<string>(FlagTable.Keys);
             names.AddRange(PropagationTable.Keys);
+            names.AddRange(RecursiveTable.Keys);
             names.AddRange(["idmap", "ridmap", TmpCopyUp]);
             names.Sort(StringComparer.Ordinal);
             return names;
@@ -88,6 +109,15 @@ public sealed class MountOptions
     /// <summary>tmpcopyup (podman's --tmpfs and --read-only mounts): copy the destination's contents into the new tmpfs.</summary>
     public bool CopyUp { get; private set; }
 
+    /// <summary>Recursive attributes to set (MOUNT_ATTR_*), from "rro" and the like; see <see cref="HasRecursiveAttributes"/>.</summary>
+    public ulong RecursiveAttrSet { get; private set; }
+
+    /// <summary>Recursive attributes to clear (MOUNT_ATTR_*; the whole access-time field when an access-time option is given).</summary>
+    public ulong RecursiveAttrClear { get; private set; }
+
+    /// <summary>Some recursive attribute option was given (mount_setattr AT_RECURSIVE after the mount).</summary>
+    public bool HasRecursiveAttributes { get; private set; }
+
     /// <summary>True when the options ask for a bind mount (bind or rbind).</summary>
     public bool IsBind => (Flags & MountFlags.Bind) != 0;
 
@@ -105,6 +135,27 @@ public sealed class MountOptions
             else if (PropagationTable.TryGetValue(option, out var p))
             {
                 result.Propagation.Add(p);
+            }
+            else if (RecursiveTable.TryGetValue(option, out var r))
+            {
+                result.HasRecursiveAttributes = true;
+                var atime = option.EndsWith("atime", StringComparison.Ordinal) && option is not ("rnodiratime" or "rdiratime");
+                if (atime)
+                {
+                    // The access-time field is one value: set one, clear the field.
+                    result.RecursiveAttrClear |= AtimeMask;
+                    result.RecursiveAttrSet = (result.RecursiveAttrSet & ~AtimeMask) | (r.Clear ? 0 : r.Attr);
+                }
+                else if (r.Clear)
+                {
+                    result.RecursiveAttrSet &= ~r.Attr;
+                    result.RecursiveAttrClear |= r.Attr;
+                }
+                else
+                {
+                    result.RecursiveAttrSet |= r.Attr;
+                    result.RecursiveAttrClear &= ~r.Attr;
+                }
             }
             else if (option is "idmap" or "ridmap")
             {

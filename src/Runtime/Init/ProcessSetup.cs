@@ -166,15 +166,31 @@ internal static class ProcessSetup
     }
 
     /// <summary>
-    /// chdir to process.cwd, then checks that the working directory is inside the container's root (CVE-2024-21626:
+    /// chdir to process.cwd before the user change, as runc: a directory only the runtime's user may enter works for
+    /// any process.user. Refused with EACCES or EPERM (e.g. a root-squashed network filesystem the container user may
+    /// read), <see cref="ChangeDirectory"/> tries again after the user change.
+    /// </summary>
+    /// <returns>True when the process is in process.cwd now.</returns>
+    /// <exception cref="InitException">chdir failed otherwise (ENOENT, ENOTDIR, …).</exception>
+    public static bool EnterCwdEarly(Process process)
+    {
+        var cwd = string.IsNullOrEmpty(process.Cwd) ? "/" : process.Cwd;
+        if (Libc.chdir(cwd) == 0) return true;
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno is Errno.EACCES or Errno.EPERM) return false;
+        throw new InitException($"config.json: process.cwd: {new SyscallException($"chdir {cwd}", errno).Message}");
+    }
+
+    /// <summary>
+    /// chdir to process.cwd (unless <paramref name="entered"/> by <see cref="EnterCwdEarly"/>), then checks that the working directory is inside the container's root (CVE-2024-21626:
     /// a cwd such as /proc/self/fd/N naming a leaked host directory fd would put the process outside it; getcwd then
     /// fails with ENOENT or returns a path not starting with '/', "(unreachable)/...").
     /// </summary>
     /// <exception cref="InitException">chdir failed, or the directory is outside the root.</exception>
-    public static unsafe void ChangeDirectory(Process process)
+    public static unsafe void ChangeDirectory(Process process, bool entered = false)
     {
         var cwd = string.IsNullOrEmpty(process.Cwd) ? "/" : process.Cwd;
-        if (Libc.chdir(cwd) != 0)
+        if (!entered && Libc.chdir(cwd) != 0)
             throw new InitException($"config.json: process.cwd: {SyscallException.FromLastError($"chdir {cwd}").Message}");
         const int size = 4096;
         byte* buf = stackalloc byte[size];

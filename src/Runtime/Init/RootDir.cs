@@ -107,12 +107,22 @@ internal sealed class RootDir : IDisposable
     /// target of a bind mount of a file. The parent directories are made as by <see cref="MkdirAll(string)"/>. An existing entry
     /// of any type is returned as it is (a directory too: mount(2) decides).
     /// </summary>
-    public SafeFd MkFile(string path)
+    public SafeFd MkFile(string path) => MkFile(path, 0);
+
+    // A dangling symlink at the destination is followed inside the root and its target made there (runc, crun).
+    private SafeFd MkFile(string path, int links)
     {
         if (TryOpen(path) is { } existing) return existing;
         if (SecurePath.Clean(path) == "/") return Open(path);
         var (parent, name) = MkParent(path);
         using var _ = parent;
+        if (ReadLinkAt(parent.Fd, name) is { } target)
+        {
+            if (links >= MaxSymlinks) throw new SyscallException($"resolve {Display(path)}", Errno.ELOOP);
+            var clean = SecurePath.Clean(path);
+            var dir = clean[..Math.Max(1, clean.LastIndexOf('/'))];
+            return MkFile(target.StartsWith('/') ? target : dir + "/" + target, links + 1);
+        }
         using (var made = new SafeFd(Libc.openat(parent.Fd, name, OpenFlags.O_CREAT | OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0x1ed)))
         {
             if (made.IsInvalid && Marshal.GetLastPInvokeError() != Errno.EEXIST) throw SyscallException.FromLastError($"create {Display(path)}");

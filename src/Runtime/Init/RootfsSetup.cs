@@ -218,12 +218,14 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             var source = m.Source ?? throw new InvalidDataException("bind mount without a source");
             if (!source.StartsWith('/')) source = Path.Combine(options.Bundle, source);
-            var sourceIsDir = Directory.Exists(source);
-            if (!sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
+            // A source the runtime opened on the host (idmapped, or any bind with a user namespace): its fd says what it is.
+            var prepared = options.MountFds is { } mountFds && index < mountFds.Length ? mountFds[index] : -1;
+            var sourceIsDir = prepared >= 0 ? (Libc.StatFd(prepared).Mode & Libc.S_IFMT) == Libc.S_IFDIR : Directory.Exists(source);
+            if (prepared < 0 && !sourceIsDir && !File.Exists(source) && SecurePath.ReadLink(source) is null)
                 throw new FileNotFoundException($"bind source {source} does not exist");
             using (var target = sourceIsDir ? _root.MkdirAll(clean) : _root.MkFile(clean))
             {
-                if (options.MountFds is { } fds && index < fds.Length && fds[index] >= 0) UserNamespaceFixups.AttachMount(fds[index], target, shown); // idmapped by the runtime
+                if (prepared >= 0) UserNamespaceFixups.AttachMount(prepared, target, shown); // opened (and maybe idmapped) by the runtime
                 else Libc.Mount(source, RootDir.FdPath(target), "bind", MountFlags.Bind | (parsed.Flags & MountFlags.Rec), null, shown);
             }
             var extra = parsed.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount);
@@ -295,6 +297,14 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         {
             using var mounted = _root.Open(clean);
             foreach (var propagation in parsed.Propagation) Libc.Mount(null, RootDir.FdPath(mounted), null, propagation, null, shown);
+        }
+        if (parsed.HasRecursiveAttributes)
+        {
+            // "rro", "rnosuid", …: the mount and every mount below it (runc 1.1: mount_setattr AT_RECURSIVE).
+            using var mounted = _root.Open(clean);
+            var attr = new MountAttrArgs { AttrSet = parsed.RecursiveAttrSet, AttrClr = parsed.RecursiveAttrClear };
+            if (Libc.mount_setattr(mounted.Fd, "", (uint)OpenFlags.AT_EMPTY_PATH | Libc.AT_RECURSIVE, attr) != 0)
+                throw SyscallException.FromLastError($"set recursive mount attributes on {shown} (mount_setattr, Linux 5.12)");
         }
     }
 
@@ -435,10 +445,48 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
 
     private void MoveRoot()
     {
+        HideFullProcAndSysfs();
         Libc.Check(Libc.chdir(_rootfs), $"chdir {_rootfs}");
         Libc.Mount(_rootfs, "/", null, MountFlags.Move, null);
         Libc.Check(Libc.chroot("."), "chroot .");
         Libc.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    /// <summary>
+    /// --no-pivot (runc's msMoveRoot): chroot leaves the host's mounts in this mount namespace, below the container's
+    /// root, and the kernel lets a nested user namespace mount a fresh proc or sysfs whenever a full (root "/") mount of
+    /// that type is visible there (mount_too_revealing). So every full proc and sysfs mount outside the rootfs is
+    /// unmounted first (made a slave so that nothing propagates back), or covered with a tmpfs where the unmount is refused.
+    /// </summary>
+    private void HideFullProcAndSysfs()
+    {
+        var rootfs = _rootfs + "/";
+        var mountPoints = new List<string>();
+        foreach (var line in Libc.ReadFileLines("/proc/self/mountinfo"))
+        {
+            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER
+            var fields = line.Split(' ');
+            var dash = Array.IndexOf(fields, "-");
+            if (fields.Length < 5 || dash < 0 || dash + 1 >= fields.Length) continue;
+            var mountPoint = CgroupMembership.Unescape(fields[4]);
+            if (fields[3] != "/" || fields[dash + 1] is not ("proc" or "sysfs")) continue;
+            if (mountPoint == _rootfs || mountPoint.StartsWith(rootfs, StringComparison.Ordinal)) continue;
+            mountPoints.Add(mountPoint);
+        }
+        // Deepest first: a parent's unmount would take its children with it.
+        mountPoints.Sort((a, b) => b.Length.CompareTo(a.Length));
+        foreach (var p in mountPoints)
+        {
+            if (Libc.mount(null, p, null, MountFlags.Slave | MountFlags.Rec, null) != 0)
+            {
+                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Errno.ENOENT) continue;
+                throw SyscallException.FromLastError($"--no-pivot: make {p} a slave");
+            }
+            if (Libc.umount2(p, Libc.MNT_DETACH) == 0) continue;
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno is not (Errno.EINVAL or Errno.EPERM)) throw new SyscallException($"--no-pivot: unmount {p}", errno);
+            Libc.Mount("tmpfs", p, "tmpfs", MountFlags.None, null, p);
+        }
     }
 
     /// <summary>

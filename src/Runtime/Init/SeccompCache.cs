@@ -22,7 +22,7 @@ namespace OciRuntime.Runtime.Init;
 public static class SeccompCache
 {
     private const uint Magic = 0x42534f43; // "COSB"
-    private const uint FormatVersion = 2;
+    private const uint FormatVersion = 3; // 3: the -ENOSYS stub (SeccompEnosysStub) in front of the program
     private const int HeaderSize = 20; // magic, version, flags, instruction count, identity length
 
     /// <summary>The filter of <paramref name="config"/>, from the cache under <paramref name="root"/> or compiled (and then cached).</summary>

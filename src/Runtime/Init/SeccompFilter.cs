@@ -115,6 +115,7 @@ public sealed unsafe class SeccompFilter : IDisposable
             // it too, and a profile whose names are all unknown does not (libseccomp <= 2.5.4 mishandles an empty tree).
             if (added > 32) _ = Libseccomp.seccomp_attr_set(ctx, Libseccomp.SCMP_FLTATR_CTL_OPTIMIZE, 2);
             var (program, length) = Export(ctx);
+            (program, length) = Prepend(SeccompEnosysStub.For(config, defaultAction), program, length);
             return new SeccompFilter((SockFilter*)program, length, flags, hasNotify, clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency);
         }
         finally
@@ -271,6 +272,23 @@ public sealed unsafe class SeccompFilter : IDisposable
     private static void Check(int result, string field, string name)
     {
         if (result < 0) throw new InitException($"config.json: {field}: add the rule for {name}: {Libc.StrError(-result)}");
+    }
+
+    // The program with `stub` in front (a new native block; the old one is freed).
+    private static (nint Program, int Length) Prepend(SockFilter[] stub, nint program, int length)
+    {
+        if (stub.Length == 0) return (program, length);
+        var total = stub.Length + length;
+        if (total > SeccompKernel.BPF_MAXINSNS)
+        {
+            NativeMemory.Free((void*)program);
+            throw new InitException($"config.json: linux.seccomp: the filter compiles to {total} BPF instructions, more than the kernel's limit of {SeccompKernel.BPF_MAXINSNS}");
+        }
+        var joined = (SockFilter*)NativeMemory.Alloc((nuint)(total * sizeof(SockFilter)));
+        stub.CopyTo(new Span<SockFilter>(joined, stub.Length));
+        new ReadOnlySpan<SockFilter>((void*)program, length).CopyTo(new Span<SockFilter>(joined + stub.Length, length));
+        NativeMemory.Free((void*)program);
+        return ((nint)joined, total);
     }
 
     private static (nint Program, int Length) Export(nint ctx)

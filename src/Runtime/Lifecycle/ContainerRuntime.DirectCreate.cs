@@ -20,6 +20,7 @@ public sealed partial class ContainerRuntime
     {
         var namespaces = spec.Linux?.Namespaces ?? [];
         using var birthCgroup = CreateBirthCgroup(cgroup);
+        SetHomeFromContainer(spec.Process!, rootfs); // WhyNot: no mount over /etc/passwd
         using var plan = DirectExec.Build(spec.Process!, [], null, 0, preserveFds, trampoline, seccompLater: spec.Linux?.Seccomp is not null);
         plan.Rootfs = rootfs;
         DirectCreate.AddStage(plan, spec, options.Id, rootfs, fifo.Fd, preserveFds, options.NoNewKeyring);

@@ -94,10 +94,13 @@ public sealed partial class ContainerRuntime
             if (status == ContainerStatus.Stopped) throw new RuntimeException("cannot exec in a stopped container");
             if (status == ContainerStatus.Paused && !options.IgnorePaused) throw new RuntimeException("cannot exec in a paused container");
             spec = dir.LoadConfig();
-            spec.Process = BuildExecProcess(options, spec.Process);
+            spec.Process = BuildExecProcess(options, spec.Process, _log.Warn);
+            if (Init.Capabilities.RemoveUnavailable(spec.Process.Capabilities, Init.Capabilities.LastCap()) is { Count: > 0 } ignored)
+                _log.Warn(Init.Capabilities.IgnoredWarning(ignored));
             if (spec.Process.Terminal && options.Detach && options.ConsoleSocket is not { Length: > 0 })
                 throw new RuntimeException("exec: a terminal (-t) with --detach needs --console-socket");
             var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
+            SetHomeFromContainer(spec.Process, "/proc/" + record.InitPid.ToString(CultureInfo.InvariantCulture) + "/root");
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);
@@ -169,6 +172,19 @@ public sealed partial class ContainerRuntime
         }
     }
 
+    /// <summary>
+    /// HOME from the container's /etc/passwd when process.env has none (<see cref="Init.UserHome"/>), the root given as
+    /// a host path (the rootfs before the mounts, /proc/PID/root of a running container). Unopenable: left to the init.
+    /// </summary>
+    private static void SetHomeFromContainer(Spec.Process process, string root)
+    {
+        if (!Init.UserHome.IsMissing(process.Env)) return;
+        var fd = Libc.open(root, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0) return;
+        using var dir = new SafeFd(fd);
+        Init.UserHome.Apply(process, dir.Fd);
+    }
+
     private static DirectExec BuildDirectExec(Spec.Process process, IReadOnlyList<SafeFd> cgroupFds, (byte[]? Program, uint Flags) seccomp, int preserveFds, SafeFd trampoline)
     {
         try
@@ -226,7 +242,10 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>The process to exec: the -p file, or the container's process with the flags applied (runc's rules).</summary>
-    internal static Spec.Process BuildExecProcess(ExecOptions options, Spec.Process? containerProcess)
+    /// <param name="options">exec's flags.</param>
+    /// <param name="containerProcess">config.json's process.</param>
+    /// <param name="warn">Where a --cap this kernel cannot grant is reported (and skipped, as runc does).</param>
+    internal static Spec.Process BuildExecProcess(ExecOptions options, Spec.Process? containerProcess, Action<string>? warn = null)
     {
         Spec.Process process;
         if (options.ProcessFile is { Length: > 0 } file)
@@ -263,9 +282,15 @@ public sealed partial class ContainerRuntime
             if (options.Caps.Count > 0)
             {
                 process.Capabilities ??= new LinuxCapabilities();
+                var lastCap = Init.Capabilities.LastCap();
                 foreach (var cap in options.Caps)
                 {
                     var name = cap.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? cap.ToUpperInvariant() : "CAP_" + cap.ToUpperInvariant();
+                    if (!CapabilityNames.TryGetNumber(name, out var number) || number > lastCap)
+                    {
+                        warn?.Invoke($"--cap {cap}: ignoring unknown or unavailable capability");
+                        continue;
+                    }
                     foreach (var set in new Func<List<string>?>[] { () => process.Capabilities.Bounding ??= [], () => process.Capabilities.Effective ??= [], () => process.Capabilities.Permitted ??= [], () => process.Capabilities.Ambient ??= [] })
                     {
                         var list = set()!;

@@ -108,6 +108,8 @@ public sealed partial class ContainerRuntime
             HasConsoleSocket = options.ConsoleSocket is not null,
         });
         if (spec.Process is null) throw new RuntimeException("config.json: process: required to create a container");
+        if (Init.Capabilities.RemoveUnavailable(spec.Process.Capabilities, Init.Capabilities.LastCap()) is { Count: > 0 } ignored)
+            _log.Warn(Init.Capabilities.IgnoredWarning(ignored));
         var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");

@@ -11,7 +11,9 @@ namespace OciRuntime.Runtime.Lifecycle;
 public sealed class HookException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Runs config.json hooks (config.md#posix-platform-hooks): each with its args (args[0] is argv[0]), env, and
+/// Runs config.json hooks (config.md#posix-platform-hooks): each with its args (args[0] is argv[0]), env (a hook without
+/// "env" gets the environment of whoever runs it, as runc and crun do: the runtime's own for prestart, createRuntime,
+/// poststart and poststop, the container init's, i.e. process.env, for createContainer and startContainer), and
 /// the container state JSON on stdin, killed after its timeout (seconds). Output (stdout and stderr together)
 /// is captured and quoted in the error when the hook fails. Hooks run in order; the first failure stops the list.
 /// </summary>
@@ -33,13 +35,17 @@ public static class HookRunner
     } ?? (IReadOnlyList<Hook>)[];
 
     /// <summary>Runs every hook of <paramref name="kind"/> with <paramref name="state"/> on stdin.</summary>
+    /// <param name="hooks">config.json's hooks.</param>
+    /// <param name="kind">The hook kind (config.json name).</param>
+    /// <param name="state">The state JSON the hooks read on stdin.</param>
+    /// <param name="inheritedEnv">The environment of a hook without "env"; null: the runtime's own (<see cref="OwnEnvironment"/>).</param>
     /// <exception cref="HookException">a hook failed: "config.json: hooks.prestart[1] (/usr/bin/x): exit status 2: output".</exception>
-    public static void Run(Hooks? hooks, string kind, OciState state)
+    public static void Run(Hooks? hooks, string kind, OciState state, IReadOnlyList<string>? inheritedEnv = null)
     {
         var list = Of(hooks, kind);
         if (list.Count == 0) return;
         var stdin = SpecSerializer.SerializeStateToUtf8(state);
-        for (var i = 0; i < list.Count; i++) RunOne(list[i], $"config.json: hooks.{kind}[{i}] ({list[i].Path})", stdin);
+        for (var i = 0; i < list.Count; i++) RunOne(list[i], $"config.json: hooks.{kind}[{i}] ({list[i].Path})", stdin, inheritedEnv, inheritedEnv is null ? RuntimeCwd(state) : null);
     }
 
     /// <summary>Runs every hook of <paramref name="kind"/>, turning failures into warnings through <paramref name="warn"/> (poststart, poststop).</summary>
@@ -52,7 +58,7 @@ public static class HookRunner
         {
             try
             {
-                RunOne(list[i], $"config.json: hooks.{kind}[{i}] ({list[i].Path})", stdin);
+                RunOne(list[i], $"config.json: hooks.{kind}[{i}] ({list[i].Path})", stdin, null, RuntimeCwd(state));
             }
             catch (HookException e)
             {
@@ -61,7 +67,22 @@ public static class HookRunner
         }
     }
 
-    private static void RunOne(Hook hook, string name, byte[] stdin)
+    // The runtime's hooks start in the bundle directory, as under `runc run` (runc chdirs to the bundle); a bundle that
+    // is gone (poststop after the bundle was removed) leaves the runtime's own working directory.
+    private static string? RuntimeCwd(OciState state) => Directory.Exists(state.Bundle) ? state.Bundle : null;
+
+    /// <summary>
+    /// The runtime's own environment, in its order (/proc/self/environ: what the runtime was started with; ocirun never
+    /// changes its environment).
+    /// </summary>
+    public static IReadOnlyList<string> OwnEnvironment()
+    {
+        var text = Libc.TryReadFileText("/proc/self/environ", out _) ?? "";
+        return text.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    // cwd: where the hook starts (null: the caller's working directory).
+    private static void RunOne(Hook hook, string name, byte[] stdin, IReadOnlyList<string>? inheritedEnv, string? cwd)
     {
         var (inRead, inWrite) = Libc.Pipe();
         var (outRead, outWrite) = Libc.Pipe();
@@ -72,7 +93,7 @@ public static class HookRunner
             try
             {
                 var argv = hook.Args is { Count: > 0 } a ? a : [hook.Path];
-                pid = Libc.Spawn(hook.Path, argv, hook.Env ?? [], inRead.Fd, outWrite.Fd, outWrite.Fd);
+                pid = Libc.Spawn(hook.Path, argv, hook.Env ?? inheritedEnv ?? OwnEnvironment(), inRead.Fd, outWrite.Fd, outWrite.Fd, cwd);
             }
             catch (SyscallException e)
             {

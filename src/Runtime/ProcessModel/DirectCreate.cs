@@ -91,6 +91,8 @@ internal static unsafe class DirectCreate
             if (parsed.Data is not null || parsed.CopyUp || (parsed.Flags & ~(MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.RelAtime)) != 0)
                 return "a proc mount with options the mount API path does not take";
         }
+        if (UserHome.IsMissing(spec.Process!.Env) && (spec.Mounts ?? []).Exists(m => SecurePath.Clean(m.Destination) is "/etc" or "/etc/passwd"))
+            return "HOME from an /etc/passwd mounted by config.json";
         if (Libc.FsType("/") == FsMagic.Ramfs) return "a ramfs root (no pivot_root)";
         return null;
     }

@@ -126,6 +126,7 @@ internal sealed unsafe class DirectExec : IDisposable
 
     private static string? Reason(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
     {
+        if (Environment.GetEnvironmentVariable("OCIRUN_INIT") == "1") return "OCIRUN_INIT=1";
         if (spec.Process!.ExecCpuAffinity is not null) return "process.execCPUAffinity";
         if (WhyNotInPlan(spec, seccompListener) is { } why) return why;
         if (InitLauncher.JoinPath(joins, "user") is not null) return "a user namespace";
@@ -159,7 +160,7 @@ internal sealed unsafe class DirectExec : IDisposable
     /// <param name="trampoline">The exec trampoline's sealed memfd (<see cref="ExecTrampoline.TryCreate"/>), open until the child has exec'd.</param>
     public static DirectExec Build(Spec.Process process, IReadOnlyList<int> cgroupJoinFds, byte[]? seccompProgram, uint seccompFlags, int preserveFds, SafeFd trampoline, bool seccompLater = false)
     {
-        var lastCap = int.Parse(Libc.ReadFileText("/proc/sys/kernel/cap_last_cap").AsSpan().Trim(), CultureInfo.InvariantCulture);
+        var lastCap = Capabilities.LastCap();
         var sets = Capabilities.Resolve(process.Capabilities, lastCap);
         var rlimits = process.Rlimits ?? [];
         var numbers = new int[rlimits.Count];
@@ -304,6 +305,11 @@ internal sealed unsafe class DirectExec : IDisposable
             if (RawSys.Write(p->CgroupFds[i], &zero, 1) != 1) Fail(errorFd, Step.CgroupJoin, i);
         }
 
+        // cwd first as the runtime's user (runc): a directory only root may enter works for any process.user; refused
+        // with EACCES/EPERM, it is tried again after the user change (ProcessSetup.EnterCwdEarly).
+        var cwdEntered = RawSys.Chdir(p->Cwd) == 0;
+        if (!cwdEntered && RawSys.ErrnoValue is not (Errno.EACCES or Errno.EPERM)) Fail(errorFd, Step.Chdir, 0);
+
         // Bounding set, groups, gid, uid with keep-caps, then the sets, umask and no_new_privs (ProcessSetup.SetUserAndCapabilities).
         for (var c = 0; c <= p->LastCap; c++)
         {
@@ -325,7 +331,7 @@ internal sealed unsafe class DirectExec : IDisposable
         if (p->NoNewPrivileges != 0 && RawSys.Prctl(Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(errorFd, Step.NoNewPrivileges, 0);
 
         // cwd, and CVE-2024-21626: the working directory must be inside the container's root (ProcessSetup.ChangeDirectory).
-        if (RawSys.Chdir(p->Cwd) != 0) Fail(errorFd, Step.Chdir, 0);
+        if (!cwdEntered && RawSys.Chdir(p->Cwd) != 0) Fail(errorFd, Step.Chdir, 0);
         byte* cwd = stackalloc byte[4096];
         if (RawSys.Getcwd(cwd, 4096) is null) Fail(errorFd, Step.Getcwd, 0);
         if (cwd[0] != (byte)'/') Fail(errorFd, Step.CwdOutside, 0, errno: 0);

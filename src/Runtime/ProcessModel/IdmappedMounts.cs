@@ -50,8 +50,12 @@ public sealed class IdmappedMounts : IDisposable
     public static IdmappedMounts Prepare(Spec.Spec spec, string bundle)
     {
         var mounts = spec.Mounts ?? [];
-        if (!mounts.Exists(IsIdmapped)) return None;
         var namespaces = spec.Linux?.Namespaces ?? [];
+        // With a user namespace, every bind source is opened here too, as the runtime sees it on the host (runc 1.1 and
+        // crun open them before joining the user namespace): a source under a directory the container's root may not
+        // search still mounts, and "does not exist" means it does not.
+        var hostSources = NamespaceType.IsNew(namespaces, NamespaceType.User) && Libc.geteuid() == 0;
+        if (!mounts.Exists(IsIdmapped) && !(hostSources && mounts.Exists(IsBind))) return None;
         if (!NamespaceType.IsNew(namespaces, NamespaceType.Mount)) return None;
 
         var result = new IdmappedMounts(mounts.Count);
@@ -60,8 +64,9 @@ public sealed class IdmappedMounts : IDisposable
         {
             for (var i = 0; i < mounts.Count; i++)
             {
-                if (!IsIdmapped(mounts[i])) continue;
-                var fd = PrepareOne(mounts[i], $"mounts[{i}]", spec, bundle, userNamespaces);
+                var fd = IsIdmapped(mounts[i]) ? PrepareOne(mounts[i], $"mounts[{i}]", spec, bundle, userNamespaces)
+                    : hostSources && IsBind(mounts[i]) ? CloneSource(mounts[i], bundle) : null;
+                if (fd is null) continue;
                 result._fds.Add(fd);
                 result._byMount![i] = fd.Fd;
             }
@@ -77,6 +82,19 @@ public sealed class IdmappedMounts : IDisposable
             // The idmapped mounts keep their user namespaces alive; the runtime needs no fd of them.
             foreach (var ns in userNamespaces.Values) ns.Dispose();
         }
+    }
+
+    private static bool IsBind(Mount mount) => mount.Type == "bind" || MountOptions.Parse(mount.Options).IsBind;
+
+    // A detached copy of a bind source (recursive for rbind), or null when it cannot be made here (the init then binds
+    // the path itself and reports what is wrong with it, e.g. that it does not exist).
+    private static SafeFd? CloneSource(Mount mount, string bundle)
+    {
+        if (mount.Source is not { Length: > 0 } source) return null;
+        if (!source.StartsWith('/')) source = Path.Combine(bundle, source);
+        var recursive = (MountOptions.Parse(mount.Options).Flags & MountFlags.Rec) != 0;
+        var tree = Libc.open_tree(OpenFlags.AT_FDCWD, source, Libc.OPEN_TREE_CLONE | Libc.OPEN_TREE_CLOEXEC | (recursive ? Libc.AT_RECURSIVE : 0));
+        return tree < 0 ? null : new SafeFd(tree);
     }
 
     private static SafeFd PrepareOne(Mount mount, string field, Spec.Spec spec, string bundle, Dictionary<string, SafeFd> userNamespaces)

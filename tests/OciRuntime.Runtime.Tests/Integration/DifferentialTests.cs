@@ -41,6 +41,7 @@ public sealed class DifferentialTests
         "limits", "rlimits", "umask-default", "umask-027", "pid-1", "ps", "fds", "signals", "tty", "oom-score-adj",
         "mounts", "masked-paths", "readonly-paths", "readonly-root", "writable-root", "tmpfs-options", "bind-options",
         "no-network", "stderr", "stdin-closed", "tmpfs-over-existing",
+        "home-root", "home-nobody", "home-no-entry", "cwd-root-only", "device-anywhere", "rro", "dangling-symlink",
     ];
 
     private static void Configure(string name, BundleBuilder b, string hostDir)
@@ -146,6 +147,41 @@ public sealed class DifferentialTests
                 b.Spec.Mounts!.Add(new Mount { Destination = "/usr", Type = "tmpfs", Source = "tmpfs" });
                 b.Spec.Mounts!.Add(new Mount { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs" });
                 b.Sh("stat -c '%n %a' /usr /tmp");
+                break;
+            // Issue #21, what a container observes (ObservedBehaviourTests runs them on every start path).
+            case "home-root":
+                b.Process.Env = ["PATH=/bin:/usr/bin", "A=1"];
+                b.Args("env");
+                break;
+            case "home-nobody":
+                b.Process.Env = ["PATH=/bin:/usr/bin"];
+                b.Process.User = new User { Uid = 65534, Gid = 65534 };
+                b.Args("env");
+                break;
+            case "home-no-entry":
+                b.Process.Env = ["PATH=/bin:/usr/bin"];
+                b.Process.User = new User { Uid = 4321, Gid = 4321 };
+                b.Args("env");
+                break;
+            case "cwd-root-only":
+                Directory.CreateDirectory(Path.Combine(b.Rootfs, "secret"));
+                File.SetUnixFileMode(Path.Combine(b.Rootfs, "secret"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                b.Process.User = new User { Uid = 1000, Gid = 1000 };
+                b.Process.Cwd = "/secret";
+                b.Sh("pwd; ls 2>&1");
+                break;
+            case "device-anywhere":
+                b.Spec.Linux!.Devices = [new LinuxDevice { Path = "/opt/devs/mynull", Type = "c", Major = 1, Minor = 3, FileMode = 0x1b6, Uid = 0, Gid = 0 }];
+                b.Sh("stat -c '%n %F %a %t %T' /opt/devs/mynull");
+                break;
+            case "rro":
+                b.Spec.Mounts!.Add(new Mount { Destination = "/ro", Type = "bind", Source = hostDir, Options = ["rbind", "rro"] });
+                b.Sh("grep ' /ro ' /proc/self/mounts | cut -d' ' -f2-; (touch /ro/new) 2>&1; echo end");
+                break;
+            case "dangling-symlink":
+                File.CreateSymbolicLink(Path.Combine(b.Rootfs, "etc", "link-dir"), "/made/dir");
+                b.Spec.Mounts!.Add(new Mount { Destination = "/etc/link-dir", Type = "bind", Source = hostDir, Options = ["bind"] });
+                b.Sh("cat /made/dir/file; ls -ld /etc/link-dir | cut -c1");
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(name), name, "unknown case");
         }

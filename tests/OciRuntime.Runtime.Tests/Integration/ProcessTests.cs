@@ -81,7 +81,8 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public void Environment_is_exactly_process_env()
     {
-        string[] env = ["PATH=/usr/bin:/bin", "FOO=bar baz", "EMPTY=", "WITH_EQUALS=a=b=c", "TERM=dumb"];
+        // With HOME given (without it the runtime adds runc's HOME from /etc/passwd: ObservedBehaviourTests).
+        string[] env = ["PATH=/usr/bin:/bin", "FOO=bar baz", "EMPTY=", "WITH_EQUALS=a=b=c", "TERM=dumb", "HOME=/home/given"];
         _c.Bundle.Process.Env = [.. env];
         _c.Bundle.Args("env");
 
