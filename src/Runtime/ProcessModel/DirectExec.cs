@@ -126,7 +126,6 @@ internal sealed unsafe class DirectExec : IDisposable
 
     private static string? Reason(Spec.Spec spec, bool seccompListener, IReadOnlyList<NamespaceJoin> joins)
     {
-        if (Environment.GetEnvironmentVariable("OCIRUN_INIT") == "1") return "OCIRUN_INIT=1";
         if (spec.Process!.ExecCpuAffinity is not null) return "process.execCPUAffinity";
         if (WhyNotInPlan(spec, seccompListener) is { } why) return why;
         if (InitLauncher.JoinPath(joins, "user") is not null) return "a user namespace";
