@@ -349,7 +349,8 @@ public sealed partial class ContainerRuntime
                     throw new RuntimeException(Encoding.UTF8.GetString(payload));
                 case SyncMessage.RunHooks when runHooks is not null:
                     runHooks();
-                    init.Channel.Send(SyncMessage.HooksDone, []);
+                    // An init that died meanwhile (EPIPE) is reported by the next receive, with its exit status.
+                    try { init.Channel.Send(SyncMessage.HooksDone, []); } catch (SyscallException) { }
                     break;
                 case SyncMessage.Ready:
                     // Empty from create's direct-path child (no phases of its own).
@@ -443,6 +444,8 @@ public sealed partial class ContainerRuntime
             if (errno == Errno.ESRCH) throw new RuntimeException("container not running");
             throw new RuntimeException(new SyscallException($"send {Signals.Name(signal)} to container init {record.InitPid}", errno).Message);
         }
+        // A frozen init gets SIGKILL only once thawed (cgroup v1): thawed for SIGKILL only, as runc does.
+        if (signal == Signals.SIGKILL && StatusOf(dir, record) == ContainerStatus.Paused) ThawForKill(record);
     }
 
     /// <summary>
