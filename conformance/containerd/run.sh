@@ -214,7 +214,7 @@ s_update_resources() {
   cat > "$TMP/resources.json" <<'JSON'
 {"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":5,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":8,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":9,"access":"rwm"},{"allow":true,"type":"c","major":5,"minor":0,"access":"rwm"},{"allow":true,"type":"c","major":136,"access":"rwm"}],"memory":{"limit":67108864},"cpu":{"shares":512,"quota":50000,"period":100000},"pids":{"limit":100}}
 JSON
-  local out; out=$(python3 "$here/task-update.py" "$SOCK" default updated "$TMP/resources.json" 2>&1)
+  local out; out=$(/usr/bin/python3 "$here/task-update.py" "$SOCK" default updated "$TMP/resources.json" 2>&1)
   [ $? -eq 0 ] || fail "Tasks.Update with the whole resources block: $out"
   grep -q "rc=0 ocirun .*update --resources - updated" "$INVOCATIONS" || fail "no successful 'update --resources - updated' in the log"
   local pid path

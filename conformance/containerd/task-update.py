@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Tasks.Update through containerd's gRPC API, as the CRI plugin's UpdateContainerResources calls it.
 
     task-update.py SOCKET NAMESPACE CONTAINER-ID RESOURCES.json

@@ -74,6 +74,28 @@ public sealed partial class CgroupIntegrationTests
     }
 
     [Fact]
+    public void Kill_KILL_of_a_paused_container_thaws_it_so_the_init_dies()
+    {
+        using var b = new CgroupTestBundle("sleep", "1000");
+        var oci = Oci(b);
+        Ok(Detached(b, "run", "-d", "-b", b.Bundle, b.Id));
+        try
+        {
+            Ok(oci.Run("pause", b.Id));
+
+            Ok(oci.Run("kill", b.Id, "KILL"));
+
+            // A frozen task gets SIGKILL only once thawed (v1): without the thaw it stays "paused".
+            TestEnv.Eventually(() => Status(b) == "stopped").Should().BeTrue($"the status is {Status(b)}");
+        }
+        finally
+        {
+            oci.Run("resume", b.Id);
+            oci.Run("delete", "-f", b.Id);
+        }
+    }
+
+    [Fact]
     public void A_frozen_pre_existing_cgroup_is_refused_without_hanging()
     {
         using var b = new CgroupTestBundle("true");

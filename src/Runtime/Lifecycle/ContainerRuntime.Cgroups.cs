@@ -48,15 +48,19 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>
-    /// create, before anything is made: a pre-existing cgroup that is frozen is refused (the init would freeze as it
-    /// joins, and create would wait forever); one with processes in it gets runc's warning (runc 1.1's create, the
-    /// same texts).
+    /// create, before anything is made in the cgroups: a pre-existing cgroup that is frozen is refused (the init would
+    /// freeze as it joins, and create would wait forever); one with processes in it gets runc's warning (runc 1.1's
+    /// create, the same texts). A refusal removes the new state directory <paramref name="dir"/> and nothing else: the
+    /// cgroup and its processes are not the container's.
     /// </summary>
     /// <exception cref="RuntimeException">the cgroup is frozen.</exception>
-    private void CheckExistingCgroup(ICgroupManager cgroup)
+    private void CheckExistingCgroup(ICgroupManager cgroup, ContainerDirectory dir)
     {
         if (cgroup.GetPids() is { Count: > 0 } pids) _log.Warn($"container's cgroup is not empty: {pids.Count} process(es) found");
-        if (cgroup.GetFreezerState() == FreezerState.Frozen) throw new RuntimeException("container's cgroup unexpectedly frozen");
+        if (cgroup.GetFreezerState() != FreezerState.Frozen) return;
+        dir.Remove();
+        dir.Dispose();
+        throw new RuntimeException("container's cgroup unexpectedly frozen");
     }
 
     /// <summary>

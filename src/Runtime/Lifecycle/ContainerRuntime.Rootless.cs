@@ -12,15 +12,7 @@ public sealed partial class ContainerRuntime
     /// </summary>
     public bool Rootless { get; init; }
 
-    /// <summary>
-    /// The cgroup manager of a new container <paramref name="id"/>: none (null) in rootless mode, else the factory's,
-    /// checked as an existing cgroup (<see cref="CheckExistingCgroup"/>).
-    /// </summary>
-    private ICgroupManager? CgroupsFor(string id, string? cgroupsPath)
-    {
-        if (Rootless) return null;
-        var cgroup = CgroupManagerFactory.Create(id, cgroupsPath);
-        CheckExistingCgroup(cgroup);
-        return cgroup;
-    }
+    /// <summary>The cgroup manager of a new container <paramref name="id"/>: none (null) in rootless mode, else the factory's.</summary>
+    private ICgroupManager? CgroupsFor(string id, string? cgroupsPath) =>
+        Rootless ? null : CgroupManagerFactory.Create(id, cgroupsPath);
 }

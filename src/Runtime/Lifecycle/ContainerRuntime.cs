@@ -134,6 +134,8 @@ public sealed partial class ContainerRuntime
         timer.Mark("thread-start");
         if (_log.IsDebug) _log.Debug($"create {options.Id}: " + (whyNot is null ? "direct path (no ocirun init)" : $"through ocirun init ({whyNot})"));
         var dir = _store.Create(options.Id);
+        // After the id is taken (runc's order of errors), before anything is made in the cgroups or torn down from them.
+        if (cgroup is not null) CheckExistingCgroup(cgroup, dir);
         InitProcess? init = null;
         try
         {
