@@ -440,14 +440,16 @@ public sealed partial class ContainerRuntime
         using var dir = _store.Open(id);
         var record = dir.Load();
         using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("container not running");
+        // A frozen init gets SIGKILL only once thawed (cgroup v1): a paused container is thawed for SIGKILL only, as
+        // runc does (its state taken before the signal, which may end the init at once on cgroup v2).
+        var thaw = signal == Signals.SIGKILL && IsPaused(record);
         if (Libc.pidfd_send_signal(pidFd.Fd, signal) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ESRCH) throw new RuntimeException("container not running");
             throw new RuntimeException(new SyscallException($"send {Signals.Name(signal)} to container init {record.InitPid}", errno).Message);
         }
-        // A frozen init gets SIGKILL only once thawed (cgroup v1): thawed for SIGKILL only, as runc does.
-        if (signal == Signals.SIGKILL && StatusOf(dir, record) == ContainerStatus.Paused) ThawForKill(record);
+        if (thaw) ThawForKill(record);
     }
 
     /// <summary>
