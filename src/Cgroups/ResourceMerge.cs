@@ -12,13 +12,12 @@ public static class ResourceMerge
 {
     /// <summary>
     /// <paramref name="current"/> with every field set in <paramref name="update"/> replaced (lists replace lists;
-    /// hugepage limits by page size, rdma and unified by key). Neither argument is modified.
+    /// hugepage limits by page size, rdma and unified by key). Neither argument is modified. The update's
+    /// <c>devices</c> are ignored, whatever their rules say: runc 1.1's update accepts the whole linux.resources block
+    /// (containerd's CRI plugin sends it, devices included) and keeps the device rules of create.
     /// </summary>
-    /// <exception cref="CgroupException">the update has devices (runc update does not change devices either).</exception>
     public static LinuxResources Merge(LinuxResources? current, LinuxResources update)
     {
-        if (update.Devices is { Count: > 0 })
-            throw new CgroupException("cannot be changed by update (set them at create)", "linux.resources.devices");
         var r = Clone(current ?? new LinuxResources());
         if (update.Memory is { } m)
         {

@@ -6,7 +6,7 @@ namespace OciRuntime.Cgroups;
 
 /// <summary>
 /// The cgroup v1 manager (kernel admin-guide/cgroup-v1; runc libcontainer/cgroups/fs): one directory per mounted
-/// hierarchy, all joined. Files: cpuset.cpus/mems (initialised from the parent); devices.deny/allow (the evaluated rule
+/// hierarchy, all joined. Files: cpuset.cpus/mems (initialised from the nearest ancestor that has them); devices.deny/allow (the evaluated rule
 /// list); memory.limit_in_bytes, memory.memsw.limit_in_bytes (ordered against the current limit as runc does),
 /// memory.soft_limit_in_bytes, memory.kmem.limit_in_bytes (when the kernel still has it; kernels ≥ 5.16 ignore it),
 /// memory.kmem.tcp.limit_in_bytes, memory.oom_control, memory.swappiness, memory.use_hierarchy; cpu.shares (read back),
@@ -89,28 +89,36 @@ public sealed class V1CgroupManager : ICgroupManager
             {
                 throw new CgroupException($"create cgroup: {e.Message}", null, e);
             }
-            if (dir == cpuset)
+            if (dir == cpuset && _host.HierarchyOf("cpuset") is { } hierarchy)
             {
-                // A new cpuset cgroup has empty cpus and mems, and no task can join it until they are set (runc copies the parent's).
-                foreach (var d in made)
-                {
-                    CopyIfEmpty(d, "cpuset.cpus");
-                    CopyIfEmpty(d, "cpuset.mems");
-                }
+                // A new cpuset cgroup has empty cpus and mems, and no task can join it until they are set.
+                Inherit(dir, hierarchy.MountPoint, "cpuset.cpus");
+                Inherit(dir, hierarchy.MountPoint, "cpuset.mems");
             }
             Lists.AddMissing(_created, made);
         }
     }
 
-    private void CopyIfEmpty(string dir, string file)
+    /// <summary>
+    /// Fills <paramref name="file"/> (cpuset.cpus or cpuset.mems) of <paramref name="dir"/> and of every ancestor below
+    /// <paramref name="mountPoint"/> where it is empty, new or pre-existing (e.g. a Kubernetes pod cgroup made by
+    /// another manager), with the value of the nearest ancestor that has one, top-down (runc fs cpusetEnsureParent and
+    /// cpusetCopyIfNeeded). A directory whose value is set stops the walk up: one read per level when nothing is empty.
+    /// </summary>
+    private void Inherit(string dir, string mountPoint, string file)
     {
-        if (!string.IsNullOrWhiteSpace(Fs.ReadOrNull(dir, file))) return;
-        var parent = System.IO.Path.GetDirectoryName(dir)!;
-        var value = Fs.ReadOrNull(parent, file)?.Trim();
-        if (string.IsNullOrEmpty(value)) return;
+        var empty = new List<string>();
+        string? value;
+        for (var d = dir; ; d = System.IO.Path.GetDirectoryName(d)!)
+        {
+            value = Fs.ReadOrNull(d, file)?.Trim();
+            if (!string.IsNullOrEmpty(value)) break;
+            if (d.Length <= mountPoint.Length) return; // the hierarchy's root has none: nothing to copy
+            empty.Add(d);
+        }
         try
         {
-            Fs.Write(dir, file, value);
+            for (var i = empty.Count - 1; i >= 0; i--) Fs.Write(empty[i], file, value);
         }
         catch (SyscallException e)
         {

@@ -47,6 +47,8 @@ public static class Errno
     public const int ENOTEMPTY = 39;
     /// <summary>Too many levels of symbolic links.</summary>
     public const int ELOOP = 40;
+    /// <summary>Connection reset by peer (a stream socket whose peer closed with data of ours unread).</summary>
+    public const int ECONNRESET = 104;
 }
 
 /// <summary>An errno from a failed system call, with the call and its object named in the message.</summary>

@@ -62,8 +62,14 @@ public sealed class ConversionTests
         merged.Pids!.Limit.Should().Be(10);
         merged.Devices.Should().HaveCount(1);
         current.Cpu.Quota.Should().Be(50000, "the input is not modified");
-        ((Action)(() => ResourceMerge.Merge(current, new LinuxResources { Devices = [new LinuxDeviceCgroup()] })))
-            .Should().Throw<CgroupException>().WithMessage("linux.resources.devices: *");
+        // The whole block as containerd's CRI plugin sends it: its devices are ignored (runc 1.1 keeps create's rules).
+        var withDevices = ResourceMerge.Merge(current, new LinuxResources
+        {
+            Devices = [new LinuxDeviceCgroup { Allow = true, Access = "rwm" }, new LinuxDeviceCgroup { Allow = true, Type = "c", Access = "bogus" }],
+            Pids = new LinuxPids { Limit = 30 },
+        });
+        withDevices.Devices.Should().ContainSingle().Which.Allow.Should().BeFalse("create's device rules stay");
+        withDevices.Pids!.Limit.Should().Be(30);
     }
 
     [Fact]

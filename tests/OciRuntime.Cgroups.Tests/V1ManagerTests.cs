@@ -38,6 +38,23 @@ public sealed class V1ManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_new_cpuset_under_pre_existing_empty_parents_gets_the_nearest_ancestors_values_at_every_level()
+    {
+        // A Kubernetes pod cgroup made by another manager: kubepods has its own cpus, the pod cgroup has none yet.
+        _tree.Put("cpuset/kubepods/cpuset.cpus", "1-2\n");
+        _tree.Put("cpuset/kubepods/cpuset.mems", "\n");
+        _tree.Put("cpuset/kubepods/pod1/cpuset.cpus", "\n");
+        _tree.Put("cpuset/kubepods/pod1/cpuset.mems", "\n");
+        Create("/kubepods/pod1/c1");
+        _tree.Read("cpuset/kubepods/pod1/c1/cpuset.cpus").Should().Be("1-2", "kubepods is the nearest ancestor with cpus");
+        _tree.Read("cpuset/kubepods/pod1/cpuset.cpus").Should().Be("1-2", "the empty pod cgroup is filled too, or its child could not be set");
+        _tree.Read("cpuset/kubepods/cpuset.cpus").Should().Be("1-2", "a level that has cpus keeps them");
+        _tree.Read("cpuset/kubepods/pod1/c1/cpuset.mems").Should().Be("0", "mems come from the root, two levels up");
+        _tree.Read("cpuset/kubepods/cpuset.mems").Should().Be("0");
+        _tree.Read("cpuset/kubepods/pod1/cpuset.mems").Should().Be("0");
+    }
+
+    [Fact]
     public void Memory_files()
     {
         var m = Create();

@@ -61,7 +61,7 @@ public static partial class OcirunCli
                 IgnorePaused = r.GetValue(ignorePaused),
                 SubCgroups = r.GetValue(cgroup) ?? [],
             });
-        }, failureCode: 255));
+        }, failureCode: 255, stdioIsContainers: true));
         return command;
     }
 

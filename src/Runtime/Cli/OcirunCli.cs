@@ -240,7 +240,7 @@ public static partial class OcirunCli
         {
             runtime.Create(flags.Read(r, detached: true));
             return 0;
-        }));
+        }, stdioIsContainers: true));
         return command;
     }
 
@@ -282,13 +282,16 @@ public static partial class OcirunCli
         command.SetAction(r => Execute(r, runtime =>
         {
             var text = r.GetValue(signal)!;
-            if (!Signals.TryParse(text, out var number)) throw new RuntimeException($"unknown signal \"{text}\"");
+            // Signal 0 (runc accepts any number): checks that the container's processes exist, delivers nothing.
+            if (!Signals.TryParse(text, out var number) && !IsZero(text)) throw new RuntimeException($"unknown signal \"{text}\"");
             if (r.GetValue(all)) runtime.KillAll(r.GetValue(id)!, number);
             else runtime.Kill(r.GetValue(id)!, number);
             return 0;
         }));
         return command;
     }
+
+    private static bool IsZero(string text) => text.Length > 0 && text.Trim('0').Length == 0;
 
     private static Command DeleteCommand()
     {
@@ -323,16 +326,19 @@ public static partial class OcirunCli
                 Keep = r.GetValue(keep),
                 NoSubreaper = r.GetValue(noSubreaper),
             });
-        }));
+        }, stdioIsContainers: true));
         return command;
     }
 
     /// <summary>
     /// Runs a command body with the global options applied; turns every expected failure into one line and
-    /// <paramref name="failureCode"/> (1; exec uses 255 as runc does). With --log the line goes to the log only:
-    /// create's stdio is the container's (containerd reads errors from the log); without, to stderr.
+    /// <paramref name="failureCode"/> (1; exec uses 255 as runc does). Without --log the line goes to stderr. With
+    /// --log it goes to the log, and also to stderr unless <paramref name="stdioIsContainers"/> (create, run, exec: their
+    /// stdio is the container's, containerd reads their errors from the log): as runc's fatal(), because go-runc puts a
+    /// command's output into its error text and containerd-shim-runc-v2 matches "container not running" / "does not
+    /// exist" in it to tell a finished container from a failure.
     /// </summary>
-    private static int Execute(ParseResult r, Func<ContainerRuntime, int> body, int failureCode = 1)
+    private static int Execute(ParseResult r, Func<ContainerRuntime, int> body, int failureCode = 1, bool stdioIsContainers = false)
     {
         var format = r.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
         using var log = new RuntimeLog(r.GetValue(LogOption), format, r.GetValue(DebugOption));
@@ -345,16 +351,20 @@ public static partial class OcirunCli
         catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
                                        or IOException or UnauthorizedAccessException or ArgumentException or HookException)
         {
-            if (log.HasFile)
+            var message = ErrorMessage(e);
+            if (log.HasFile) log.Error(message);
+            if (!log.HasFile || !stdioIsContainers)
             {
-                log.Error(e.Message);
-            }
-            else
-            {
-                StdIo.ErrorLine(e.Message);
-                if (log.IsDebug && e.InnerException is { } inner) StdIo.ErrorLine($"(caused by {inner.GetType().Name}: {inner.Message})");
+                StdIo.ErrorLine(message);
+                if (!log.HasFile && log.IsDebug && e.InnerException is { } inner) StdIo.ErrorLine($"(caused by {inner.GetType().Name}: {inner.Message})");
             }
             return failureCode;
         }
     }
+
+    /// <summary>
+    /// The one line a failure prints. A missing container is runc's exact "container does not exist" (libcontainer
+    /// ErrNotExist), the text containerd-shim-runc-v2 looks for.
+    /// </summary>
+    internal static string ErrorMessage(Exception e) => e is ContainerNotFoundException ? "container does not exist" : e.Message;
 }

@@ -48,6 +48,22 @@ public sealed partial class ContainerRuntime
     }
 
     /// <summary>
+    /// create, before anything is made in the cgroups: a pre-existing cgroup that is frozen is refused (the init would
+    /// freeze as it joins, and create would wait forever); one with processes in it gets runc's warning (runc 1.1's
+    /// create, the same texts). A refusal removes the new state directory <paramref name="dir"/> and nothing else: the
+    /// cgroup and its processes are not the container's.
+    /// </summary>
+    /// <exception cref="RuntimeException">the cgroup is frozen.</exception>
+    private void CheckExistingCgroup(ICgroupManager cgroup, ContainerDirectory dir)
+    {
+        if (cgroup.GetPids() is { Count: > 0 } pids) _log.Warn($"container's cgroup is not empty: {pids.Count} process(es) found");
+        if (cgroup.GetFreezerState() != FreezerState.Frozen) return;
+        dir.Remove();
+        dir.Dispose();
+        throw new RuntimeException("container's cgroup unexpectedly frozen");
+    }
+
+    /// <summary>
     /// exec: opens the join files of a running container's cgroups for the new process to join late, like the
     /// init. <paramref name="subCgroups"/> are runc's <c>exec --cgroup</c> values: "PATH" (every hierarchy) or
     /// "CONTROLLER[,CONTROLLER…]:PATH", an existing sub-cgroup relative to the container's cgroup.
@@ -149,6 +165,19 @@ public sealed partial class ContainerRuntime
         }
     }
 
+    /// <summary>kill SIGKILL of a paused container: thawed, so the frozen init can die (runc's Signal does the same).</summary>
+    private void ThawForKill(ContainerRecord record)
+    {
+        try
+        {
+            CgroupOf(record)?.Freeze(FreezerState.Thawed);
+        }
+        catch (IOException e)
+        {
+            _log.Warn($"kill {record.Id}: thaw cgroup: {e.Message}");
+        }
+    }
+
     /// <summary>
     /// delete of a live container: without its own pid namespace every process of its cgroup gets SIGKILL (killing the
     /// init would leave the others); a paused one is thawed once the signals are queued, so they can be delivered.
@@ -176,24 +205,37 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    /// <summary>kill --all: <paramref name="signal"/> to every process of the container's cgroup (and to its init).</summary>
+    /// <summary>
+    /// kill --all: <paramref name="signal"/> to every process of the container's cgroup (and to its init). As runc's, it
+    /// works on a stopped container too, whose init has exited while other processes may remain in its cgroup (a
+    /// container sharing another's pid namespace, or the host's): containerd-shim-runc-v2 sends it for such containers,
+    /// and containerd's CRI plugin for every exited task; with no cgroup left there is nothing to signal, and no error.
+    /// </summary>
     /// <exception cref="ContainerNotFoundException">no such container.</exception>
-    /// <exception cref="RuntimeException">"container not running" when it has stopped.</exception>
     public void KillAll(string id, int signal)
     {
         using var dir = _store.Open(id);
         var record = dir.Load();
-        if (StatusOf(dir, record) == ContainerStatus.Stopped) throw new RuntimeException("container not running");
+        var stopped = StatusOf(dir, record) == ContainerStatus.Stopped;
         // A created container's init has not joined its cgroup yet: signal it directly too.
-        using (var pidFd = OpenPidFd(record))
+        using (var pidFd = stopped ? null : OpenPidFd(record))
         {
             if (pidFd is not null) _ = Libc.pidfd_send_signal(pidFd.Fd, signal);
         }
         if (CgroupOf(record) is { } cgroup)
         {
-            cgroup.SignalAll(signal);
+            try
+            {
+                cgroup.SignalAll(signal);
+            }
+            catch (IOException e)
+            {
+                // The cgroup went away meanwhile (its last process exited): nothing is left to signal.
+                if (!stopped) throw new RuntimeException($"kill --all: signal the processes of cgroup {cgroup.Path}: {e.Message}", e);
+            }
             return;
         }
+        if (stopped) return;
         // No cgroup (rootless): every process of the container's pid namespace.
         foreach (var pid in ProcessesOf(record))
         {

@@ -113,13 +113,22 @@ public sealed partial class ContainerRuntime
             if (hooks)
             {
                 RunRuntimeHooks(options.Id, launched.Pid, bundle, spec);
+                // A child that died meanwhile (killed by a hook, say) has no namespaces left to enter: its fate is the error.
+                if (HasExited(launched)) return AwaitReady(launched, request);
                 // Back into the namespaces for the rest, the network namespace the builder made included.
                 using var finisher = DirectCreate.NamespaceThread.Start(makeNet: false);
                 finisher.WaitParked();
                 finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
                 finisher.Join();
             }
-            DirectCreate.SendGo(launched.Channel, null, seccompProgram.Program, seccompProgram.Flags); // the child is in netns already
+            try
+            {
+                DirectCreate.SendGo(launched.Channel, null, seccompProgram.Program, seccompProgram.Flags); // the child is in netns already
+            }
+            catch (SyscallException)
+            {
+                // The child is gone (EPIPE): AwaitReady reports its ChildFailed frame or how it ended, not "sendmsg".
+            }
             // As in CreateThroughInit: only a join through cgroup.procs (pure v2) takes the global lock.
             if (cgroupJoin.MovesWholeProcess) CgroupHost.Real.WarmMigrationLock();
             timer.Mark("go");
@@ -167,5 +176,13 @@ public sealed partial class ContainerRuntime
             procfs?.Dispose();
         }
         timer.Mark("hostname+sysctl");
+    }
+
+    /// <summary>Whether the child has exited (its pidfd is readable), without waiting.</summary>
+    private static bool HasExited(InitProcess child)
+    {
+        Span<PollFd> fds = stackalloc PollFd[1];
+        fds[0] = new PollFd { Fd = child.PidFd.Fd, Events = PollFd.POLLIN };
+        return Libc.Poll(fds, 0) > 0;
     }
 }

@@ -101,6 +101,10 @@ public sealed partial class ContainerRuntime
                 throw new RuntimeException("exec: a terminal (-t) with --detach needs --console-socket");
             var preserveFds = options.PreserveFds + SocketActivation.Apply(spec.Process);
             SetHomeFromContainer(spec.Process, "/proc/" + record.InitPid.ToString(CultureInfo.InvariantCulture) + "/root");
+            // The lock is not held while the process starts: in a paused container (--ignore-paused), or one paused
+            // meanwhile, the new process freezes as it joins the cgroups and the wait below lasts until `resume`,
+            // which must be able to take the lock (runc's exec holds no lock across processes either).
+            dir.Dispose();
 
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var seccompListener = ConnectSeccompListener(spec);

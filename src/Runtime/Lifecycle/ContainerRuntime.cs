@@ -136,6 +136,8 @@ public sealed partial class ContainerRuntime
         timer.Mark("thread-start");
         if (_log.IsDebug) _log.Debug($"create {options.Id}: " + (whyNot is null ? "direct path (no ocirun init)" : $"through ocirun init ({whyNot})"));
         var dir = _store.Create(options.Id);
+        // After the id is taken (runc's order of errors), before anything is made in the cgroups or torn down from them.
+        if (cgroup is not null) CheckExistingCgroup(cgroup, dir);
         InitProcess? init = null;
         try
         {
@@ -351,7 +353,8 @@ public sealed partial class ContainerRuntime
                     throw new RuntimeException(Encoding.UTF8.GetString(payload));
                 case SyncMessage.RunHooks when runHooks is not null:
                     runHooks();
-                    init.Channel.Send(SyncMessage.HooksDone, []);
+                    // An init that died meanwhile (EPIPE) is reported by the next receive, with its exit status.
+                    try { init.Channel.Send(SyncMessage.HooksDone, []); } catch (SyscallException) { }
                     break;
                 case SyncMessage.Ready:
                     // Empty from create's direct-path child (no phases of its own).
@@ -439,12 +442,16 @@ public sealed partial class ContainerRuntime
         using var dir = _store.Open(id);
         var record = dir.Load();
         using var pidFd = OpenPidFd(record) ?? throw new RuntimeException("container not running");
+        // A frozen init gets SIGKILL only once thawed (cgroup v1): a paused container is thawed for SIGKILL only, as
+        // runc does (its state taken before the signal, which may end the init at once on cgroup v2).
+        var thaw = signal == Signals.SIGKILL && IsPaused(record);
         if (Libc.pidfd_send_signal(pidFd.Fd, signal) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Errno.ESRCH) throw new RuntimeException("container not running");
             throw new RuntimeException(new SyscallException($"send {Signals.Name(signal)} to container init {record.InitPid}", errno).Message);
         }
+        if (thaw) ThawForKill(record);
     }
 
     /// <summary>

@@ -113,8 +113,17 @@ public sealed class SyncChannel : IDisposable
         Span<int> received = stackalloc int[UnixSocket.MaxFds];
         type = 0;
         payload = [];
-        // The fds travel with the header's first byte (a stream socket): the first read is a recvmsg.
-        var (got, count) = UnixSocket.ReceiveWithRights(_fd.Fd, header, received);
+        // The fds travel with the header's first byte (a stream socket): the first read is a recvmsg. ECONNRESET (the
+        // peer died with frames of ours unread) is its end, as EOF: the caller then reports how the peer ended.
+        int got, count;
+        try
+        {
+            (got, count) = UnixSocket.ReceiveWithRights(_fd.Fd, header, received);
+        }
+        catch (SyscallException e) when (e.Errno == Errno.ECONNRESET)
+        {
+            return false;
+        }
         foreach (var fd in received[..count]) fds.Add(new SafeFd(fd));
         if (got > 0) got += ReadFull(header[got..]);
         if (got == 0) return false;

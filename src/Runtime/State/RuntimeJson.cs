@@ -37,7 +37,10 @@ internal static class RuntimeJson
     public static string Format(ContainerStateOutput state) =>
         Encoding.UTF8.GetString(FastJson.Write(state, s_state, RuntimeFastJson.WriteContainerStateOutput));
 
-    /// <summary><c>list --format json</c>'s output.</summary>
-    public static string Format(List<ContainerStateOutput> states) =>
-        Encoding.UTF8.GetString(FastJson.Write(states, s_state, RuntimeFastJson.WriteList_ContainerStateOutput));
+    /// <summary>
+    /// <c>list --format json</c>'s output as runc prints it (Go's json.Encoder): compact, on one line; "null" when there
+    /// is no container (a nil slice).
+    /// </summary>
+    public static string Format(List<ContainerStateOutput> states) => states.Count == 0 ? "null"
+        : Encoding.UTF8.GetString(FastJson.Write(states, FastJson.CompactWriter, RuntimeFastJson.WriteList_ContainerStateOutput));
 }
