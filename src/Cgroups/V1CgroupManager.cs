@@ -77,17 +77,22 @@ public sealed class V1CgroupManager : ICgroupManager
         {
             if (name.Length == 0)
             {
-                Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
+                V2CgroupManager.CreateDir(_host, dir, _created);
                 continue;
             }
-            List<string> made;
+            // Recorded as made, before anything else can fail: a failed create removes them (docs/cgroups.md, "Removal").
+            var made = new List<string>();
             try
             {
-                made = Fs.MkdirAll(dir);
+                CgroupFs.MkdirAllInto(dir, made);
             }
             catch (SyscallException e)
             {
                 throw new CgroupException($"create cgroup: {e.Message}", null, e);
+            }
+            finally
+            {
+                Lists.AddMissing(_created, made);
             }
             if (dir == cpuset)
             {
@@ -98,7 +103,6 @@ public sealed class V1CgroupManager : ICgroupManager
                     CopyIfEmpty(d, "cpuset.mems");
                 }
             }
-            Lists.AddMissing(_created, made);
         }
     }
 
@@ -172,7 +176,7 @@ public sealed class V1CgroupManager : ICgroupManager
     {
         if (!CanBeBornInCgroup2) return null;
         var dir = _paths[""];
-        Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
+        V2CgroupManager.CreateDir(_host, dir, _created);
         return V2CgroupManager.OpenDir(dir);
     }
 
