@@ -8,11 +8,19 @@ public sealed class StateRootValidationTests
     [InlineData("a\nb")]
     [InlineData("/x/\u0001")]
     [InlineData("/x/\u007f")]
-    [InlineData("/x/\ud800")]
     public void A_cgroupsPath_with_a_NUL_or_another_invalid_character_is_refused(string path)
     {
         var spec = DefaultSpec.Create();
         spec.Linux!.CgroupsPath = path;
+
+        SpecValidator.Check(spec).Should().ContainSingle().Which.JsonPath.Should().Be("linux.cgroupsPath");
+    }
+
+    [Fact]
+    public void A_cgroupsPath_with_an_unpaired_surrogate_is_refused()
+    {
+        var spec = DefaultSpec.Create();
+        spec.Linux!.CgroupsPath = "/x/" + (char)0xD800 + "y";
 
         SpecValidator.Check(spec).Should().ContainSingle().Which.JsonPath.Should().Be("linux.cgroupsPath");
     }
