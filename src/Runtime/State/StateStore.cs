@@ -24,7 +24,7 @@ public sealed class DamagedStateException(string message, Exception? inner = nul
 /// atomically (write + fsync + rename). Crash consistency: create writes a first state.json (no init yet, the cgroup
 /// directories it is about to make) before its first side effect, so a container whose create was killed at any point
 /// is still found, shown as stopped, and removed completely by <c>delete --force</c>; a directory without state.json is
-/// what a create killed before that first write leaves (nothing else exists yet), and is reused or removed.
+/// what a create killed before that first write leaves (nothing else exists yet): <c>delete --force</c> removes it.
 /// Files are written with fixed modes whatever the caller's umask: state.json and the config.json copy 0600 (as runc's
 /// state.json), the directory 0700, the exec fifo 0622.
 /// </summary>
@@ -40,49 +40,27 @@ public sealed class StateStore(string root)
     {
         Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(Root, id);
-        for (var attempt = 0; ; attempt++)
+        if (Libc.mkdirat(OpenFlags.AT_FDCWD, path, 0x1c0 /* 0700 */) != 0)
         {
-            if (Libc.mkdirat(OpenFlags.AT_FDCWD, path, 0x1c0 /* 0700 */) == 0)
-            {
-                // mkdir's mode went through the umask: 0700 whatever it is.
-                Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, path, 0x1c0, 0), $"chmod {path}");
-                break;
-            }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno != Errno.EEXIST) throw new SyscallException($"create state directory {path}", errno);
-            // A directory without state.json, once its lock is ours, is what a create killed before its first record
-            // left: nothing else of it exists. Reuse the id (a create in progress holds the lock; we wait for it).
-            if (attempt >= 2 || !TryRemoveIncomplete(id, path)) throw new InvalidOperationException($"container with id exists: {id}");
+            // A directory without state.json (a create killed before its first record) is an id in use too, until
+            // delete --force removes it: removing it here could race with a create that has not locked it yet.
+            if (errno == Errno.EEXIST) throw new InvalidOperationException($"container with id exists: {id}");
+            throw new SyscallException($"create state directory {path}", errno);
         }
+        ContainerDirectory dir;
         try
         {
-            return ContainerDirectory.OpenLocked(id, path);
+            dir = ContainerDirectory.OpenLocked(id, path);
         }
         catch
         {
             Directory.Delete(path, recursive: true);
             throw;
         }
-    }
-
-    // Locks an existing container directory and removes it when it has no state.json; false when it has one.
-    private static bool TryRemoveIncomplete(string id, string path)
-    {
-        ContainerDirectory dir;
-        try
-        {
-            dir = ContainerDirectory.OpenLocked(id, path);
-        }
-        catch (SyscallException e) when (e.Errno is Errno.ENOENT)
-        {
-            return true; // removed meanwhile: mkdir again
-        }
-        using (dir)
-        {
-            if (dir.HasState) return false;
-            dir.Remove();
-            return true;
-        }
+        // mkdir's mode went through the umask: 0700 whatever it is (after the lock, to keep mkdir-to-lock short).
+        dir.FixMode(0x1c0);
+        return dir;
     }
 
     /// <summary>Opens and locks the directory of an existing container.</summary>
@@ -186,6 +164,8 @@ public sealed class ContainerDirectory : IDisposable
         }
         return new ContainerDirectory(id, path, fd);
     }
+
+    internal void FixMode(uint mode) => Libc.Check(Libc.fchmod(_lock.Fd, mode), $"chmod {Path}");
 
     /// <summary>Whether state.json exists (false only for what a create killed before its first record leaves).</summary>
     public bool HasState => File.Exists(StateFile);
