@@ -11,6 +11,8 @@ ocirun=${OCIRUN:-$repo/ocirun}
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
 work=$(mktemp -d /tmp/seccomp-compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# ocirun's compiled-profile cache (SeccompCache.DefaultDirectory; /run/ocirun-cache by default) in the work directory.
+export OCIRUN_SECCOMP_CACHE=$work/seccomp-cache
 
 "$repo/scripts/make-bundle.sh" "$work/plain" "$ocirun" >/dev/null
 jq '.process.terminal = false | .process.args = ["true"] | .root.path = "'"$work/plain/rootfs"'"' \
@@ -33,7 +35,7 @@ for rt in ocirun runc crun; do
 done
 # ocirun without its compiled-profile cache (every run compiles with libseccomp, as runc and crun do).
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/ocirun-cold.json" \
-  --prepare "sh -c 'rm -f $work/state-ocirun/.seccomp-*.bpf'" \
+  --prepare "sh -c 'rm -f $work/seccomp-cache/.seccomp-*.bpf'" \
   "$ocirun --root $work/state-ocirun run --bundle $work/seccomp bench-ocirun-cold" >/dev/null
 jq -r '.results[0] | [.median, .min] | map(. * 1000) | "\(.[0]) \(.[1])"' "$work/ocirun-cold.json" |
   while read -r m n; do printf '%-14s %22s %12.1f / %6.1f\n' "ocirun (cold)" "" "$m" "$n"; done

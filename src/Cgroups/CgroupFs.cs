@@ -199,6 +199,13 @@ public sealed class CgroupFs
         return created;
     }
 
+    /// <summary>
+    /// <see cref="MkdirAll(string)"/> that appends each directory to <paramref name="created"/> as soon as it is made,
+    /// so a failure half-way still tells the caller what to remove.
+    /// </summary>
+    /// <exception cref="SyscallException">mkdir failed (not EEXIST).</exception>
+    public static void MkdirAllInto(string dir, List<string> created) => MkdirAll(dir, created);
+
     // mkdir first, the parent only on ENOENT: a container's cgroup is usually one new directory under an existing one,
     // so this is one mkdir per hierarchy, where a stat of each missing level first would add a negative lookup in
     // kernfs (a dentry allocated and dropped) per level. EEXIST (an existing directory) is success, as before.

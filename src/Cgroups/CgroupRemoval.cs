@@ -16,27 +16,28 @@ internal static class CgroupRemoval
     /// <summary>
     /// Removes <paramref name="leaves"/> (the container's own directories) with the cgroups below them when this
     /// runtime created them, then the other created directories (parents) deepest first, each only if empty. Directories
-    /// that were not created here are left alone.
+    /// that were not created here are left alone. A leaf that cannot be removed (after RemoveTree's retries) does not
+    /// stop the others: every hierarchy is tried, and what is left is named at the end.
     /// </summary>
-    /// <exception cref="CgroupException">a created container directory cannot be removed.</exception>
+    /// <exception cref="CgroupException">created container directories are left (the message names each, with its error).</exception>
     public static void Remove(CgroupFs fs, IEnumerable<string> leaves, List<string> created)
     {
         var leafSet = new HashSet<string>(leaves, StringComparer.Ordinal);
         // What is known gone (removed here, or already missing) leaves `created`; no stat afterwards to find out.
         var gone = new List<string>();
-        try
+        List<string>? left = null;
+        foreach (var leaf in leafSet)
         {
-            foreach (var leaf in leafSet)
+            if (!created.Contains(leaf)) continue;
+            try
             {
-                if (!created.Contains(leaf)) continue;
                 fs.RemoveTree(leaf);
                 gone.Add(leaf);
             }
-        }
-        catch (SyscallException e)
-        {
-            Forget(created, gone);
-            throw new CgroupException($"remove cgroup: {e.Message}", null, e);
+            catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+            {
+                (left ??= []).Add(e.Message);
+            }
         }
         // Deepest first: a longer path is never an ancestor of a shorter one.
         var parents = created.FindAll(d => !leafSet.Contains(d));
@@ -59,6 +60,7 @@ internal static class CgroupRemoval
             if (errno == Errno.ENOENT) gone.Add(parent);
         }
         Forget(created, gone);
+        if (left is not null) throw new CgroupException($"remove cgroup: {string.Join("; ", left)}");
     }
 
     // Drops the directories in `gone`, and any below them, from `created`.
@@ -78,5 +80,57 @@ internal static class CgroupRemoval
     {
         using var e = entries.GetEnumerator();
         return e.MoveNext();
+    }
+}
+
+/// <summary>
+/// What a container's record holds about its cgroups before they exist (crash consistency: the state root,
+/// docs/cgroups.md "Removal"): the directories create is about to make, so that a create killed after any mkdir is
+/// still cleaned up by <c>delete --force</c>.
+/// </summary>
+public static class CgroupPlan
+{
+    /// <summary>
+    /// <paramref name="manager"/>'s state with <see cref="CgroupState.Created"/> set to the directories that do not
+    /// exist yet: each hierarchy's container directory and its missing ancestors, parents first (one open per level
+    /// probed; the existing directories stay out, so removal never takes a cgroup that was there before).
+    /// </summary>
+    public static CgroupState Planned(ICgroupManager manager)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        var state = manager.State;
+        foreach (var dir in manager.Paths.Values)
+        {
+            var missing = new List<string>();
+            for (var d = dir; d.Length > 1 && !Exists(d); d = System.IO.Path.GetDirectoryName(d) ?? "/") missing.Add(d);
+            for (var i = missing.Count - 1; i >= 0; i--)
+            {
+                if (!state.Created.Contains(missing[i])) state.Created.Add(missing[i]);
+            }
+        }
+        return state;
+    }
+
+    /// <summary>
+    /// For a container whose record is lost (a damaged state.json): <paramref name="manager"/>'s state with its own
+    /// directories (those named after the container, the leaves) counted as created, so that they are removed.
+    /// </summary>
+    public static CgroupState Recovered(ICgroupManager manager)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        var state = manager.State;
+        foreach (var dir in manager.Paths.Values)
+        {
+            if (!state.Created.Contains(dir)) state.Created.Add(dir);
+        }
+        return state;
+    }
+
+    private static bool Exists(string dir)
+    {
+        var fd = CgroupFs.Open(dir, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0) return false;
+        Libc.close(fd);
+        return true;
     }
 }

@@ -77,17 +77,22 @@ public sealed class V1CgroupManager : ICgroupManager
         {
             if (name.Length == 0)
             {
-                Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
+                V2CgroupManager.CreateDir(_host, dir, _created);
                 continue;
             }
-            List<string> made;
+            // Recorded as made, before anything else can fail: a failed create removes them (docs/cgroups.md, "Removal").
+            var made = new List<string>();
             try
             {
-                made = Fs.MkdirAll(dir);
+                CgroupFs.MkdirAllInto(dir, made);
             }
             catch (SyscallException e)
             {
                 throw new CgroupException($"create cgroup: {e.Message}", null, e);
+            }
+            finally
+            {
+                Lists.AddMissing(_created, made);
             }
             if (dir == cpuset && _host.HierarchyOf("cpuset") is { } hierarchy)
             {
@@ -95,7 +100,6 @@ public sealed class V1CgroupManager : ICgroupManager
                 Inherit(dir, hierarchy.MountPoint, "cpuset.cpus");
                 Inherit(dir, hierarchy.MountPoint, "cpuset.mems");
             }
-            Lists.AddMissing(_created, made);
         }
     }
 
@@ -180,7 +184,7 @@ public sealed class V1CgroupManager : ICgroupManager
     {
         if (!CanBeBornInCgroup2) return null;
         var dir = _paths[""];
-        Lists.AddMissing(_created, V2CgroupManager.CreateDir(_host, dir));
+        V2CgroupManager.CreateDir(_host, dir, _created);
         return V2CgroupManager.OpenDir(dir);
     }
 

@@ -61,28 +61,35 @@ public sealed class V2CgroupManager : ICgroupManager
     private CgroupFs Fs => _host.Fs;
 
     /// <inheritdoc />
-    public void Create() => _created.AddRange(CreateDir(_host, Dir));
+    public void Create() => CreateDir(_host, Dir, _created);
 
     /// <summary>
     /// Creates <paramref name="dir"/> (and missing parents) and enables, in every ancestor below the mount point, the
     /// controllers the root offers (runc's CreateCgroupPath: "+cpu +memory …", one by one if the whole line is
-    /// refused; failures surface later as the write of the field that needs the controller). Returns the created directories.
+    /// refused; failures surface later as the write of the field that needs the controller). Each created directory is
+    /// added to <paramref name="created"/> (unless already there) as soon as it exists, so that a failure later in the
+    /// set-up still removes it.
     /// </summary>
-    /// <exception cref="CgroupException">mkdir failed.</exception>
-    internal static List<string> CreateDir(CgroupHost host, string dir)
+    /// <exception cref="CgroupException">mkdir or the read of cgroup.controllers failed.</exception>
+    internal static void CreateDir(CgroupHost host, string dir, List<string> created)
     {
         var mount = host.UnifiedMount!;
-        List<string> created;
+        var made = new List<string>();
+        IReadOnlyList<string> controllers;
         try
         {
-            created = host.Fs.MkdirAll(dir);
+            CgroupFs.MkdirAllInto(dir, made);
+            controllers = host.UnifiedControllers;
         }
-        catch (SyscallException e)
+        catch (Exception e) when (e is SyscallException or IOException)
         {
             throw new CgroupException($"create cgroup: {e.Message}", null, e);
         }
-        var controllers = host.UnifiedControllers;
-        if (controllers.Count == 0) return created;
+        finally
+        {
+            Lists.AddMissing(created, made);
+        }
+        if (controllers.Count == 0) return;
         var line = "+" + string.Join(" +", controllers);
         var current = mount;
         var parts = dir[mount.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -102,7 +109,6 @@ public sealed class V2CgroupManager : ICgroupManager
                 }
             }
         }
-        return created;
     }
 
     /// <inheritdoc />

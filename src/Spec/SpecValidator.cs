@@ -436,6 +436,10 @@ public static class SpecValidator
                 {
                     Error(Path(".destination"), $"must be an absolute path, got {Q(mount.Destination)}");
                 }
+                if (string.IsNullOrEmpty(mount.Source) && (mount.Type == "bind" || (mount.Options is { } options && (options.Contains("bind") || options.Contains("rbind")))))
+                {
+                    Error(Path(".source"), "is required for a bind mount");
+                }
                 if (mount.UidMappings is not null)
                 {
                     CheckMappings(Path(".uidMappings"), mount.UidMappings);
@@ -500,6 +504,10 @@ public static class SpecValidator
         {
             CheckNamespaces();
             CheckUserNamespaceMappings(linux);
+            if (linux.CgroupsPath is { Length: > 0 } cgroupsPath)
+            {
+                CheckCgroupsPath(cgroupsPath);
+            }
             if (linux.Sysctl is { } sysctl)
             {
                 CheckSysctl(sysctl);
@@ -569,6 +577,27 @@ public static class SpecValidator
                 {
                     Error(Path(".path"), $"must be an absolute path, got {Q(ns.Path)}");
                 }
+            }
+        }
+
+        // A cgroupsPath names directories: a NUL would cut the path handed to the kernel, a control character or an
+        // unpaired surrogate (no UTF-8 form) cannot be a cgroup name that the runtime finds again.
+        private void CheckCgroupsPath(string path)
+        {
+            for (var i = 0; i < path.Length; i++)
+            {
+                var c = path[i];
+                string? what = c == '\0' ? "a NUL character"
+                    : c < 0x20 || c == 0x7F ? string.Create(CultureInfo.InvariantCulture, $"the control character U+{(int)c:X4}")
+                    : char.IsHighSurrogate(c) && i + 1 < path.Length && char.IsLowSurrogate(path[i + 1]) ? null
+                    : char.IsSurrogate(c) ? "an unpaired surrogate (not valid UTF-8)"
+                    : null;
+                if (what is not null)
+                {
+                    Error("linux.cgroupsPath", $"must not contain {what}");
+                    return;
+                }
+                if (char.IsHighSurrogate(c)) i++;
             }
         }
 

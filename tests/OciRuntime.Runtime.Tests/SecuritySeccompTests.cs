@@ -317,7 +317,7 @@ public sealed class SecuritySeccompTests
     }
 }
 
-/// <summary>The compiled-profile cache in the state root.</summary>
+/// <summary>The compiled-profile cache (in a directory of its own, SeccompCache.DefaultDirectory).</summary>
 public sealed class SecuritySeccompCacheTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "ocirun-seccomp-cache-" + Guid.NewGuid().ToString("N")[..8]);

@@ -8,11 +8,13 @@ using OciRuntime.Spec.Json;
 namespace OciRuntime.Runtime.Init;
 
 /// <summary>
-/// Compiled seccomp programs kept in the runtime's state root, so that the profile every container of an engine shares
+/// Compiled seccomp programs kept in ocirun's own cache directory (<see cref="DefaultDirectory"/>: /run/ocirun-cache,
+/// rootless $XDG_RUNTIME_DIR/ocirun-cache; never a client's --root), so that the profile every container of an engine shares
 /// (Docker's default, 434 syscall names) is compiled by libseccomp once, not once per container (~20-40 ms each).
 /// </summary>
 /// <remarks>
-/// One file per profile: <c>ROOT/.seccomp-HASH.bpf</c> (a dot file, so <c>list</c> never mistakes it for a container).
+/// One file per profile: <c>DIR/.seccomp-HASH.bpf</c>, at most <see cref="MaxEntries"/> files of at most
+/// <see cref="MaxFileBytes"/> each (the oldest go first), so the directory never holds more than 16 MiB.
 /// The file holds the identity it was compiled for — the profile's JSON, the kernel release, the machine and ocirun's
 /// version — and is used only when that identity matches byte for byte, so the 64-bit FNV-1a name is only an index
 /// (a collision costs a compile, never a wrong filter; and no crypto library is loaded on this path). The state root is
@@ -25,9 +27,30 @@ public static class SeccompCache
     private const uint FormatVersion = 3; // 3: the -ENOSYS stub (SeccompEnosysStub) in front of the program
     private const int HeaderSize = 20; // magic, version, flags, instruction count, identity length
 
+    /// <summary>At most this many programs are kept; writing one more removes the oldest (by modification time).</summary>
+    public const int MaxEntries = 16;
+
+    /// <summary>A program whose cache file (header, identity, instructions) would be larger is not cached.</summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>Environment variable naming another cache directory; set and empty: no cache.</summary>
+    public const string DirectoryVariable = "OCIRUN_SECCOMP_CACHE";
+
+    /// <summary>
+    /// Where ocirun keeps its compiled programs: $OCIRUN_SECCOMP_CACHE when set (empty = no cache), else /run/ocirun-cache
+    /// for root, else $XDG_RUNTIME_DIR/ocirun-cache (rootless), else none. Not the state root: that directory belongs
+    /// to the client (containerd's runtime root of a namespace), and must hold containers only.
+    /// </summary>
+    public static string? DefaultDirectory(bool rootless)
+    {
+        if (Environment.GetEnvironmentVariable(DirectoryVariable) is { } configured) return configured.Length > 0 ? configured : null;
+        if (!rootless && Libc.geteuid() == 0) return "/run/ocirun-cache";
+        return Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? Path.Combine(xdg, "ocirun-cache") : null;
+    }
+
     /// <summary>The filter of <paramref name="config"/>, from the cache under <paramref name="root"/> or compiled (and then cached).</summary>
     /// <param name="config">linux.seccomp.</param>
-    /// <param name="root">The state root; null = no cache.</param>
+    /// <param name="root">The cache directory (<see cref="DefaultDirectory"/>); null = no cache.</param>
     /// <param name="hit">Whether the cache answered.</param>
     /// <exception cref="InitException">compiling failed (the message names the field).</exception>
     public static SeccompFilter GetOrBuild(LinuxSeccomp config, string? root, out bool hit)
@@ -117,6 +140,7 @@ public static class SeccompCache
     private static void TryWrite(string path, byte[] identity, SeccompFilter filter)
     {
         var program = filter.ToBytes();
+        if ((long)HeaderSize + identity.Length + program.Length > MaxFileBytes) return;
         var bytes = new byte[HeaderSize + identity.Length + program.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, Magic);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), FormatVersion);
@@ -134,11 +158,26 @@ public static class SeccompCache
                 Libc.WriteAll(fd.Fd, bytes, tmp);
             }
             File.Move(tmp, path, overwrite: true);
+            Prune(Path.GetDirectoryName(path)!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A cache is an optimisation: a read-only or full state root only costs the next container a compile.
+            // A cache is an optimisation: a read-only or full directory only costs the next container a compile.
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    // Keeps the MaxEntries newest programs (and removes temporary files a killed writer left, once they are a minute old).
+    private static void Prune(string dir)
+    {
+        var entries = new List<FileInfo>();
+        foreach (var f in new DirectoryInfo(dir).EnumerateFiles(".seccomp-*"))
+        {
+            if (f.Name.EndsWith(".bpf", StringComparison.Ordinal)) entries.Add(f);
+            else if (f.LastWriteTimeUtc < DateTime.UtcNow.AddMinutes(-1)) f.Delete();
+        }
+        if (entries.Count <= MaxEntries) return;
+        entries.Sort(static (a, b) => b.LastWriteTimeUtc.CompareTo(a.LastWriteTimeUtc));
+        for (var i = MaxEntries; i < entries.Count; i++) entries[i].Delete();
     }
 }

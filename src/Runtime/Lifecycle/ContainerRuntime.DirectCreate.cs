@@ -16,7 +16,7 @@ public sealed partial class ContainerRuntime
     /// profile; then the hooks, the Go frame, and Ready from the child.
     /// </summary>
     private InitReport CreateDirect(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, SafeFd trampoline,
-        DirectCreate.NamespaceThread builder, ICgroupManager? cgroup, int preserveFds, PhaseTimer timer, ref InitProcess? init)
+        DirectCreate.NamespaceThread builder, ICgroupManager? cgroup, int preserveFds, PhaseTimer timer, CreateJournal journal, ref InitProcess? init)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];
         using var birthCgroup = CreateBirthCgroup(cgroup);
@@ -39,6 +39,7 @@ public sealed partial class ContainerRuntime
             Direct = plan,
         };
         var launched = init = LaunchInit(request);
+        journal.InitStarted(launched);
         timer.Mark("clone");
 
         var initOptions = new InitOptions

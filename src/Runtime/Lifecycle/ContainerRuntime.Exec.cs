@@ -87,6 +87,7 @@ public sealed partial class ContainerRuntime
         SafeFd? master;
         SignalForwarder? forwarder;
         var timer = new Init.PhaseTimer();
+        CheckPreserveFds(options.PreserveFds);
         using (var dir = _store.Open(options.Id))
         {
             record = dir.Load();

@@ -50,7 +50,8 @@ public sealed partial class ContainerRuntime
 
     /// <summary>
     /// list: the state of every container in the root, read without the containers' locks as runc does (a create or
-    /// delete in progress is not waited for); containers removed while listing, or not yet written, are skipped.
+    /// delete in progress is not waited for); containers removed while listing, or not yet written, are skipped. A create
+    /// killed half-way shows as stopped (its record has no live init); a damaged state.json is one warning line.
     /// </summary>
     public IReadOnlyList<ContainerStateOutput> List()
     {
@@ -61,7 +62,12 @@ public sealed partial class ContainerRuntime
             {
                 if (_store.TryReadRecord(id) is { } record) result.Add(StateOutput(record, Path.Combine(_store.Root, id, "exec.fifo")));
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (DamagedStateException e)
+            {
+                // As runc's list for a container it cannot load: one line on stderr, the others listed.
+                _log.Warn(e.Message);
+            }
+            catch (IOException e)
             {
                 _log.Debug($"list: skipping {id}: {e.Message}");
             }

@@ -9,7 +9,7 @@ public sealed partial class ContainerRuntime
 {
     /// <summary>
     /// Compiles linux.seccomp here, on the host, before the init exists (errors are create-time errors naming the
-    /// field), through the compiled-profile cache in the state root, and hands the program to the init, which only loads it.
+    /// field), through ocirun's compiled-profile cache (SeccompCache.DefaultDirectory, not the state root), and hands the program to the init, which only loads it.
     /// </summary>
     /// <exception cref="RuntimeException">libseccomp is missing or a field is refused.</exception>
     private (byte[]? Program, uint Flags) CompileSeccomp(Spec.Spec spec)
@@ -17,7 +17,7 @@ public sealed partial class ContainerRuntime
         if (spec.Linux?.Seccomp is not { } config) return (null, 0);
         try
         {
-            using var filter = SeccompCache.GetOrBuild(config, _store.Root, out var hit);
+            using var filter = SeccompCache.GetOrBuild(config, SeccompCache.DefaultDirectory(Rootless), out var hit);
             if (_log.IsDebug) _log.Debug($"seccomp: {filter.Length} BPF instructions, flags 0x{filter.Flags:x}, {(hit ? "from the cache" : $"compiled in {filter.BuildMicros} µs")}");
             return (filter.ToBytes(), filter.Flags);
         }

@@ -99,7 +99,9 @@ public sealed partial class ContainerRuntime
     {
         var timer = new Init.PhaseTimer();
         ContainerId.Validate(options.Id);
+        CheckPreserveFds(options.PreserveFds);
         var bundle = Path.GetFullPath(options.Bundle is { Length: > 0 } b ? b : Directory.GetCurrentDirectory());
+        RequireRegularFile(Path.Combine(bundle, SpecSerializer.ConfigFileName), bundle);
         var spec = SpecSerializer.LoadBundle(bundle);
         SpecValidator.Validate(spec, new ValidationOptions
         {
@@ -141,6 +143,27 @@ public sealed partial class ContainerRuntime
         InitProcess? init = null;
         try
         {
+            var namespaces = spec.Linux?.Namespaces ?? [];
+            var configBytes = SpecSerializer.SerializeForRuntime(spec);
+            // The first record, before the first side effect (crash consistency, StateStore): no init yet, and the cgroup
+            // directories about to be made; the init's pid and start time are added as soon as it exists.
+            var record = new ContainerRecord
+            {
+                Id = options.Id,
+                Bundle = bundle,
+                Rootfs = rootfs,
+                Created = DateTimeOffset.UtcNow,
+                Owner = OwnerName(),
+                Annotations = spec.Annotations,
+                ConfigOciVersion = spec.OciVersion,
+                OwnPidNamespace = NamespaceType.IsNew(namespaces, NamespaceType.Pid),
+                CgroupsPath = spec.Linux?.CgroupsPath,
+                HasRuntimeHooks = HookRunner.Of(spec.Hooks, "poststart").Count + HookRunner.Of(spec.Hooks, "poststop").Count > 0,
+                Cgroup = cgroup is null ? null : CgroupPlan.Planned(cgroup),
+            };
+            dir.Save(record);
+            dir.SaveConfig(configBytes);
+            var journal = new CreateJournal(dir, record);
             Libc.Check(Libc.mkfifo(dir.ExecFifo, 0x192 /* 0622 */), $"mkfifo {dir.ExecFifo}");
             Libc.Check(Libc.fchmodat(OpenFlags.AT_FDCWD, dir.ExecFifo, 0x192, 0), $"chmod {dir.ExecFifo}");
             using var fifo = SafeFd.Check(Libc.open(dir.ExecFifo, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC), $"open {dir.ExecFifo}");
@@ -149,39 +172,21 @@ public sealed partial class ContainerRuntime
             using var console = TerminalEnds.Open(spec.Process, options.ConsoleSocket);
             using var idmapped = IdmappedMounts.Prepare(spec, bundle);
 
-            var namespaces = spec.Linux?.Namespaces ?? [];
-            var configBytes = SpecSerializer.SerializeForRuntime(spec);
             InitReport report;
             if (whyNot is null)
             {
-                report = CreateDirect(options, spec, bundle, rootfs, fifo, trampoline!, builder!, cgroup, preserveFds, timer, ref init);
+                report = CreateDirect(options, spec, bundle, rootfs, fifo, trampoline!, builder!, cgroup, preserveFds, timer, journal, ref init);
             }
             else
             {
-                report = CreateThroughInit(options, spec, bundle, rootfs, fifo, pendingNet, cgroup, preserveFds, timer, console, idmapped, seccompListener, configBytes, ref init);
+                report = CreateThroughInit(options, spec, bundle, rootfs, fifo, pendingNet, cgroup, preserveFds, timer, console, idmapped, seccompListener, configBytes, journal, ref init);
             }
             foreach (var warning in report.Warnings ?? []) _log.Warn($"container {options.Id}: {warning}");
             if (init is null) throw new InvalidOperationException("no container init after create");
 
-            var stat = ProcStat.Read(init.Pid) ?? throw new RuntimeException($"container init {init.Pid} vanished after setup");
-            var record = new ContainerRecord
-            {
-                Id = options.Id,
-                InitPid = init.Pid,
-                InitStartTime = stat.StartTime,
-                Bundle = bundle,
-                Rootfs = rootfs,
-                Created = DateTimeOffset.UtcNow,
-                Owner = OwnerName(),
-                Annotations = spec.Annotations,
-                ConfigOciVersion = spec.OciVersion,
-                NamespacePaths = NamespacePathsOf(namespaces, init.Pid),
-                OwnPidNamespace = NamespaceType.IsNew(namespaces, NamespaceType.Pid),
-                CgroupsPath = spec.Linux?.CgroupsPath,
-                HasRuntimeHooks = HookRunner.Of(spec.Hooks, "poststart").Count + HookRunner.Of(spec.Hooks, "poststop").Count > 0,
-                Cgroup = cgroup?.State,
-            };
-            dir.SaveConfig(configBytes);
+            if (!ProcStat.IsAlive(init.Pid, record.InitStartTime)) throw new RuntimeException($"container init {init.Pid} vanished after setup");
+            record.NamespacePaths = NamespacePathsOf(namespaces, init.Pid);
+            record.Cgroup = cgroup?.State;
             dir.Save(record);
             if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, init.Pid);
             if (options.PidfdSocket is { Length: > 0 } pidfdSocket) SendPidFd(pidfdSocket, init);
@@ -198,18 +203,19 @@ public sealed partial class ContainerRuntime
         {
             init?.KillAndReap();
             init?.Dispose();
-            if (cgroup is not null) TryDestroy(cgroup);
-            dir.Remove();
+            // The state directory stays when cgroups are left (delete --force retries them); otherwise nothing is left.
+            if (cgroup is null || TryDestroy(cgroup)) dir.Remove();
             dir.Dispose();
             // InitException: create's direct path builds the rootfs in this process (the init path sends its message instead).
-            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException or Init.InitException) throw new RuntimeException(e.Message, e);
+            if (e is SyscallException or IOException or UnauthorizedAccessException or HookException or Init.InitException or InvalidDataException)
+                throw new RuntimeException(e.Message, e);
             throw;
         }
     }
 
     /// <summary>create through <c>ocirun init</c>: clone, exec of the init, orders, Ready (docs/process-model.md).</summary>
     private InitReport CreateThroughInit(CreateOptions options, Spec.Spec spec, string bundle, string rootfs, SafeFd fifo, PendingNetNamespace? pendingNet, ICgroupManager? cgroup, int preserveFds,
-        Init.PhaseTimer timer, TerminalEnds console, IdmappedMounts idmapped, SafeFd? seccompListener, byte[] configBytes, ref InitProcess? init)
+        Init.PhaseTimer timer, TerminalEnds console, IdmappedMounts idmapped, SafeFd? seccompListener, byte[] configBytes, CreateJournal journal, ref InitProcess? init)
     {
         var namespaces = spec.Linux?.Namespaces ?? [];
         var deferNet = pendingNet is not null;
@@ -231,6 +237,7 @@ public sealed partial class ContainerRuntime
         using var netns = pendingNet?.Take();
         timer.Mark("netns");
         var launched = init = LaunchInit(request);
+        journal.InitStarted(launched);
         timer.Mark("clone+exec");
         // While the init's runtime starts (≈2 ms), make the cgroups and compile the seccomp profile; the network namespace
         // and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join (docs/process-model.md, "The network
@@ -465,7 +472,7 @@ public sealed partial class ContainerRuntime
         ContainerDirectory dir;
         try
         {
-            dir = _store.Open(id);
+            dir = _store.Open(id, incomplete: force);
         }
         catch (ContainerNotFoundException) when (force)
         {
@@ -473,7 +480,22 @@ public sealed partial class ContainerRuntime
         }
         using (dir)
         {
-            var record = dir.Load();
+            ContainerRecord record;
+            try
+            {
+                record = dir.Load();
+            }
+            catch (ContainerNotFoundException) when (force)
+            {
+                // A create killed before its first record: nothing but the directory exists.
+                dir.Remove();
+                return;
+            }
+            catch (DamagedStateException e) when (force)
+            {
+                _log.Warn($"{e.Message}; removing what can be found of it");
+                record = RecoveredRecord(dir);
+            }
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
@@ -481,6 +503,36 @@ public sealed partial class ContainerRuntime
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
+    }
+
+    /// <summary>
+    /// What delete --force knows of a container whose state.json is damaged: its id, and its cgroups from the config.json
+    /// copy (or the id's default cgroupsPath when that is gone too), the container's own directories counted as created.
+    /// No init pid: the processes are found through the cgroups.
+    /// </summary>
+    private ContainerRecord RecoveredRecord(ContainerDirectory dir)
+    {
+        var record = new ContainerRecord { Id = dir.Id };
+        string? cgroupsPath = null;
+        try
+        {
+            if (File.Exists(dir.ConfigFile)) cgroupsPath = dir.LoadConfig().Linux?.CgroupsPath;
+        }
+        catch (SpecException e)
+        {
+            _log.Debug($"container {dir.Id}: {e.Message}");
+        }
+        record.CgroupsPath = cgroupsPath;
+        if (Rootless) return record;
+        try
+        {
+            record.Cgroup = CgroupPlan.Recovered(CgroupManagerFactory.Create(dir.Id, cgroupsPath));
+        }
+        catch (CgroupException e)
+        {
+            _log.Debug($"container {dir.Id}: {e.Message}");
+        }
+        return record;
     }
 
     /// <summary>
@@ -503,8 +555,7 @@ public sealed partial class ContainerRuntime
         {
             forwarder?.Dispose();
             created.Init.KillAndReap();
-            if (created.Cgroup is { } cgroup) TryDestroy(cgroup);
-            created.Directory.Remove();
+            if (created.Cgroup is not { } cgroup || TryDestroy(cgroup)) created.Directory.Remove();
             created.Dispose();
             throw;
         }
@@ -594,22 +645,68 @@ public sealed partial class ContainerRuntime
         {
             try { spec = dir.LoadConfig(); } catch (SpecException e) { _log.Warn($"container {record.Id}: {e.Message}"); }
         }
-        if (CgroupOf(record) is { } cgroup) TryDestroy(cgroup);
+        if (CgroupOf(record) is { } cgroup)
+        {
+            try
+            {
+                cgroup.Destroy();
+            }
+            catch (IOException e)
+            {
+                // Every hierarchy was tried; the state stays, naming what is left, for another delete to finish.
+                record.Cgroup = cgroup.State;
+                dir.Save(record);
+                throw new RuntimeException($"delete {record.Id}: cgroups left: {e.Message}", e);
+            }
+        }
         dir.Remove();
         if (spec?.Hooks is { } hooks)
             HookRunner.RunWarnOnly(hooks, "poststop", HookRunner.StateFor(record.Id, ContainerStatus.Stopped, 0, record.Bundle, record.Annotations), _log.Warn);
     }
 
-    private void TryDestroy(ICgroupManager cgroup)
+    /// <summary>Removes a failed create's cgroups on every hierarchy; false (after a warning naming them) when some are left.</summary>
+    private bool TryDestroy(ICgroupManager cgroup)
     {
         try
         {
             cgroup.Destroy();
+            return true;
         }
         catch (IOException e)
         {
             _log.Warn($"remove cgroup {cgroup.Path}: {e.Message}");
+            return false;
         }
+    }
+
+    /// <summary>--preserve-fds counts descriptors: a negative count is refused (runc's flag is unsigned).</summary>
+    private static void CheckPreserveFds(int count)
+    {
+        if (count < 0) throw new RuntimeException(string.Create(CultureInfo.InvariantCulture, $"--preserve-fds: must not be negative (got {count})"));
+    }
+
+    /// <summary>
+    /// Refuses a config.json that is a FIFO, a device or a socket before it is opened: opening a FIFO would block until a
+    /// writer comes, reading a device has no end. A missing file or a directory is left to the parser's own message.
+    /// </summary>
+    private static unsafe void RequireRegularFile(string path, string bundle)
+    {
+        byte* buf = stackalloc byte[RawSys.StatSize];
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        int rc;
+        fixed (byte* p = bytes) rc = RawSys.Fstatat(OpenFlags.AT_FDCWD, p, buf, 0);
+        if (rc != 0) return;
+        var type = *(uint*)(buf + RawSys.StatModeOffset) & Libc.S_IFMT;
+        var what = type switch
+        {
+            0x8000 or Libc.S_IFDIR => null, // regular file; a directory gets the parser's message
+            0x1000 => "a FIFO",
+            Libc.S_IFCHR => "a character device",
+            0x6000 => "a block device",
+            0xC000 => "a socket",
+            _ => "not a regular file",
+        };
+        if (what is not null) throw new SpecException(SpecSerializer.ConfigFileName, null, $"is {what}, not a regular file (in bundle {bundle})");
     }
 
     private static string ResolveRootfs(string bundle, Spec.Spec spec)
@@ -652,8 +749,24 @@ public sealed partial class ContainerRuntime
     {
         var full = Path.GetFullPath(path);
         var tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        File.WriteAllText(tmp, pid.ToString(CultureInfo.InvariantCulture));
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+        {
+            // 0644 whatever the caller's umask (runc's mode under the usual umask 022).
+            File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            stream.Write(Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture)));
+        }
         File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>The create's record, saved again once the init exists (its pid and start time, for delete to find it).</summary>
+    private sealed class CreateJournal(ContainerDirectory dir, ContainerRecord record)
+    {
+        public void InitStarted(InitProcess init)
+        {
+            record.InitPid = init.Pid;
+            record.InitStartTime = ProcStat.Read(init.Pid)?.StartTime ?? 0;
+            dir.Save(record);
+        }
     }
 
     private sealed class CreatedContainer(ContainerDirectory directory, ContainerRecord record, InitProcess init, ICgroupManager? cgroup, SafeFd? consoleMaster) : IDisposable

@@ -12,10 +12,21 @@ public sealed class ContainerNotFoundException(string id) : Exception($"containe
 }
 
 /// <summary>
+/// A container directory whose state.json cannot be read (truncated, empty, null, not an object, a wrong type): the
+/// one-line message names the container and the file. <c>delete --force</c> still removes such a container.
+/// </summary>
+public sealed class DamagedStateException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
 /// The state root (default /run/ocirun): one directory per container holding state.json and, until <c>start</c>,
 /// exec.fifo. Every command that reads or changes a container holds an flock on its directory
 /// (<see cref="ContainerDirectory"/>), so two commands on one id never interleave; state.json is replaced
-/// atomically (write + fsync + rename).
+/// atomically (write + fsync + rename). Crash consistency: create writes a first state.json (no init yet, the cgroup
+/// directories it is about to make) before its first side effect, so a container whose create was killed at any point
+/// is still found, shown as stopped, and removed completely by <c>delete --force</c>; a directory without state.json is
+/// what a create killed before that first write leaves (nothing else exists yet): <c>delete --force</c> removes it.
+/// Files are written with fixed modes whatever the caller's umask: state.json and the config.json copy 0600 (as runc's
+/// state.json), the directory 0700, the exec fifo 0622.
 /// </summary>
 public sealed class StateStore(string root)
 {
@@ -32,23 +43,34 @@ public sealed class StateStore(string root)
         if (Libc.mkdirat(OpenFlags.AT_FDCWD, path, 0x1c0 /* 0700 */) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
+            // A directory without state.json (a create killed before its first record) is an id in use too, until
+            // delete --force removes it: removing it here could race with a create that has not locked it yet.
             if (errno == Errno.EEXIST) throw new InvalidOperationException($"container with id exists: {id}");
             throw new SyscallException($"create state directory {path}", errno);
         }
+        ContainerDirectory dir;
         try
         {
-            return ContainerDirectory.OpenLocked(id, path);
+            dir = ContainerDirectory.OpenLocked(id, path);
         }
         catch
         {
             Directory.Delete(path, recursive: true);
             throw;
         }
+        // mkdir's mode went through the umask: 0700 whatever it is (after the lock, to keep mkdir-to-lock short).
+        dir.FixMode(0x1c0);
+        return dir;
     }
 
     /// <summary>Opens and locks the directory of an existing container.</summary>
+    /// <param name="id">The container id.</param>
+    /// <param name="incomplete">
+    /// Also return a directory without state.json (what a create killed before its first record leaves; see
+    /// <see cref="ContainerDirectory.HasState"/>): <c>delete --force</c> removes it.
+    /// </param>
     /// <exception cref="ContainerNotFoundException">no such container (or it vanished while we waited for the lock).</exception>
-    public ContainerDirectory Open(string id)
+    public ContainerDirectory Open(string id, bool incomplete = false)
     {
         var path = Path.Combine(Root, id);
         ContainerDirectory dir;
@@ -60,7 +82,7 @@ public sealed class StateStore(string root)
         {
             throw new ContainerNotFoundException(id);
         }
-        if (!File.Exists(dir.StateFile))
+        if (!incomplete && !dir.HasState)
         {
             // Removed by a concurrent delete while we waited, or a create that has not finished.
             dir.Dispose();
@@ -74,7 +96,7 @@ public sealed class StateStore(string root)
     /// create or delete in progress): state.json is only ever replaced whole (rename), so a reader sees the old or the
     /// new record. Null when the container is gone or its create has not written state.json yet.
     /// </summary>
-    /// <exception cref="InvalidDataException">state.json is damaged.</exception>
+    /// <exception cref="DamagedStateException">state.json is damaged.</exception>
     public ContainerRecord? TryReadRecord(string id)
     {
         var file = Path.Combine(Root, id, "state.json");
@@ -87,7 +109,7 @@ public sealed class StateStore(string root)
         {
             return null;
         }
-        return ContainerDirectory.ParseRecord(file, bytes);
+        return ContainerDirectory.ParseRecord(id, file, bytes);
     }
 
     /// <summary>Ids of all containers in the root, sorted.</summary>
@@ -143,48 +165,87 @@ public sealed class ContainerDirectory : IDisposable
         return new ContainerDirectory(id, path, fd);
     }
 
+    internal void FixMode(uint mode) => Libc.Check(Libc.fchmod(_lock.Fd, mode), $"chmod {Path}");
+
+    /// <summary>Whether state.json exists (false only for what a create killed before its first record leaves).</summary>
+    public bool HasState => File.Exists(StateFile);
+
     /// <summary>
     /// Writes state.json atomically (temp file, rename; fsync first unless the state root is on tmpfs or ramfs,
     /// like the default /run/ocirun, where it would only cost time: such a root does not survive a crash anyway).
+    /// Mode 0600 whatever the umask, as runc's.
     /// </summary>
-    public void Save(ContainerRecord record)
+    public void Save(ContainerRecord record) => WriteAtomically(StateFile, RuntimeJson.Write(record));
+
+    /// <summary>Keeps a copy of the container's config.json (mode 0600, written atomically).</summary>
+    public void SaveConfig(byte[] config) => WriteAtomically(ConfigFile, config);
+
+    // Temp file (mode fixed by fchmod: the open's mode goes through the umask, and a leftover temp file keeps its own), rename.
+    private void WriteAtomically(string file, ReadOnlySpan<byte> bytes)
     {
-        var tmp = StateFile + ".tmp";
+        var tmp = file + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
         {
-            stream.Write(RuntimeJson.Write(record));
+            File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            stream.Write(bytes);
             stream.Flush(flushToDisk: !OnMemoryFilesystem);
         }
-        File.Move(tmp, StateFile, overwrite: true);
+        File.Move(tmp, file, overwrite: true);
     }
-
-    /// <summary>Keeps a copy of the container's config.json.</summary>
-    public void SaveConfig(byte[] config) => File.WriteAllBytes(ConfigFile, config);
 
     /// <summary>The container's config.json as created.</summary>
     /// <exception cref="OciRuntime.Spec.SpecException">the copy is damaged.</exception>
     public OciRuntime.Spec.Spec LoadConfig() => OciRuntime.Spec.SpecSerializer.Load(ConfigFile);
 
     /// <summary>Reads state.json.</summary>
-    /// <exception cref="InvalidDataException">state.json is damaged.</exception>
-    public ContainerRecord Load() => ParseRecord(StateFile, Libc.ReadFileBytes(StateFile));
+    /// <exception cref="DamagedStateException">state.json is damaged.</exception>
+    /// <exception cref="ContainerNotFoundException">state.json is gone (see <see cref="StateStore.Open"/>'s incomplete).</exception>
+    public ContainerRecord Load()
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Libc.ReadFileBytes(StateFile);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ContainerNotFoundException(Id);
+        }
+        return ParseRecord(Id, StateFile, bytes);
+    }
 
-    internal static ContainerRecord ParseRecord(string file, byte[] bytes)
+    internal static ContainerRecord ParseRecord(string id, string file, byte[] bytes)
     {
         try
         {
-            return RuntimeJson.ReadRecord(bytes);
+            var record = RuntimeJson.ReadRecord(bytes);
+            if (record.Id != id) throw new OciRuntime.Spec.SpecException("state.json", "id", $"\"{record.Id}\" is not the container's id");
+            // Every record has these from its first write on: without them it is not one ocirun wrote.
+            if (record.Bundle.Length == 0) throw new OciRuntime.Spec.SpecException("state.json", "bundle", "is required");
+            if (record.Created == default) throw new OciRuntime.Spec.SpecException("state.json", "created", "is required");
+            return record;
         }
         catch (OciRuntime.Spec.SpecException e)
         {
-            throw new InvalidDataException($"{file}: damaged state: {e.Message}", e);
+            throw new DamagedStateException($"container {id}: damaged state {file}: {e.Message}", e);
         }
     }
 
-    /// <summary>Removes the directory and everything in it (the lock is held until <see cref="Dispose"/>).</summary>
+    /// <summary>
+    /// Removes the directory and everything in it, state.json last (the lock is held until <see cref="Dispose"/>): a
+    /// delete killed half-way leaves a directory that is still found, or none.
+    /// </summary>
     public void Remove()
     {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+        if (!Directory.Exists(Path)) return;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Path))
+        {
+            if (entry == StateFile) continue;
+            if (Directory.Exists(entry) && !File.GetAttributes(entry).HasFlag(FileAttributes.ReparsePoint)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
+        File.Delete(StateFile);
+        Directory.Delete(Path);
     }
 
     /// <inheritdoc />
