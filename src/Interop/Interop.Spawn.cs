@@ -58,37 +58,6 @@ public static unsafe partial class Libc
     /// </summary>
     /// <returns>The child's pid.</returns>
     /// <exception cref="SyscallException">the spawn failed (e.g. ENOENT, EACCES).</exception>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd)
-    {
-        byte* actions = stackalloc byte[256];
-        byte* attr = stackalloc byte[512];
-        byte* sigs = stackalloc byte[128];
-        SpawnOk(posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-        SpawnOk(posix_spawnattr_init(attr), "posix_spawnattr_init");
-        try
-        {
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stdinFd, 0), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np");
-            new Span<byte>(sigs, 128).Fill(0xff); // every signal back to SIG_DFL …
-            SpawnOk(posix_spawnattr_setsigdefault(attr, sigs), "posix_spawnattr_setsigdefault");
-            new Span<byte>(sigs, 128).Clear(); // … and none blocked
-            SpawnOk(posix_spawnattr_setsigmask(attr, sigs), "posix_spawnattr_setsigmask");
-            SpawnOk(posix_spawnattr_setflags(attr, 0x04 /* POSIX_SPAWN_SETSIGDEF */ | 0x08 /* POSIX_SPAWN_SETSIGMASK */), "posix_spawnattr_setflags");
-            var a = new string?[argv.Count + 1];
-            for (var i = 0; i < argv.Count; i++) a[i] = argv[i];
-            var e = new string?[envp.Count + 1];
-            for (var i = 0; i < envp.Count; i++) e[i] = envp[i];
-            int pid;
-            var rc = posix_spawn(&pid, path, actions, attr, a, e);
-            if (rc != 0) throw new SyscallException($"spawn {path}", rc);
-            return pid;
-        }
-        finally
-        {
-            SpawnOk(posix_spawn_file_actions_destroy(actions), "posix_spawn_file_actions_destroy");
-            SpawnOk(posix_spawnattr_destroy(attr), "posix_spawnattr_destroy");
-        }
-    }
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd) =>
+        SpawnWithFds(path, argv, envp, [stdinFd, stdoutFd, stderrFd]);
 }
