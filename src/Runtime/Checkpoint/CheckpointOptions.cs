@@ -9,34 +9,34 @@ public class CriuFlags
     public required string Id { get; init; }
 
     /// <summary>--image-path: the image directory; null = ./checkpoint (runc's default).</summary>
-    public string? ImagePath { get; init; }
+    public string? ImagePath { get; set; }
 
     /// <summary>--work-path: where CRIU writes its log and work files; null = the image directory.</summary>
-    public string? WorkPath { get; init; }
+    public string? WorkPath { get; set; }
 
     /// <summary>--tcp-established.</summary>
-    public bool TcpEstablished { get; init; }
+    public bool TcpEstablished { get; set; }
 
     /// <summary>--ext-unix-sk.</summary>
-    public bool ExtUnixSk { get; init; }
+    public bool ExtUnixSk { get; set; }
 
     /// <summary>--shell-job.</summary>
-    public bool ShellJob { get; init; }
+    public bool ShellJob { get; set; }
 
     /// <summary>--file-locks.</summary>
-    public bool FileLocks { get; init; }
+    public bool FileLocks { get; set; }
 
     /// <summary>--manage-cgroups-mode: soft | full | strict | ignore; null = CRIU's default (soft).</summary>
-    public string? ManageCgroupsMode { get; init; }
+    public string? ManageCgroupsMode { get; set; }
 
     /// <summary>--empty-ns: "network" (the only namespace runc accepts) or null.</summary>
-    public string? EmptyNs { get; init; }
+    public string? EmptyNs { get; set; }
 
     /// <summary>--auto-dedup.</summary>
-    public bool AutoDedup { get; init; }
+    public bool AutoDedup { get; set; }
 
     /// <summary>--lazy-pages.</summary>
-    public bool LazyPages { get; init; }
+    public bool LazyPages { get; set; }
 
     /// <summary>The image directory as an absolute path (runc's default: ./checkpoint).</summary>
     public string ImageDirectory => Path.GetFullPath(ImagePath is { Length: > 0 } p ? p : Path.Combine(Directory.GetCurrentDirectory(), "checkpoint"));

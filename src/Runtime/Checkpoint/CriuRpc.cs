@@ -149,24 +149,10 @@ public sealed class CriuOptions
         if (WorkDirFd is { } work) Int(o, 17, work);
         foreach (var m in ExtMounts) Pair(o, 23, m.Key, m.Value);
         Bool(o, 24, ManageCgroups);
-        foreach (var c in CgroupRoots)
-        {
-            // cgroup_root: ctrl (1) is optional, path (2) required.
-            Nested(o, 25, n =>
-            {
-                if (c.Key.Length > 0) Str(n, 1, c.Key);
-                Str(n, 2, c.Value);
-            });
-        }
+        // cgroup_root: ctrl (1) is optional (none: every controller), path (2) required.
+        foreach (var c in CgroupRoots) Pair(o, 25, c.Key.Length > 0 ? c.Key : null, c.Value);
         Bool(o, 26, RestoreSibling);
-        foreach (var (key, fd) in InheritFds)
-        {
-            Nested(o, 27, n =>
-            {
-                Str(n, 1, key);
-                Int(n, 2, fd);
-            });
-        }
+        foreach (var (key, fd) in InheritFds) Pair(o, 27, key, fd);
         if (ManageCgroupsMode is { } mode) Int(o, 34, (int)mode);
         foreach (var e in External) Str(o, 37, e);
         if (EmptyNs is { } empty)
@@ -204,10 +190,17 @@ public sealed class CriuOptions
         o.WriteString(value);
     }
 
-    private static void Pair(CodedOutputStream o, int field, string key, string value) => Nested(o, field, n =>
+    /// <summary>A nested message of a string field 1 (left out when null) and a field 2.</summary>
+    private static void Pair(CodedOutputStream o, int field, string? key, string value) => Nested(o, field, n =>
     {
         Str(n, 1, key);
         Str(n, 2, value);
+    });
+
+    private static void Pair(CodedOutputStream o, int field, string key, int value) => Nested(o, field, n =>
+    {
+        Str(n, 1, key);
+        Int(n, 2, value);
     });
 
     internal static void Nested(CodedOutputStream o, int field, Action<CodedOutputStream> write)

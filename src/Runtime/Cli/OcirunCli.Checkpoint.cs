@@ -26,6 +26,22 @@ public static partial class OcirunCli
             foreach (var o in new Option[] { ImagePath, WorkPath, TcpEstablished, ExtUnixSk, ShellJob, FileLocks, ManageCgroupsMode, EmptyNs, AutoDedup, LazyPages })
                 command.Options.Add(o);
         }
+
+        /// <summary>Sets the shared flags of <paramref name="options"/> from the parse; returns it.</summary>
+        public T Apply<T>(ParseResult r, T options) where T : CriuFlags
+        {
+            options.ImagePath = r.GetValue(ImagePath);
+            options.WorkPath = r.GetValue(WorkPath);
+            options.TcpEstablished = r.GetValue(TcpEstablished);
+            options.ExtUnixSk = r.GetValue(ExtUnixSk);
+            options.ShellJob = r.GetValue(ShellJob);
+            options.FileLocks = r.GetValue(FileLocks);
+            options.ManageCgroupsMode = r.GetValue(ManageCgroupsMode);
+            options.EmptyNs = r.GetValue(EmptyNs);
+            options.AutoDedup = r.GetValue(AutoDedup);
+            options.LazyPages = r.GetValue(LazyPages);
+            return options;
+        }
     }
 
     private static Command CheckpointCommand()
@@ -42,25 +58,15 @@ public static partial class OcirunCli
         foreach (var o in new Option[] { parentPath, leaveRunning, statusFd, pageServer, preDump }) command.Options.Add(o);
         command.SetAction(r => Execute(r, runtime =>
         {
-            runtime.Checkpoint(new CheckpointOptions
+            runtime.Checkpoint(f.Apply(r, new CheckpointOptions
             {
                 Id = r.GetValue(id)!,
-                ImagePath = r.GetValue(f.ImagePath),
-                WorkPath = r.GetValue(f.WorkPath),
-                TcpEstablished = r.GetValue(f.TcpEstablished),
-                ExtUnixSk = r.GetValue(f.ExtUnixSk),
-                ShellJob = r.GetValue(f.ShellJob),
-                FileLocks = r.GetValue(f.FileLocks),
-                ManageCgroupsMode = r.GetValue(f.ManageCgroupsMode),
-                EmptyNs = r.GetValue(f.EmptyNs),
-                AutoDedup = r.GetValue(f.AutoDedup),
-                LazyPages = r.GetValue(f.LazyPages),
                 ParentPath = r.GetValue(parentPath),
                 LeaveRunning = r.GetValue(leaveRunning),
                 StatusFd = r.GetValue(statusFd),
                 PageServer = r.GetValue(pageServer),
                 PreDump = r.GetValue(preDump),
-            });
+            }));
             return 0;
         }));
         return command;
@@ -81,19 +87,9 @@ public static partial class OcirunCli
         var lsmProfile = new Option<string?>("--lsm-profile") { Description = "Specify an LSM profile to be used during restore in the form of TYPE:NAME." };
         var lsmMountContext = new Option<string?>("--lsm-mount-context") { Description = "Specify an LSM mount context to be used during restore." };
         foreach (var o in new Option[] { bundle, detach, pidFile, consoleSocket, noSubreaper, noPivot, lsmProfile, lsmMountContext }) command.Options.Add(o);
-        command.SetAction(r => Execute(r, runtime => runtime.Restore(new RestoreOptions
+        command.SetAction(r => Execute(r, runtime => runtime.Restore(f.Apply(r, new RestoreOptions
         {
             Id = r.GetValue(id)!,
-            ImagePath = r.GetValue(f.ImagePath),
-            WorkPath = r.GetValue(f.WorkPath),
-            TcpEstablished = r.GetValue(f.TcpEstablished),
-            ExtUnixSk = r.GetValue(f.ExtUnixSk),
-            ShellJob = r.GetValue(f.ShellJob),
-            FileLocks = r.GetValue(f.FileLocks),
-            ManageCgroupsMode = r.GetValue(f.ManageCgroupsMode),
-            EmptyNs = r.GetValue(f.EmptyNs),
-            AutoDedup = r.GetValue(f.AutoDedup),
-            LazyPages = r.GetValue(f.LazyPages),
             Bundle = r.GetValue(bundle),
             Detach = r.GetValue(detach),
             PidFile = r.GetValue(pidFile),
@@ -102,7 +98,7 @@ public static partial class OcirunCli
             NoPivot = r.GetValue(noPivot),
             LsmProfile = r.GetValue(lsmProfile),
             LsmMountContext = r.GetValue(lsmMountContext),
-        })));
+        }))));
         return command;
     }
 }
