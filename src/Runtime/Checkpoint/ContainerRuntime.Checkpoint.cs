@@ -28,7 +28,7 @@ public sealed partial class ContainerRuntime
         var record = dir.Load();
         var status = StatusOf(dir, record);
         if (status is ContainerStatus.Created or ContainerStatus.Stopped)
-            throw new RuntimeException($"container cannot be checkpointed in {status} state");
+            throw new RuntimeException($"Container cannot be checkpointed in {status} state");
         _ = options.CgroupMode(); // flag errors before anything is written
         _ = options.EmptyNsMask();
         var spec = dir.LoadConfig();
@@ -57,7 +57,7 @@ public sealed partial class ContainerRuntime
         {
             Type = options.PreDump ? CriuRequestType.PreDump : CriuRequestType.Dump,
             Options = CriuRequestBuilder.Dump(spec, options, record.Rootfs, record.InitPid, imageDir.Fd, workDir?.Fd,
-                FreezeCgroupOf(cgroup), external, MaskedFiles(spec, record.InitPid)),
+                FreezeCgroupOf(cgroup, version), external, MaskedFiles(spec, record.InitPid)),
         };
         if (options.PageServer is { Length: > 0 } ps) SetPageServer(request.Options!, ps);
         if (options.PreDump) RequireFeature(memTrack: true, "--pre-dump (memory tracking)");
@@ -330,12 +330,15 @@ public sealed partial class ContainerRuntime
         return inode;
     }
 
-    /// <summary>The freezer CRIU should stop the tree with: v2's cgroup directory, v1's freezer hierarchy (runc's).</summary>
-    private static string? FreezeCgroupOf(ICgroupManager? cgroup)
+    /// <summary>
+    /// The freezer CRIU should stop the tree with: v1's freezer hierarchy, or v2's cgroup directory from CRIU 3.14 (the
+    /// first to freeze through cgroup.freeze); none otherwise, and CRIU stops the tasks with ptrace (runc's choice).
+    /// </summary>
+    private static string? FreezeCgroupOf(ICgroupManager? cgroup, int version)
     {
         if (cgroup is null) return null;
         if (cgroup.Paths.TryGetValue("freezer", out var v1)) return v1;
-        return cgroup.Mode == CgroupMode.V2 && cgroup.Paths.TryGetValue("", out var v2) ? v2 : null;
+        return cgroup.Mode == CgroupMode.V2 && version >= 31400 && cgroup.Paths.TryGetValue("", out var v2) ? v2 : null;
     }
 
     /// <summary>linux.maskedPaths that are files in the container (runc binds /dev/null on them: external at dump).</summary>

@@ -68,7 +68,7 @@ public sealed class CheckpointTests : IDisposable
 
         var created = _c.Runtime.Run("checkpoint", "--image-path", Path.Combine(_images, "c"), _c.Id);
         created.ExitCode.Should().Be(1);
-        created.StderrLines.Should().Equal("container cannot be checkpointed in created state");
+        created.StderrLines.Should().Equal("Container cannot be checkpointed in created state");
 
         _c.Start().ExitCode.Should().Be(0);
         var mode = _c.Runtime.Run("checkpoint", "--manage-cgroups-mode", "hard", "--image-path", Path.Combine(_images, "c"), _c.Id);
