@@ -3,7 +3,8 @@
 # work on the 6.18 host kernel but does in the Debian 12 guest (kernel 6.1) of conformance/vm/run.sh.
 #   On the host:  conformance/vm/tests/checkpoint.sh     builds the console-socket helper (static, from
 #                 checkpoint-console-recv.c: the guest has no python), appends it to a copy of this script and boots
-#                 the stage with that copy as its guest script (conformance/vm/run.sh GUEST_SCRIPT). FILTER=regex.
+#                 the stage with that copy as its guest script (conformance/vm/run.sh GUEST_SCRIPT; OCIRUN_VM_RUN=path
+#                 to use another run.sh). FILTER=regex; OCIRUN=binary, as run.sh.
 #   In the guest: the same script (run.sh's guest.sh runs it as /mnt/share/tests.sh); TAP on stdout.
 # Each scenario runs under runc and under ocirun and prints what it observes; both must print the same, and runc's
 # output must match what the scenario expects.
@@ -16,7 +17,8 @@ if [ "${OCIRUN_CHECKPOINT_GUEST:-}" != 1 ] && [ "$0" != /mnt/share/tests.sh ]; t
   trap 'rm -rf "$tmp"' EXIT
   gcc -static -Os -s -Wall -Werror -o "$tmp/console-recv" "$here/checkpoint-console-recv.c" || { echo "Bail out! cannot build the console helper"; exit 1; }
   { cat "$0"; echo; echo 'exit $?'; echo "__CONSOLE_RECV__"; base64 -w0 "$tmp/console-recv"; echo; } > "$tmp/checkpoint-guest.sh"
-  exec "$repo/conformance/vm/run.sh" "$tmp/checkpoint-guest.sh"
+  "${OCIRUN_VM_RUN:-$repo/conformance/vm/run.sh}" "$tmp/checkpoint-guest.sh"
+  exit $?
 fi
 
 source "$here/lib/common.sh"
@@ -83,8 +85,10 @@ checkpoint() {
   local r=$1 id=$2 img=$3; shift 3
   "$(rt "$r")" checkpoint --image-path "$img" "$@" "$id" || { grep -h Error "$img"/dump.log 2>/dev/null | head -3; return 1; }
 }
-lastline() { sleep 0.5; tail -n 1 "$1"; }
-firstline() { sleep 1.5; head -n 1 "$1"; }
+# lastline FILE: the last line once FILE stops growing (the output of a checkpointed counter has drained).
+lastline() { local a b; b=$(tail -n 1 "$1"); while sleep 0.6; a=$b; b=$(tail -n 1 "$1"); [ "$a" != "$b" ]; do :; done; echo "$b"; }
+# firstline FILE: the first line, once there is one (guard: 30 s; TCG is slow).
+firstline() { local l i; for i in $(seq 60); do l=$(head -n 1 "$1" 2>/dev/null); [ -n "$l" ] && break; sleep 0.5; done; echo "${l:-0}"; }
 continues() { [ "$2" -eq $(($1 + 1)) ] && echo "count continues: yes" || echo "count continues: no ($1 -> $2)"; }
 
 # leftovers R ID: what delete must not leave behind.
@@ -185,7 +189,7 @@ s_bind() {
   checkpoint "$r" "$id" "$d/img" || return 1
   n1=$(sleep 0.5; cat "$d/data/n")
   restore "$r" "$id" "$d" "$d/img" || return 1
-  sleep 1.5; n2=$(cat "$d/data/n")
+  for _ in $(seq 60); do n2=$(cat "$d/data/n"); [ "$n2" -gt "$n1" ] && break; sleep 0.5; done
   [ "$n2" -gt "$n1" ] && echo "bind mount: written after restore" || echo "bind mount: $n1 -> $n2"
   echo "in container: $("$b" exec "$id" sh -c 'grep -c " /data " /proc/self/mountinfo')"
   finish "$r" "$id" "bind-$r"
@@ -209,8 +213,7 @@ s_terminal() {
   sleep 0.3
   (cd "$d" && "$b" restore -d --console-socket "$d/sock2" --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) \
     || { echo "restore failed"; grep -h Error "$d/img/restore.log" | head -3; kill "$rp"; return 1; }
-  sleep 1.5
-  first=$(tr -d '\r' < "$d/tty2" | head -n 1)
+  for _ in $(seq 60); do first=$(tr -d '\r' < "$d/tty2" | head -n 1); [ -n "$first" ] && break; sleep 0.5; done
   echo "terminal: $("$b" exec "$id" readlink /proc/1/fd/1)"
   continues "$last" "$first"
   finish "$r" "$id" "tty-$r"
