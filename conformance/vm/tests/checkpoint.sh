@@ -53,6 +53,11 @@ _compare() {
   printf '%s\n' "$a" | sed 's/^/# runc = ocirun: /'
 }
 
+# --shell-job on every checkpoint and restore, for both runtimes: ocirun's container init is not made a session leader
+# (runc's nsexec calls setsid() for every container; ocirun only with a terminal), and CRIU refuses to dump a tree whose
+# session leader is outside its pid namespace ("A session leader of N(1) is outside of its pid namespace") unless it is
+# a shell job. s_no_shell_job shows that gap on its own.
+SHELL_JOB=--shell-job
 COUNTER='i=0; while :; do i=$((i+1)); echo $i; [ -d /data ] && echo $i > /data/n; sleep 0.2; done'
 
 # bundle DIR ID JQ: runc spec's config (own network namespace, as runc's own checkpoint tests), read-only busybox rootfs,
@@ -78,12 +83,12 @@ start() { (cd "$3" && with_pipes "$3/out1" "$(rt "$1")" run -d "$2"); }
 # restore R ID DIR IMG [FLAGS...]: restores detached, output into DIR/out2.
 restore() {
   local r=$1 id=$2 dir=$3 img=$4; shift 4
-  (cd "$dir" && with_pipes "$dir/out2" "$(rt "$r")" restore -d --image-path "$img" "$@" "$id") \
+  (cd "$dir" && with_pipes "$dir/out2" "$(rt "$r")" restore -d $SHELL_JOB --image-path "$img" "$@" "$id") \
     || { echo "restore failed: $(cat "$dir/out2")"; grep -h Error "$img"/restore.log 2>/dev/null | head -3; return 1; }
 }
 checkpoint() {
   local r=$1 id=$2 img=$3; shift 3
-  "$(rt "$r")" checkpoint --image-path "$img" "$@" "$id" || { grep -h Error "$img"/dump.log 2>/dev/null | head -3; return 1; }
+  "$(rt "$r")" checkpoint $SHELL_JOB --image-path "$img" "$@" "$id" || { grep -h Error "$img"/dump.log 2>/dev/null | head -3; return 1; }
 }
 # lastline FILE: the last line once FILE stops growing (the output of a checkpointed counter has drained).
 lastline() { local a b; b=$(tail -n 1 "$1"); while sleep 0.6; a=$b; b=$(tail -n 1 "$1"); [ "$a" != "$b" ]; do :; done; echo "$b"; }
@@ -132,7 +137,7 @@ s_leave_running() {
   sleep 1
   checkpoint "$r" "$id" "$d/img" --leave-running || return 1
   echo "after checkpoint: $("$b" state "$id" | jq -r .status)"
-  a1=$(lastline "$d/out1"); sleep 1; a2=$(lastline "$d/out1")
+  sleep 0.5; a1=$(tail -n 1 "$d/out1"); sleep 1.5; a2=$(tail -n 1 "$d/out1")
   [ "$a2" -gt "$a1" ] && echo "still counting: yes" || echo "still counting: no ($a1 -> $a2)"
   "$b" delete -f "$id"
   restore "$r" "$id" "$d" "$d/img" || return 1
@@ -198,7 +203,7 @@ compare "a bind mount (external mount for CRIU) keeps working after restore" \
   'bind mount: written after restore.in container: 1.leftovers: none' s_bind
 
 s_terminal() {
-  local r=$1 id=tty-$1 d=$W/tty-$1 b last first
+  local r=$1 id=tty-$1 d=$W/tty-$1 b last first SHELL_JOB= # a terminal makes both inits session leaders
   b=$(rt "$r")
   [ -x "$RECV" ] || { echo "no console helper"; return 1; }
   bundle "$d" "$id" '.process.terminal = true' || return 1
@@ -211,7 +216,7 @@ s_terminal() {
   last=$(tr -d '\r' < "$d/tty1" | tail -n 1)
   "$RECV" "$d/sock2" "$d/tty2" >/dev/null 2>&1 & rp=$!
   sleep 0.3
-  (cd "$d" && "$b" restore -d --console-socket "$d/sock2" --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) \
+  (cd "$d" && "$b" restore -d $SHELL_JOB --console-socket "$d/sock2" --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) \
     || { echo "restore failed"; grep -h Error "$d/img/restore.log" | head -3; kill "$rp"; return 1; }
   for _ in $(seq 60); do first=$(tr -d '\r' < "$d/tty2" | head -n 1); [ -n "$first" ] && break; sleep 0.5; done
   echo "terminal: $("$b" exec "$id" readlink /proc/1/fd/1)"
@@ -232,6 +237,18 @@ s_failed_restore() {
   rm -rf "${W:?}/fail-$r"
 }
 compare "a failed restore leaves nothing behind" 'restore: failed.leftovers: none' s_failed_restore
+
+s_no_shell_job() {
+  local r=$1 id=sid-$1 d=$W/sid-$1 b
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1
+  echo "init is a session leader: $("$b" exec "$id" sh -c 'set -- $(cat /proc/1/stat); [ "$6" = 1 ] && echo yes || echo "no (sid $6)"')"
+  SHELL_JOB= checkpoint "$r" "$id" "$d/img" --leave-running >/dev/null 2>&1 && echo "checkpoint without --shell-job: ok" || echo "checkpoint without --shell-job: refused"
+  finish "$r" "$id" "sid-$r"
+}
+compare "checkpoint without --shell-job: the container init is its own session leader (runc's setsid)" \
+  'init is a session leader: yes.checkpoint without --shell-job: ok.leftovers: none' s_no_shell_job
 
 rmdir "$CG/crtest" 2>/dev/null
 rm -rf "$W"

@@ -422,7 +422,7 @@ public sealed partial class ContainerRuntime
             CriuRequestType.Restore => "RESTORE",
             _ => response.Type.ToString(),
         };
-        var detail = response.ErrorMessage is { Length: > 0 } m ? m : FirstError(logPath);
+        var detail = response.ErrorMessage is { } m && m.Trim() is { Length: > 0 } trimmed ? trimmed : FirstError(logPath);
         return new RuntimeException($"criu failed: type {what} errno {response.Errno ?? 0}{(detail is null ? "" : ": " + detail)}; log file: {logPath}");
     }
 
