@@ -53,11 +53,11 @@ _compare() {
   printf '%s\n' "$a" | sed 's/^/# runc = ocirun: /'
 }
 
-# --shell-job on every checkpoint and restore, for both runtimes: ocirun's container init is not made a session leader
-# (runc's nsexec calls setsid() for every container; ocirun only with a terminal), and CRIU refuses to dump a tree whose
-# session leader is outside its pid namespace ("A session leader of N(1) is outside of its pid namespace") unless it is
-# a shell job. s_no_shell_job shows that gap on its own.
-SHELL_JOB=--shell-job
+# No --shell-job (its restore wants CRIU's stdin to be a terminal: "tty: Can't place stdin fd to fdstore"). ocirun's
+# container init without a terminal is not a session leader (runc's nsexec calls setsid() for every container; ocirun
+# only with a terminal), and CRIU refuses such a tree ("A session leader of N(1) is outside of its pid namespace"):
+# the non-terminal scenarios fail for ocirun until that is fixed; s_no_shell_job shows the gap on its own.
+SHELL_JOB=
 COUNTER='i=0; while :; do i=$((i+1)); echo $i; [ -d /data ] && echo $i > /data/n; sleep 0.2; done'
 
 # bundle DIR ID JQ: runc spec's config (own network namespace, as runc's own checkpoint tests), read-only busybox rootfs,
@@ -94,7 +94,9 @@ checkpoint() {
 lastline() { local a b; b=$(tail -n 1 "$1"); while sleep 0.6; a=$b; b=$(tail -n 1 "$1"); [ "$a" != "$b" ]; do :; done; echo "$b"; }
 # firstline FILE: the first line, once there is one (guard: 30 s; TCG is slow).
 firstline() { local l i; for i in $(seq 60); do l=$(head -n 1 "$1" 2>/dev/null); [ -n "$l" ] && break; sleep 0.5; done; echo "${l:-0}"; }
-continues() { [ "$2" -eq $(($1 + 1)) ] && echo "count continues: yes" || echo "count continues: no ($1 -> $2)"; }
+continues() {
+  [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] && [ "$2" -eq $(($1 + 1)) ] && echo "count continues: yes" || echo "count continues: no ($1 -> $2)"
+}
 
 # leftovers R ID: what delete must not leave behind.
 leftovers() {
@@ -213,12 +215,12 @@ s_terminal() {
   sleep 1.5
   checkpoint "$r" "$id" "$d/img" || return 1
   wait "$rp"
-  last=$(tr -d '\r' < "$d/tty1" | tail -n 1)
+  last=$(tr -d '\r' < "$d/tty1" | grep -E '^[0-9]+$' | tail -n 1)
   "$RECV" "$d/sock2" "$d/tty2" >/dev/null 2>&1 & rp=$!
   sleep 0.3
   (cd "$d" && "$b" restore -d $SHELL_JOB --console-socket "$d/sock2" --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) \
     || { echo "restore failed"; grep -h Error "$d/img/restore.log" | head -3; kill "$rp"; return 1; }
-  for _ in $(seq 60); do first=$(tr -d '\r' < "$d/tty2" | head -n 1); [ -n "$first" ] && break; sleep 0.5; done
+  for _ in $(seq 60); do first=$(tr -d '\r' < "$d/tty2" | grep -E '^[0-9]+$' | head -n 1); [ -n "$first" ] && break; sleep 0.5; done
   echo "terminal: $("$b" exec "$id" readlink /proc/1/fd/1)"
   continues "$last" "$first"
   finish "$r" "$id" "tty-$r"
