@@ -5,7 +5,7 @@ set -euo pipefail
 want=(busybox-static jq libseccomp2 gcc)  # gcc: NativeAOT's linker, and the exec trampoline (src/Runtime/native)
 case "${1:-demo}" in
   demo) ;;
-  test) want+=(runc uidmap strace) ;;  # uidmap: newuidmap/newgidmap for the rootless tests; strace: fault injection (tests/fault)
+  test) want+=(runc uidmap strace criu) ;;  # uidmap: newuidmap/newgidmap for the rootless tests; strace: fault injection (tests/fault); criu: the checkpoint RPC tests
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 command -v dotnet >/dev/null || { echo "install-deps: the .NET SDK (dotnet) is required on PATH" >&2; exit 1; }

@@ -68,7 +68,18 @@ public static unsafe partial class Libc
     /// <param name="cwd">Its working directory (posix_spawn_file_actions_addchdir_np), or null for the caller's.</param>
     /// <returns>The child's pid.</returns>
     /// <exception cref="SyscallException">the spawn failed (e.g. ENOENT, EACCES).</exception>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd, string? cwd = null)
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int stdinFd, int stdoutFd, int stderrFd, string? cwd = null) =>
+        SpawnWithFds(path, argv, envp, [stdinFd, stdoutFd, stderrFd], cwd);
+
+    /// <summary>
+    /// posix_spawn(3) of <paramref name="path"/> (absolute) with exactly <paramref name="argv"/> and
+    /// <paramref name="envp"/>; the child's fd i is <paramref name="fds"/>[i] (0, 1, 2 and any more), every other fd
+    /// closed; default signal dispositions and an empty signal mask; started in <paramref name="cwd"/> when given. The fds go through numbers above all of them
+    /// first, so any order of sources works and every target loses close-on-exec.
+    /// </summary>
+    /// <returns>The child's pid.</returns>
+    /// <exception cref="SyscallException">the spawn failed (e.g. ENOENT, EACCES).</exception>
+    public static int SpawnWithFds(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, ReadOnlySpan<int> fds, string? cwd = null)
     {
         byte* actions = stackalloc byte[256];
         byte* attr = stackalloc byte[512];
@@ -77,14 +88,15 @@ public static unsafe partial class Libc
         SpawnOk(posix_spawnattr_init(attr), "posix_spawnattr_init");
         try
         {
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stdinFd, 0), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2");
-            SpawnOk(posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np");
+            var high = fds.Length;
+            foreach (var f in fds) high = Math.Max(high, f + 1);
+            for (var i = 0; i < fds.Length; i++) SpawnOk(posix_spawn_file_actions_adddup2(actions, fds[i], high + i), "posix_spawn_file_actions_adddup2");
+            for (var i = 0; i < fds.Length; i++) SpawnOk(posix_spawn_file_actions_adddup2(actions, high + i, i), "posix_spawn_file_actions_adddup2");
+            SpawnOk(posix_spawn_file_actions_addclosefrom_np(actions, fds.Length), "posix_spawn_file_actions_addclosefrom_np");
             if (cwd is not null) SpawnOk(posix_spawn_file_actions_addchdir_np(actions, cwd), "posix_spawn_file_actions_addchdir_np");
-            new Span<byte>(sigs, 128).Fill(0xff); // every signal back to SIG_DFL …
+            new Span<byte>(sigs, 128).Fill(0xff);
             SpawnOk(posix_spawnattr_setsigdefault(attr, sigs), "posix_spawnattr_setsigdefault");
-            new Span<byte>(sigs, 128).Clear(); // … and none blocked
+            new Span<byte>(sigs, 128).Clear();
             SpawnOk(posix_spawnattr_setsigmask(attr, sigs), "posix_spawnattr_setsigmask");
             SpawnOk(posix_spawnattr_setflags(attr, 0x04 /* POSIX_SPAWN_SETSIGDEF */ | 0x08 /* POSIX_SPAWN_SETSIGMASK */), "posix_spawnattr_setflags");
             var a = new string?[argv.Count + 1];

@@ -109,7 +109,7 @@ public static partial class OcirunCli
         ("spec", SpecCommand), ("create", CreateCommand), ("start", StartCommand), ("state", StateCommand),
         ("kill", KillCommand), ("delete", DeleteCommand), ("run", RunCommand), ("exec", ExecCommand), ("ps", PsCommand),
         ("list", ListCommand), ("features", FeaturesCommand), ("update", UpdateCommand), ("pause", PauseCommand),
-        ("resume", ResumeCommand), ("events", EventsCommand),
+        ("resume", ResumeCommand), ("events", EventsCommand), ("checkpoint", CheckpointCommand), ("restore", RestoreCommand),
     ];
 
     /// <summary>Builds the command tree: every command, or only <paramref name="only"/> (a command name) with the global options.</summary>

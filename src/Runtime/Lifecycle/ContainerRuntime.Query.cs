@@ -97,6 +97,8 @@ public sealed partial class ContainerRuntime
         Annotations = new Dictionary<string, string>
         {
             ["org.opencontainers.runtime-spec.features.ocirun.version"] = BuildInfo.Version,
+            // runc's key (podman and containerd read it): checkpoint/restore works when a criu is installed (docs/checkpoint.md).
+            ["org.opencontainers.runc.checkpoint.enabled"] = OciRuntime.Runtime.Checkpoint.CriuSwrk.FindExecutable() is null ? "false" : "true",
         },
     };
 }

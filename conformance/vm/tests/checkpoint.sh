@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# checkpoint/restore (CRIU) in the VM test stage, runc and ocirun side by side (docs/checkpoint.md). CRIU 3.17 does not
+# work on the 6.18 host kernel but does in the Debian 12 guest (kernel 6.1) of conformance/vm/run.sh.
+#   On the host:  conformance/vm/tests/checkpoint.sh     builds the console-socket helper (static, from
+#                 checkpoint-console-recv.c: the guest has no python), appends it to a copy of this script and boots
+#                 the stage with that copy as its guest script (conformance/vm/run.sh GUEST_SCRIPT; OCIRUN_VM_RUN=path
+#                 to use another run.sh). FILTER=regex; OCIRUN=binary, as run.sh.
+#   In the guest: the same script (run.sh's guest.sh runs it as /mnt/share/tests.sh); TAP on stdout.
+# Each scenario runs under runc and under ocirun and prints what it observes; both must print the same, and runc's
+# output must match what the scenario expects.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "${OCIRUN_CHECKPOINT_GUEST:-}" != 1 ] && [ "$0" != /mnt/share/tests.sh ]; then
+  repo=$(cd "$here/../../.." && pwd)
+  tmp=$(mktemp -d /var/tmp/ocirun-vm-checkpoint.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  gcc -static -Os -s -Wall -Werror -o "$tmp/console-recv" "$here/checkpoint-console-recv.c" || { echo "Bail out! cannot build the console helper"; exit 1; }
+  { cat "$0"; echo; echo 'exit $?'; echo "__CONSOLE_RECV__"; base64 -w0 "$tmp/console-recv"; echo; } > "$tmp/checkpoint-guest.sh"
+  "${OCIRUN_VM_RUN:-$repo/conformance/vm/run.sh}" "$tmp/checkpoint-guest.sh"
+  exit $?
+fi
+
+source "$here/lib/common.sh"
+TAP_TIMEOUT=${TAP_TIMEOUT:-180}
+OCIRUN=/usr/local/bin/ocirun
+RUNC=$(command -v runc)
+CG=/sys/fs/cgroup
+W=$(mktemp -d /var/tmp/crtest.XXXXXX)
+chmod 0755 "$W"
+ROOTFS=$W/rootfs
+conf_rootfs "$ROOTFS" >/dev/null
+chmod -R a+rX "$W"
+RECV=$W/console-recv
+sed -n '/^__CONSOLE_RECV__$/{n;p;q}' "$0" | base64 -d > "$RECV" 2>/dev/null && chmod +x "$RECV" || rm -f "$RECV"
+echo "# guest: $(uname -r), criu $(criu --version | sed -n 's/^Version: //p'), runc $($RUNC --version | head -1 | cut -d' ' -f3)"
+criu check >/dev/null 2>&1 && echo "# criu check: looks good" || echo "# criu check: $(criu check 2>&1 | tail -1)"
+
+rt() { [ "$1" = runc ] && echo "$RUNC" || echo "$OCIRUN"; }
+state_dir() { [ "$1" = runc ] && echo "/run/runc/$2" || echo "/run/ocirun/$2"; }
+
+compare() {
+  local name=$1 expect=$2 fn=$3
+  [ -n "${FILTER:-}" ] && ! [[ $name =~ $FILTER ]] && return 0
+  tap_run "$name" _compare "$expect" "$fn"
+}
+_compare() {
+  local expect=$1 fn=$2 a b
+  a=$("$fn" runc 2>&1) || fail "runc: scenario failed: $a"
+  printf '%s\n' "$a" | grep -Eqz -- "$expect" || fail "runc's observations do not match /$expect/: $a"
+  b=$("$fn" ocirun 2>&1) || fail "ocirun: scenario failed: $b"$'\n'"runc printed: $a"
+  [ "$a" = "$b" ] || fail "$(printf 'runc and ocirun differ:\n--- runc\n%s\n--- ocirun\n%s' "$a" "$b")"
+  printf '%s\n' "$a" | sed 's/^/# runc = ocirun: /'
+}
+
+# No --shell-job (its restore wants CRIU's stdin to be a terminal: "tty: Can't place stdin fd to fdstore"). ocirun's
+# container init without a terminal is not a session leader (runc's nsexec calls setsid() for every container; ocirun
+# only with a terminal), and CRIU refuses such a tree ("A session leader of N(1) is outside of its pid namespace"):
+# the non-terminal scenarios fail for ocirun until that is fixed; s_no_shell_job shows the gap on its own.
+SHELL_JOB=
+COUNTER='i=0; while :; do i=$((i+1)); echo $i; [ -d /data ] && echo $i > /data/n; sleep 0.2; done'
+
+# bundle DIR ID JQ: runc spec's config (own network namespace, as runc's own checkpoint tests), read-only busybox rootfs,
+# the counter as the process, cgroupsPath /crtest/ID.
+bundle() {
+  local dir=$1 id=$2 filter=$3
+  mkdir -p "$dir"
+  (cd "$dir" && $RUNC spec)
+  jq --arg rootfs "$ROOTFS" --arg id "$id" --arg c "$COUNTER" '.root.path = $rootfs | .root.readonly = true
+    | .process.terminal = false | .process.args = ["sh", "-c", $c] | .linux.cgroupsPath = "/crtest/" + $id' "$dir/config.json" \
+    | jq "$filter" > "$dir/config.json.new" && mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# with_pipes OUT CMD...: runs CMD with stdin a pipe (held by a sleep) and stdout+stderr a pipe into OUT (runc's
+# tests use pipes too: CRIU cannot dump a container's stdio that are files outside its mount namespace).
+with_pipes() {
+  local out=$1; shift
+  "$@" < <(exec sleep 600 2>/dev/null) > >(exec cat > "$out" 2>/dev/null) 2>&1
+}
+
+# start R ID DIR: the counter container, detached, output into DIR/out1.
+start() { (cd "$3" && with_pipes "$3/out1" "$(rt "$1")" run -d "$2"); }
+# restore R ID DIR IMG [FLAGS...]: restores detached, output into DIR/out2.
+restore() {
+  local r=$1 id=$2 dir=$3 img=$4; shift 4
+  (cd "$dir" && with_pipes "$dir/out2" "$(rt "$r")" restore -d $SHELL_JOB --image-path "$img" "$@" "$id") \
+    || { echo "restore failed: $(cat "$dir/out2")"; grep -h Error "$img"/restore.log 2>/dev/null | head -3; return 1; }
+}
+checkpoint() {
+  local r=$1 id=$2 img=$3; shift 3
+  "$(rt "$r")" checkpoint $SHELL_JOB --image-path "$img" "$@" "$id" || { grep -h Error "$img"/dump.log 2>/dev/null | head -3; return 1; }
+}
+# lastline FILE: the last line once FILE stops growing (the output of a checkpointed counter has drained).
+lastline() { local a b; b=$(tail -n 1 "$1"); while sleep 0.6; a=$b; b=$(tail -n 1 "$1"); [ "$a" != "$b" ]; do :; done; echo "$b"; }
+# firstline FILE: the first line, once there is one (guard: 30 s; TCG is slow).
+firstline() { local l i; for i in $(seq 60); do l=$(head -n 1 "$1" 2>/dev/null); [ -n "$l" ] && break; sleep 0.5; done; echo "${l:-0}"; }
+continues() {
+  [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] && [ "$2" -eq $(($1 + 1)) ] && echo "count continues: yes" || echo "count continues: no ($1 -> $2)"
+}
+
+# leftovers R ID: what delete must not leave behind.
+leftovers() {
+  local r=$1 id=$2 l=()
+  [ -e "$(state_dir "$r" "$id")" ] && l+=(state-dir)
+  [ -e "$CG/crtest/$id" ] && l+=(cgroup)
+  grep -q "criu-root" /proc/self/mountinfo && l+=(criu-root-mount)
+  echo "leftovers: ${l[*]:-none}"
+}
+finish() { "$(rt "$1")" delete -f "$2" >/dev/null 2>&1; leftovers "$1" "$2"; rm -rf "${W:?}/$3"; }
+
+s_count() {
+  local r=$1 id=cnt-$1 d=$W/cnt-$1 b last first pid0
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1.5
+  pid0=$("$b" state "$id" | jq .pid)
+  checkpoint "$r" "$id" "$d/img" || return 1
+  last=$(lastline "$d/out1")
+  echo "after checkpoint: $("$b" state "$id" >/dev/null 2>&1 && echo exists || echo gone)"
+  leftovers "$r" "$id"
+  local t0; t0=$(date +%s)
+  restore "$r" "$id" "$d" "$d/img" || return 1
+  first=$(firstline "$d/out2")
+  local st; st=$("$b" state "$id")
+  echo "restored: $(jq -r .status <<<"$st")"
+  local pid; pid=$(jq .pid <<<"$st")
+  [ "$pid" != "$pid0" ] && [ "$(tr '\0' ' ' < /proc/"$pid"/cmdline)" = "sh -c $COUNTER " ] && echo "state pid: the restored init" || echo "state pid: $pid (was $pid0)"
+  [ "$(date -d "$(jq -r .created <<<"$st")" +%s)" -ge "$t0" ] && echo "state created: at restore" || echo "state created: $(jq -r .created <<<"$st")"
+  continues "$last" "$first"
+  finish "$r" "$id" "cnt-$r"
+}
+compare "checkpoint, restore: the count continues, state.json of the restored init, delete leaves nothing" \
+  'after checkpoint: gone.leftovers: none.restored: running.state pid: the restored init.state created: at restore.count continues: yes.leftovers: none' s_count
+
+s_leave_running() {
+  local r=$1 id=lr-$1 d=$W/lr-$1 b a1 a2
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1
+  checkpoint "$r" "$id" "$d/img" --leave-running || return 1
+  echo "after checkpoint: $("$b" state "$id" | jq -r .status)"
+  sleep 0.5; a1=$(tail -n 1 "$d/out1"); sleep 1.5; a2=$(tail -n 1 "$d/out1")
+  [ "$a2" -gt "$a1" ] && echo "still counting: yes" || echo "still counting: no ($a1 -> $a2)"
+  "$b" delete -f "$id"
+  restore "$r" "$id" "$d" "$d/img" || return 1
+  echo "restored: $("$b" state "$id" | jq -r .status)"
+  [ "$(firstline "$d/out2")" -gt 1 ] && echo "restored count: from the checkpoint" || echo "restored count: from 0"
+  finish "$r" "$id" "lr-$r"
+}
+compare "checkpoint --leave-running: keeps counting; its image restores" \
+  'after checkpoint: running.still counting: yes.restored: running.restored count: from the checkpoint.leftovers: none' s_leave_running
+
+s_pre_dump() {
+  local r=$1 id=pre-$1 d=$W/pre-$1 b last
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1
+  checkpoint "$r" "$id" "$d/pre" --pre-dump || return 1
+  echo "after pre-dump: $("$b" state "$id" | jq -r .status)"
+  sleep 0.5
+  checkpoint "$r" "$id" "$d/img" --parent-path ../pre || return 1
+  last=$(lastline "$d/out1")
+  echo "parent link: $(readlink "$d/img/parent")"
+  restore "$r" "$id" "$d" "$d/img" || return 1
+  continues "$last" "$(firstline "$d/out2")"
+  finish "$r" "$id" "pre-$r"
+}
+compare "checkpoint --pre-dump, then a dump with --parent-path, restore" \
+  'after pre-dump: running.parent link: ../pre.count continues: yes.leftovers: none' s_pre_dump
+
+s_new_id() {
+  local r=$1 id=old-$1 id2=new-$1 d=$W/nid-$1 b last
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1
+  checkpoint "$r" "$id" "$d/img" || return 1
+  last=$(lastline "$d/out1")
+  restore "$r" "$id2" "$d" "$d/img" || return 1
+  echo "new id: $("$b" state "$id2" | jq -r .status); old id: $("$b" state "$id" >/dev/null 2>&1 && echo exists || echo gone)"
+  continues "$last" "$(firstline "$d/out2")"
+  echo "exec: $("$b" exec "$id2" sh -c 'echo in-restored; cat /proc/1/cmdline | tr "\0" " "')"
+  echo "exec pid ns: $("$b" exec "$id2" sh -c 'readlink /proc/1/ns/pid') = $(readlink /proc/"$("$b" state "$id2" | jq .pid)"/ns/pid)" \
+    | awk '{print ($4 == $6) ? "exec pid ns: the restored one" : $0}'
+  finish "$r" "$id2" "nid-$r"
+}
+compare "restore under a new id; exec into the restored container" \
+  'new id: running; old id: gone.count continues: yes.exec: in-restored.sh -c .*exec pid ns: the restored one.leftovers: none' s_new_id
+
+s_bind() {
+  local r=$1 id=bind-$1 d=$W/bind-$1 b n1 n2
+  b=$(rt "$r")
+  mkdir -p "$d/data"
+  bundle "$d" "$id" ".mounts += [{destination: \"/data\", type: \"bind\", source: \"$d/data\", options: [\"rbind\", \"rw\"]}]" \
+    && start "$r" "$id" "$d" || return 1
+  sleep 1
+  checkpoint "$r" "$id" "$d/img" || return 1
+  n1=$(sleep 0.5; cat "$d/data/n")
+  restore "$r" "$id" "$d" "$d/img" || return 1
+  for _ in $(seq 60); do n2=$(cat "$d/data/n"); [ "$n2" -gt "$n1" ] && break; sleep 0.5; done
+  [ "$n2" -gt "$n1" ] && echo "bind mount: written after restore" || echo "bind mount: $n1 -> $n2"
+  echo "in container: $("$b" exec "$id" sh -c 'grep -c " /data " /proc/self/mountinfo')"
+  finish "$r" "$id" "bind-$r"
+}
+compare "a bind mount (external mount for CRIU) keeps working after restore" \
+  'bind mount: written after restore.in container: 1.leftovers: none' s_bind
+
+s_terminal() {
+  local r=$1 id=tty-$1 d=$W/tty-$1 b last first SHELL_JOB= # a terminal makes both inits session leaders
+  b=$(rt "$r")
+  [ -x "$RECV" ] || { echo "no console helper"; return 1; }
+  bundle "$d" "$id" '.process.terminal = true' || return 1
+  "$RECV" "$d/sock1" "$d/tty1" >/dev/null 2>&1 & local rp=$!
+  sleep 0.3
+  (cd "$d" && "$b" run -d --console-socket "$d/sock1" "$id" </dev/null >/dev/null 2>&1) || { echo "run failed"; return 1; }
+  sleep 1.5
+  checkpoint "$r" "$id" "$d/img" || return 1
+  wait "$rp"
+  last=$(tr -d '\r' < "$d/tty1" | grep -E '^[0-9]+$' | tail -n 1)
+  "$RECV" "$d/sock2" "$d/tty2" >/dev/null 2>&1 & rp=$!
+  sleep 0.3
+  (cd "$d" && "$b" restore -d $SHELL_JOB --console-socket "$d/sock2" --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) \
+    || { echo "restore failed"; grep -h Error "$d/img/restore.log" | head -3; kill "$rp"; return 1; }
+  for _ in $(seq 60); do first=$(tr -d '\r' < "$d/tty2" | grep -E '^[0-9]+$' | head -n 1); [ -n "$first" ] && break; sleep 0.5; done
+  echo "terminal: $("$b" exec "$id" readlink /proc/1/fd/1)"
+  continues "$last" "$first"
+  finish "$r" "$id" "tty-$r"
+  wait "$rp"
+}
+compare "a terminal through --console-socket survives checkpoint and restore" \
+  'terminal: /dev/pts/[0-9]+.count continues: yes.leftovers: none' s_terminal
+
+s_failed_restore() {
+  local r=$1 id=fail-$1 d=$W/fail-$1 b
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' || return 1
+  mkdir -p "$d/img" && echo '["pipe:[1]", "pipe:[2]", "pipe:[2]"]' > "$d/img/descriptors.json"
+  (cd "$d" && "$b" restore -d --image-path "$d/img" "$id" </dev/null >/dev/null 2>&1) && echo "restore: succeeded?" || echo "restore: failed"
+  leftovers "$r" "$id"
+  rm -rf "${W:?}/fail-$r"
+}
+compare "a failed restore leaves nothing behind" 'restore: failed.leftovers: none' s_failed_restore
+
+s_no_shell_job() {
+  local r=$1 id=sid-$1 d=$W/sid-$1 b
+  b=$(rt "$r")
+  bundle "$d" "$id" '.' && start "$r" "$id" "$d" || return 1
+  sleep 1
+  echo "init is a session leader: $("$b" exec "$id" sh -c 'set -- $(cat /proc/1/stat); [ "$6" = 1 ] && echo yes || echo "no (sid $6)"')"
+  SHELL_JOB= checkpoint "$r" "$id" "$d/img" --leave-running >/dev/null 2>&1 && echo "checkpoint without --shell-job: ok" || echo "checkpoint without --shell-job: refused"
+  finish "$r" "$id" "sid-$r"
+}
+compare "checkpoint without --shell-job: the container init is its own session leader (runc's setsid)" \
+  'init is a session leader: yes.checkpoint without --shell-job: ok.leftovers: none' s_no_shell_job
+
+rmdir "$CG/crtest" 2>/dev/null
+rm -rf "$W"
+tap_summary
