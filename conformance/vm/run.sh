@@ -59,7 +59,7 @@ timeout -k 10 "${OCIRUN_VM_TIMEOUT:-900}" qemu-system-x86_64 "${accel_args[@]}" 
   -serial "file:$console" -monitor none </dev/null >"$share.qemu.log" 2>&1 &
 qpid=$!
 # The guest's console (its tests' output, tee'd there) is shown live.
-tail -n +1 --pid="$qpid" -f "$console" 2>/dev/null | tr -d '\r' | grep --line-buffered -av '^\s*$' &
+tail -n +1 --pid="$qpid" -f "$console" 2>/dev/null | sed -u -e 's/\r$//' -e '/^[[:space:]]*$/d' &
 tpid=$!
 wait "$qpid"; qrc=$?; qpid=
 wait "$tpid" 2>/dev/null

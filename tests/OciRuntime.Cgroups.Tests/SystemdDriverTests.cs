@@ -183,3 +183,47 @@ public sealed class SystemdDriverTests
         return d;
     }
 }
+
+/// <summary>
+/// The driver's D-Bus messages against a real bus (a private dbus-daemon, no systemd on it): a well-formed call to a
+/// name nobody runs gets an org.freedesktop.DBus.Error reply (ServiceUnknown, or a failed activation); a malformed one
+/// makes the daemon drop the connection instead ("Connection closed by peer": what a copied MessageWriter produced).
+/// </summary>
+public sealed class SystemdBusTests
+{
+    [Fact]
+    public void StartTransientUnit_and_SetUnitProperties_are_well_formed_messages()
+    {
+        if (!File.Exists("/usr/bin/dbus-daemon")) return; // the VM stage covers it for real
+        var dir = Directory.CreateTempSubdirectory("ocirun-dbus-");
+        var socket = Path.Combine(dir.FullName, "bus");
+        using var daemon = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/dbus-daemon",
+            ["--session", "--nofork", "--nopidfile", "--address=unix:path=" + socket]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var old = Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS");
+        try
+        {
+            for (var i = 0; i < 200 && !File.Exists(socket); i++) Thread.Sleep(25);
+            Environment.SetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + socket);
+            using var client = SystemdManagerClient.Connect(user: true);
+            var resources = new LinuxResources
+            {
+                Memory = new LinuxMemory { Limit = 1 << 26 },
+                Cpu = new LinuxCpu { Shares = 512, Quota = 10_000, Cpus = "0" },
+                Pids = new LinuxPids { Limit = 10 },
+                Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }],
+            };
+            var start = () => client.StartTransientUnit("t-1.scope", SystemdProperties.ForScope("1", "system.slice", Environment.ProcessId));
+            start.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
+            var set = () => client.SetUnitProperties("t-1.scope", SystemdProperties.ForResources(resources, null, true, 252, (t, ma, mi) => "/dev/char/1:3"));
+            set.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
+            ((Action)(() => client.ActiveState("t-1.scope"))).Should().Throw<CgroupException>().WithMessage("*get unit t-1.scope: org.freedesktop.DBus.Error.*");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS", old);
+            daemon.Kill();
+            daemon.WaitForExit();
+            dir.Delete(recursive: true);
+        }
+    }
+}

@@ -87,15 +87,21 @@ public sealed class SystemdManagerClient : IDisposable
     public void StartTransientUnit(string unit, IReadOnlyList<KeyValuePair<string, VariantValue>> properties)
     {
         MessageBuffer message;
-        using (var writer = _connection.GetMessageWriter())
+        // MessageWriter is a ref struct that advances as it writes: it goes to helpers by ref, never copied.
+        var writer = _connection.GetMessageWriter();
+        try
         {
             writer.WriteMethodCallHeader(Service, ManagerPath, ManagerInterface, "StartTransientUnit", "ssa(sv)a(sa(sv))");
             writer.WriteString(unit);
             writer.WriteString("replace");
-            WriteProperties(writer, properties);
+            WriteProperties(ref writer, properties);
             var aux = writer.WriteArrayStart(DBusType.Struct);
             writer.WriteArrayEnd(aux);
             message = writer.CreateMessage();
+        }
+        finally
+        {
+            writer.Dispose();
         }
         Call(message, $"start unit {unit}");
         WaitForState(unit, active: true);
@@ -107,13 +113,18 @@ public sealed class SystemdManagerClient : IDisposable
     {
         if (properties.Count == 0) return;
         MessageBuffer message;
-        using (var writer = _connection.GetMessageWriter())
+        var writer = _connection.GetMessageWriter();
+        try
         {
             writer.WriteMethodCallHeader(Service, ManagerPath, ManagerInterface, "SetUnitProperties", "sba(sv)");
             writer.WriteString(unit);
             writer.WriteBool(true);
-            WriteProperties(writer, properties);
+            WriteProperties(ref writer, properties);
             message = writer.CreateMessage();
+        }
+        finally
+        {
+            writer.Dispose();
         }
         Call(message, $"set properties of unit {unit}");
     }
@@ -197,7 +208,7 @@ public sealed class SystemdManagerClient : IDisposable
         }
     }
 
-    private static void WriteProperties(MessageWriter writer, IReadOnlyList<KeyValuePair<string, VariantValue>> properties)
+    private static void WriteProperties(ref MessageWriter writer, IReadOnlyList<KeyValuePair<string, VariantValue>> properties)
     {
         var array = writer.WriteArrayStart(DBusType.Struct);
         foreach (var (name, value) in properties)
