@@ -50,6 +50,7 @@ esac
 echo "# vm: booting ($accel, ${OCIRUN_VM_CPUS:-2} cpus, ${OCIRUN_VM_MEM:-2048} MiB)"
 t1=$SECONDS
 # The image is never written: snapshot=on keeps the guest's writes in a temporary overlay.
+: >"$console"
 timeout -k 10 "${OCIRUN_VM_TIMEOUT:-900}" qemu-system-x86_64 "${accel_args[@]}" \
   -smp "${OCIRUN_VM_CPUS:-2}" -m "${OCIRUN_VM_MEM:-2048}" -nodefaults -no-user-config -display none -no-reboot \
   -kernel "$img/vmlinuz" -initrd "$img/initrd.gz" \
@@ -59,7 +60,7 @@ timeout -k 10 "${OCIRUN_VM_TIMEOUT:-900}" qemu-system-x86_64 "${accel_args[@]}" 
   -serial "file:$console" -monitor none </dev/null >"$share.qemu.log" 2>&1 &
 qpid=$!
 # The guest's console (its tests' output, tee'd there) is shown live.
-tail -n +1 --pid="$qpid" -f "$console" 2>/dev/null | sed -u -e 's/\r$//' -e '/^[[:space:]]*$/d' &
+tail -n +1 --pid="$qpid" -F "$console" 2>/dev/null | sed -u -e 's/\r$//' -e '/^[[:space:]]*$/d' &
 tpid=$!
 wait "$qpid"; qrc=$?; qpid=
 wait "$tpid" 2>/dev/null

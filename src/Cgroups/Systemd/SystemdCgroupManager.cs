@@ -34,7 +34,8 @@ public sealed class SystemdCgroupManager : ICgroupManager
         User = user;
         _containerName = containerName;
         _started = started;
-        _fs = new V2CgroupManager(host, path, dir, []);
+        // The user manager's scope is a rootless runtime's cgroup: a device filter the kernel refuses is skipped, as runc.
+        _fs = new V2CgroupManager(host, path, dir, []) { Rootless = user };
     }
 
     /// <summary>
