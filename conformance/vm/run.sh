@@ -4,7 +4,7 @@
 # guest tests' status. Every stage has a time limit.
 #   conformance/vm/run.sh [GUEST_SCRIPT]      default conformance/vm/guest/tests.sh; FILTER=regex picks tests
 # Env: OCIRUN (binary, default ./ocirun), OCIRUN_VM_ACCEL (tcg|kvm; default tcg unless a probe boots with kvm),
-#      OCIRUN_VM_TIMEOUT (seconds for boot + tests, default 900), OCIRUN_VM_CPUS (2), OCIRUN_VM_MEM (MiB, 2048).
+#      OCIRUN_VM_TIMEOUT (seconds for boot + tests, default 1500), OCIRUN_VM_CPUS (2), OCIRUN_VM_MEM (MiB, 2048).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -37,7 +37,7 @@ echo "# vm: guest up after \$(cut -d' ' -f1 /proc/uptime) s"
 systemd-analyze time 2>/dev/null | head -1 | sed 's/^/# vm: /'
 systemd-analyze blame 2>/dev/null | head -5 | sed 's/^ */# vm: blame: /'
 install -m 0755 /mnt/share/ocirun /usr/local/bin/ocirun
-cd /mnt/share && timeout ${OCIRUN_VM_TEST_TIMEOUT:-780} bash /mnt/share/tests.sh
+cd /mnt/share && timeout ${OCIRUN_VM_TEST_TIMEOUT:-1200} bash /mnt/share/tests.sh
 echo \$? > /mnt/share/.rc
 EOF
 chmod 0755 "$share/guest.sh"
@@ -51,7 +51,7 @@ echo "# vm: booting ($accel, ${OCIRUN_VM_CPUS:-2} cpus, ${OCIRUN_VM_MEM:-2048} M
 t1=$SECONDS
 # The image is never written: snapshot=on keeps the guest's writes in a temporary overlay.
 : >"$console"
-timeout -k 10 "${OCIRUN_VM_TIMEOUT:-900}" qemu-system-x86_64 "${accel_args[@]}" \
+timeout -k 10 "${OCIRUN_VM_TIMEOUT:-1500}" qemu-system-x86_64 "${accel_args[@]}" \
   -smp "${OCIRUN_VM_CPUS:-2}" -m "${OCIRUN_VM_MEM:-2048}" -nodefaults -no-user-config -display none -no-reboot \
   -kernel "$img/vmlinuz" -initrd "$img/initrd.gz" \
   -append "console=ttyS0 root=/dev/vda rw quiet loglevel=3 systemd.show_status=0 systemd.unified_cgroup_hierarchy=1 panic=-1" \
@@ -65,7 +65,7 @@ tpid=$!
 wait "$qpid"; qrc=$?; qpid=
 wait "$tpid" 2>/dev/null
 echo "# vm: qemu exited ($qrc) after $((SECONDS - t1)) s"
-[ "$qrc" -eq 124 ] && echo "# vm: timed out after ${OCIRUN_VM_TIMEOUT:-900} s"
+[ "$qrc" -eq 124 ] && echo "# vm: timed out after ${OCIRUN_VM_TIMEOUT:-1500} s"
 [ -s "$share.qemu.log" ] && sed 's/^/# qemu: /' "$share.qemu.log"
 rm -f "$share.qemu.log"
 rc=$(cat "$share/rc" 2>/dev/null)

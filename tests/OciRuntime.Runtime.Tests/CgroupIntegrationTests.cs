@@ -394,6 +394,16 @@ public sealed class CgroupIntegrationTests
     }
 
     [Fact]
+    public void Features_report_both_cgroup_versions_and_both_systemd_drivers()
+    {
+        var r = Harness.Ocirun.Exec(Harness.Ocirun.DefaultBinary, ["features"]);
+        r.ExitCode.Should().Be(0, r.ToString());
+        var cgroup = SpecSerializer.ParseFeatures(System.Text.Encoding.UTF8.GetBytes(r.Stdout)).Linux!.Cgroup;
+        cgroup.Should().NotBeNull("features-linux.md#cgroup: runc lists its drivers");
+        (cgroup!.V1, cgroup.V2, cgroup.Systemd, cgroup.SystemdUser).Should().Be((true, true, true, true));
+    }
+
+    [Fact]
     public void The_systemd_cgroup_driver_needs_systemd_as_init()
     {
         // This host has no systemd as PID 1 (the driver itself runs in the VM stage, conformance/vm): runc's one line.
