@@ -3,7 +3,7 @@ PREFIX  ?= /usr/local
 DOTNET  ?= dotnet
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.c') Directory.Build.props Directory.Packages.props
 
-.PHONY: all install demo test clean bench bench-micro conformance
+.PHONY: all install demo test test-vm clean bench bench-micro conformance
 
 all: ocirun
 
@@ -38,6 +38,11 @@ bench-micro:
 # (root; installs containerd, podman, busybox-static, jq if missing). COMPARE=1 adds runc and crun side by side.
 conformance: ocirun
 	conformance/run.sh
+
+# The VM stage: a Debian 12 guest (pure cgroup v2, systemd as PID 1; built once per machine into /var/cache/ocirun-vm)
+# booted under qemu runs conformance/vm/guest/tests.sh, comparing ocirun with runc there (root).
+test-vm: ocirun
+	conformance/vm/run.sh
 
 clean:
 	rm -rf ocirun artifacts demo-bundle

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every test project, then the conformance suites (containerd, podman, runtime-spec), then one
+# `make test`: every test project, the conformance suites (containerd, podman, runtime-spec), the VM stage
+# (conformance/vm/run.sh; OCIRUN_SKIP_VM=1 leaves it out), then one
 # summary line ("tests: N passed, N failed, N skipped"): xunit results plus the conformance TAP lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +23,19 @@ status=$?
 passed=$(grep -aEo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -aEo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -aEo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# count_tap: adds the TAP lines of $log to the totals (a "# SKIP" ok is skipped; a "# TODO" not ok is not a failure).
+count_tap() {
+  passed=$((passed + $(grep -aEc '^ok [0-9]+' "$log" | head -1) - $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+  skipped=$((skipped + $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
+  failed=$((failed + $(grep -aEc '^not ok [0-9]+' "$log" | head -1) - $(grep -aEc '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))
+}
 run_logged 2400 conformance/run.sh || status=1
-passed=$((passed + $(grep -aEc '^ok [0-9]+' "$log" | head -1) - $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
-skipped=$((skipped + $(grep -aEc '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -1)))
-failed=$((failed + $(grep -aEc '^not ok [0-9]+' "$log" | head -1) - $(grep -aEc '^not ok [0-9]+.*# (TODO|todo)' "$log" | head -1)))
+count_tap
+# The VM stage (pure cgroup v2 + systemd guest under qemu; conformance/vm/run.sh): OCIRUN_SKIP_VM=1 leaves it out.
+if [ -z "${OCIRUN_SKIP_VM:-}" ]; then
+  run_logged 2700 conformance/vm/run.sh || status=1
+  count_tap
+fi
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

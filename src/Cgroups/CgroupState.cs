@@ -30,6 +30,18 @@ public sealed class CgroupState
     [JsonPropertyName("resources")]
     public LinuxResources? Resources { get; set; }
 
+    /// <summary>The systemd unit (scope) holding the cgroup under the systemd driver, e.g. "runc-ID.scope"; null for cgroupfs.</summary>
+    [JsonPropertyName("systemdUnit")]
+    public string? SystemdUnit { get; set; }
+
+    /// <summary>The slice of <see cref="SystemdUnit"/>, e.g. "system.slice".</summary>
+    [JsonPropertyName("systemdSlice")]
+    public string? SystemdSlice { get; set; }
+
+    /// <summary>True when the user's manager (systemd --user) runs <see cref="SystemdUnit"/>; null for the system manager.</summary>
+    [JsonPropertyName("systemdUser")]
+    public bool? SystemdUser { get; set; }
+
     /// <summary>The mode as an enum.</summary>
     [JsonIgnore]
     public CgroupMode ModeValue => Mode switch
@@ -60,9 +72,8 @@ public static class CgroupManagerFactory
     public static ICgroupManager Create(string id, string? cgroupsPath, CgroupHost? host = null)
     {
         host ??= CgroupHost.Real;
+        // A "slice:prefix:name" path without the systemd driver is a plain relative path, as runc takes it.
         var path = string.IsNullOrEmpty(cgroupsPath) ? id : cgroupsPath;
-        if (path.Contains(':', StringComparison.Ordinal) && !path.StartsWith('/'))
-            throw new CgroupException($"\"{path}\" looks like a systemd slice:prefix:name path, but the systemd cgroup driver is not supported", "linux.cgroupsPath");
         var inner = CgroupPaths.Clean(path);
         if (inner is "" or "/") throw new CgroupException($"\"{path}\" resolves to the root cgroup", "linux.cgroupsPath");
         return host.Mode == CgroupMode.V2
@@ -70,10 +81,68 @@ public static class CgroupManagerFactory
             : new V1CgroupManager(host, path, CgroupPaths.V1Dirs(host, inner), []);
     }
 
+    /// <summary>
+    /// The systemd driver's manager (runc --systemd-cgroup) for container <paramref name="id"/>: cgroupsPath
+    /// "slice:prefix:name" or absent (":runc:ID"), the user's manager when <paramref name="rootless"/>.
+    /// </summary>
+    /// <exception cref="CgroupException">not a cgroup v2 host, a bad cgroupsPath (names linux.cgroupsPath), or no systemd to talk to.</exception>
+    public static ICgroupManager CreateSystemd(string id, string? cgroupsPath, bool rootless, CgroupHost? host = null) =>
+        Systemd.SystemdCgroupManager.Create(id, cgroupsPath, rootless, host ?? CgroupHost.Real);
+
+    /// <summary>
+    /// A rootless runtime's cgroupfs manager on a cgroup v2 host (runc fs2 with rootless cgroups): the cgroup is made
+    /// when the runtime may (a delegated, writable cgroupsPath, e.g. under user@UID.service) and then used as by root,
+    /// the device filter aside. When it may not: with an explicit cgroupsPath, or with limits asked for in
+    /// <paramref name="resources"/>, an error; otherwise null (no cgroup of its own, the caller's is kept). Null on a
+    /// v1 or hybrid host (rootless cgroups are v2 only).
+    /// </summary>
+    /// <exception cref="CgroupException">the cgroup is not usable and a cgroupsPath or limits were asked for.</exception>
+    public static ICgroupManager? CreateRootless(string id, string? cgroupsPath, LinuxResources? resources, CgroupHost? host = null)
+    {
+        host ??= CgroupHost.Real;
+        if (host.Mode != CgroupMode.V2) return null;
+        var path = string.IsNullOrEmpty(cgroupsPath) ? id : cgroupsPath;
+        var inner = CgroupPaths.Clean(path);
+        if (inner is "" or "/") throw new CgroupException($"\"{path}\" resolves to the root cgroup", "linux.cgroupsPath");
+        var manager = new V2CgroupManager(host, path, CgroupPaths.V2Dir(host, inner), []) { Rootless = true };
+        try
+        {
+            manager.Create();
+            return manager;
+        }
+        catch (CgroupException e)
+        {
+            if (string.IsNullOrEmpty(cgroupsPath) && !NeedsControllers(resources)) return null;
+            throw new CgroupException($"rootless needs no limits + no cgrouppath when no permission is granted for cgroups: {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>Whether <paramref name="r"/> sets anything a cgroup controller enforces (runc's needAnyControllers; devices aside).</summary>
+    public static bool NeedsControllers(LinuxResources? r)
+    {
+        if (r is null) return false;
+        var m = r.Memory;
+        var c = r.Cpu;
+        var b = r.BlockIO;
+        return (m is not null && (m.Limit is not null and not 0 || m.Reservation is not null and not 0 || m.Swap is not null and not 0))
+            || (c is not null && (c.Shares is not null and not 0 || c.Quota is not null and not 0 || c.Period is not null and not 0
+                || !string.IsNullOrEmpty(c.Cpus) || !string.IsNullOrEmpty(c.Mems) || c.Burst is not null || c.Idle is not null))
+            || r.Pids is { Limit: not 0 }
+            || (b is not null && (b.Weight is not null and not 0 || b.WeightDevice is { Count: > 0 } || b.ThrottleReadBpsDevice is { Count: > 0 }
+                || b.ThrottleWriteBpsDevice is { Count: > 0 } || b.ThrottleReadIopsDevice is { Count: > 0 } || b.ThrottleWriteIopsDevice is { Count: > 0 }))
+            || r.HugepageLimits is { Count: > 0 } || r.Rdma is { Count: > 0 } || r.Unified is { Count: > 0 };
+    }
+
     /// <summary>Rebuilds the manager recorded in <paramref name="state"/> (paths as recorded, whatever the caller's cgroup).</summary>
     public static ICgroupManager Load(CgroupState state, CgroupHost? host = null)
     {
         host ??= CgroupHost.Real;
+        if (state.SystemdUnit is { } unit)
+        {
+            var dir = state.Paths.GetValueOrDefault("") ?? "";
+            return new Systemd.SystemdCgroupManager(host, state.Path, new Systemd.SystemdUnitPath(state.SystemdSlice ?? "system.slice", unit),
+                state.SystemdUser == true, dir, unit, started: true) { Resources = state.Resources };
+        }
         return state.ModeValue == CgroupMode.V2
             ? new V2CgroupManager(host, state.Path, state.Paths.GetValueOrDefault("") ?? "", state.Created) { Resources = state.Resources }
             : new V1CgroupManager(host, state.Path, state.Paths, state.Created) { Resources = state.Resources };

@@ -45,6 +45,12 @@ public interface ICgroupManager
     /// <exception cref="CgroupException">a directory cannot be created.</exception>
     void Create();
 
+    /// <summary>
+    /// Whether the cgroup only comes into being with a process in it (a systemd scope: StartTransientUnit's PIDs): the
+    /// runtime then calls <see cref="Apply"/> with the init's pid instead of <see cref="Create"/>.
+    /// </summary>
+    bool CreatedWithProcess => false;
+
     /// <summary>Creates the cgroups if needed and moves process <paramref name="pid"/> (with all its threads) into every one.</summary>
     /// <exception cref="CgroupException">a cgroup cannot be created or joined.</exception>
     void Apply(int pid);

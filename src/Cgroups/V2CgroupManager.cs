@@ -45,6 +45,9 @@ public sealed class V2CgroupManager : ICgroupManager
     /// <summary>The resources in force (kept for the state).</summary>
     public LinuxResources? Resources { get; set; }
 
+    /// <summary>A rootless runtime's cgroup (a delegated subtree): a device filter the kernel refuses is skipped, as runc does.</summary>
+    public bool Rootless { get; init; }
+
     /// <inheritdoc />
     public IReadOnlyDictionary<string, string> Paths => new Dictionary<string, string> { [""] = Dir };
 
@@ -336,7 +339,15 @@ public sealed class V2CgroupManager : ICgroupManager
     private void SetDevices(LinuxResources r, IReadOnlyList<LinuxDevice>? devices)
     {
         var state = DeviceRules.Evaluate(DeviceRules.Effective(r.Devices, devices));
-        _host.DeviceFilter.Attach(Dir, DeviceFilter.Compile(state));
+        try
+        {
+            _host.DeviceFilter.Attach(Dir, DeviceFilter.Compile(state));
+        }
+        catch (CgroupException) when (Rootless)
+        {
+            // Loading a BPF_PROG_TYPE_CGROUP_DEVICE program needs privileges a rootless runtime lacks: runc ignores the
+            // device filter there too (the user namespace already keeps device nodes out of reach).
+        }
     }
 
     private List<string> ControllersOf(string dir) =>

@@ -35,11 +35,13 @@ public sealed class ConversionTests
     public void Clean_paths_as_runc(string path, string expected) => CgroupPaths.Clean(path).Should().Be(expected);
 
     [Fact]
-    public void Factory_refuses_the_root_and_systemd_paths()
+    public void Factory_refuses_the_root_path_and_takes_a_systemd_path_as_a_plain_one()
     {
         using var tree = FakeCgroupTree.V2();
         ((Action)(() => CgroupManagerFactory.Create("c", "/", tree.Host))).Should().Throw<CgroupException>().WithMessage("linux.cgroupsPath: *root cgroup");
-        ((Action)(() => CgroupManagerFactory.Create("c", "system.slice:ocirun:c", tree.Host))).Should().Throw<CgroupException>().WithMessage("linux.cgroupsPath: *systemd cgroup driver is not supported");
+        // Without --systemd-cgroup, runc takes "slice:prefix:name" as a relative cgroupfs path.
+        var m = CgroupManagerFactory.Create("c", "system.slice:ocirun:c", tree.Host);
+        m.Paths[""].Should().EndWith("/system.slice:ocirun:c");
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed partial class ContainerRuntime
         // Namespaces joined by path that CRIU keeps external: their fds become CRIU's 4, 5… (inherit_fd).
         var inherited = new List<string>();
         var namespaceFds = new List<SafeFd>();
-        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
+        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath, spec.Linux?.Resources);
         var dir = _store.Create(options.Id);
         var criuRoot = dir.Path + "/criu-root";
         var rootMounted = false;

@@ -12,24 +12,14 @@ namespace OciRuntime.Runtime.Cli;
 public static partial class OcirunCli
 {
     /// <summary>
-    /// --systemd-cgroup: refused. The systemd driver creates the container's scope over D-Bus (StartTransientUnit);
-    /// ocirun has no D-Bus client and manages cgroupfs directly.
+    /// --systemd-cgroup: the systemd cgroup driver (runc's): a new container's cgroup is a transient scope made over
+    /// D-Bus, cgroupsPath "slice:prefix:name" (ContainerRuntime.SystemdCgroup). Other commands find the driver in the state.
     /// </summary>
     private static readonly Option<bool> SystemdCgroupOption = new("--systemd-cgroup")
     {
-        Description = "enable systemd cgroup support (not supported: ocirun manages cgroupfs directly)",
+        Description = "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"",
         Recursive = true,
-        Action = new RefuseAction("systemd cgroup driver is not supported: ocirun manages cgroupfs directly (no D-Bus client); drop --systemd-cgroup"),
     };
-
-    private sealed class RefuseAction(string message) : SynchronousCommandLineAction
-    {
-        public override int Invoke(ParseResult parseResult)
-        {
-            StdIo.ErrorLine(message);
-            return 1;
-        }
-    }
 
     private static Option<bool> KillAllOption() => new("--all", "-a") { Description = "send the specified signal to all processes inside the container" };
 

@@ -346,7 +346,7 @@ public static partial class OcirunCli
         {
             var rootless = RootlessMode.Resolve(r.GetValue(RootlessOption));
             var stateRoot = r.GetValue(RootOption) ?? RootlessMode.DefaultRoot(rootless, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
-            return body(new ContainerRuntime(stateRoot, log) { Rootless = rootless });
+            return body(new ContainerRuntime(stateRoot, log) { Rootless = rootless, SystemdCgroup = r.GetValue(SystemdCgroupOption) });
         }
         catch (Exception e) when (e is RuntimeException or SpecException or ContainerNotFoundException or InvalidOperationException
                                        or IOException or UnauthorizedAccessException or ArgumentException or HookException)

@@ -23,7 +23,7 @@ internal static class CgroupMounts
     {
         var remount = MountFlags.Remount | MountFlags.Bind | (options.Flags & ~(MountFlags.Bind | MountFlags.Rec | MountFlags.Remount));
         var userns = init.InUserNamespace;
-        if (init.Cgroups is not { } cgroups)
+        if (init.Cgroups is not { Paths.Count: > 0 } cgroups)
         {
             MountOwn(root, dest, options, remount, userns);
             return;

@@ -15,10 +15,18 @@ public sealed partial class ContainerRuntime
     /// create: makes the container's cgroups, writes linux.resources and opens their join files (ICgroupManager.OpenJoinFiles)
     /// for the init, which joins them itself once its setup is done (docs/process-model.md, "cgroups").
     /// </summary>
-    private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec, bool bornInCgroup2)
+    /// A systemd scope comes into being with the init in it (ICgroupManager.CreatedWithProcess): <paramref name="initPid"/>.
+    private static CgroupSetup PrepareCgroups(ICgroupManager? cgroup, Spec.Spec spec, bool bornInCgroup2, int initPid)
     {
-        if (cgroup is null) return new CgroupSetup([], null); // rootless: no cgroups of its own
-        cgroup.Create();
+        if (cgroup is null)
+        {
+            // Rootless without cgroups of its own: still the cgroup namespace the config asks for, rooted at the caller's cgroup.
+            return NamespaceType.IsNew(spec.Linux?.Namespaces, NamespaceType.Cgroup)
+                ? new CgroupSetup([], new CgroupJoinOptions { ProcsFds = [], NewNamespace = true, Paths = [], Mode = "" })
+                : new CgroupSetup([], null);
+        }
+        if (cgroup.CreatedWithProcess) cgroup.Apply(initPid);
+        else cgroup.Create();
         cgroup.ApplyResources(spec.Linux?.Resources, spec.Linux?.Devices);
         var fds = cgroup.OpenJoinFiles(bornInCgroup2);
         return new CgroupSetup(fds, new CgroupJoinOptions

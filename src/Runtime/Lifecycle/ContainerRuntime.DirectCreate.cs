@@ -81,7 +81,7 @@ public sealed partial class ContainerRuntime
         {
             try
             {
-                cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
+                cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup, launched.Pid);
                 initOptions.Cgroups = cgroupJoin.Options;
             }
             catch

@@ -93,6 +93,8 @@ public sealed partial class ContainerRuntime
             Apparmor = AppArmorFeatures(),
             Selinux = SelinuxFeatures(),
             MountExtensions = new FeaturesMountExtensions { IdMap = new FeaturesEnabled { Enabled = true } },
+            // Drivers: cgroupfs on v1/hybrid and v2; systemd (system and user managers, --systemd-cgroup) on v2.
+            Cgroup = new FeaturesCgroup { V1 = true, V2 = true, Systemd = true, SystemdUser = true },
         },
         Annotations = new Dictionary<string, string>
         {

@@ -116,7 +116,7 @@ public sealed partial class ContainerRuntime
         var rootfs = ResolveRootfs(bundle, spec);
         timer.Mark("parse+validate");
 
-        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath);
+        var cgroup = CgroupsFor(options.Id, spec.Linux?.CgroupsPath, spec.Linux?.Resources);
         // The path: direct (the runtime builds the container, DirectCreate) unless something needs `ocirun init`, or no
         // exec trampoline can be made (CVE-2019-5736: the container's process is exec'd through it, never by a copy of
         // the runtime).
@@ -242,7 +242,7 @@ public sealed partial class ContainerRuntime
         // While the init's runtime starts (≈2 ms), make the cgroups and compile the seccomp profile; the network namespace
         // and cgroup join fds go with the orders (SCM_RIGHTS), for the init to join (docs/process-model.md, "The network
         // namespace" and "cgroups").
-        using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup);
+        using var cgroupJoin = PrepareCgroups(cgroup, spec, request.BornInCgroup, launched.Pid);
         timer.Mark("cgroups");
         var seccompProgram = CompileSeccomp(spec);
         timer.Mark("seccomp");

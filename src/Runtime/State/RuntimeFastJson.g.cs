@@ -330,6 +330,13 @@ internal static class RuntimeFastJson
                     case 9:
                         if (name.SequenceEqual("resources"u8)) { v.Resources = FastJson.IsNull(ref r) ? null : global::OciRuntime.Spec.Json.SpecFastJson.ReadLinuxResources(ref r); continue; }
                         break;
+                    case 11:
+                        if (name.SequenceEqual("systemdUnit"u8)) { v.SystemdUnit = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        if (name.SequenceEqual("systemdUser"u8)) { v.SystemdUser = FastJson.IsNull(ref r) ? null : (bool?)FastJson.ReadBoolean(ref r); continue; }
+                        break;
+                    case 12:
+                        if (name.SequenceEqual("systemdSlice"u8)) { v.SystemdSlice = FastJson.IsNull(ref r) ? null : FastJson.ReadString(ref r); continue; }
+                        break;
                 }
                 FastJson.Skip(ref r);
             }
@@ -348,6 +355,9 @@ internal static class RuntimeFastJson
         if (v.Paths is { } p2) { w.WritePropertyName("paths"u8); WriteDict_String(w, p2); }
         if (v.Created is { } p3) { w.WritePropertyName("created"u8); WriteList_String(w, p3); }
         if (v.Resources is { } p4) { w.WritePropertyName("resources"u8); global::OciRuntime.Spec.Json.SpecFastJson.WriteLinuxResources(w, p4); }
+        if (v.SystemdUnit is { } p5) { w.WritePropertyName("systemdUnit"u8); w.WriteStringValue(p5); }
+        if (v.SystemdSlice is { } p6) { w.WritePropertyName("systemdSlice"u8); w.WriteStringValue(p6); }
+        if (v.SystemdUser is { } p7) { w.WritePropertyName("systemdUser"u8); w.WriteBooleanValue(p7); }
         w.WriteEndObject();
     }
 
