@@ -21,6 +21,8 @@ public static class SyscallNumbers
     public static long Setresgid => Arm64 ? 149 : 119;
     /// <summary>setgroups (raw, see <see cref="Setresuid"/>).</summary>
     public static long Setgroups => Arm64 ? 159 : 116;
+    /// <summary>setsid (raw, in the cloned child: read before the clone).</summary>
+    public static long Setsid => Arm64 ? 157 : 112;
     /// <summary>keyctl.</summary>
     public static long Keyctl => Arm64 ? 219 : 250;
     /// <summary>capget.</summary>

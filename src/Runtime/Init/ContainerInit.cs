@@ -187,6 +187,12 @@ public static class ContainerInit
                 ContainerConsole.Setup(process, options.ConsoleSocketFd, mountDevConsole: rootfs is not null);
                 if (options.InUserNamespace) UserNamespaceFixups.ChownConsole(0); // fd 0 is the pty slave now
             }
+            else
+            {
+                // A session of its own, as runc's nsexec gives every init and exec'd process (the terminal's setsid
+                // is in ContainerConsole): CRIU refuses to dump a session leader outside the pid namespace.
+                Libc.Check(Libc.setsid(), "setsid");
+            }
             _ = Libc.umask(oldMask);
             // In the container's pid namespace and mount tree, with all capabilities still (fsopen needs CAP_SYS_ADMIN).
             // An exec'd process needs procfs only for LSM labels.

@@ -52,6 +52,7 @@ internal sealed unsafe class DirectExec : IDisposable
         Propagation = -123,
         Keyring = -124,
         CgroupNamespace = -125,
+        Setsid = -126,
     }
 
     /// <summary>The plan as the child reads it: blittable, every pointer into native memory.</summary>
@@ -86,7 +87,7 @@ internal sealed unsafe class DirectExec : IDisposable
         public byte** Candidates;
         public byte** Argv;
         public byte** Envp;
-        public long NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp, NrRtSigaction, NrRtSigprocmask;
+        public long NrSetsid, NrSetgroups, NrSetresgid, NrSetresuid, NrCapset, NrSeccomp, NrRtSigaction, NrRtSigprocmask;
         public int StatMode, StatUid, StatRdev;
         /// <summary>create's direct path: the stage before the process attributes (DirectCreate), or null for exec.</summary>
         public DirectCreate.Stage* Create;
@@ -224,6 +225,7 @@ internal sealed unsafe class DirectExec : IDisposable
             p->Chosen = -1;
             p->Envp = exec.Strings(process.Env ?? []);
             // Read here: the child must not run a class constructor.
+            p->NrSetsid = SyscallNumbers.Setsid;
             p->NrSetgroups = SyscallNumbers.Setgroups;
             p->NrSetresgid = SyscallNumbers.Setresgid;
             p->NrSetresuid = SyscallNumbers.Setresuid;
@@ -263,6 +265,7 @@ internal sealed unsafe class DirectExec : IDisposable
             Step.StdioOwner => $"config.json: process.user.uid: give stdio fd {index} to uid {_process.User.Uid}: {error}",
             Step.Bounding => $"config.json: process.capabilities.bounding: drop {Capabilities.Names[index]} from the bounding set: {error}",
             Step.KeepCaps => $"prctl PR_SET_KEEPCAPS: {error}",
+            Step.Setsid => $"setsid: {error}",
             Step.Setgroups => $"config.json: process.user.additionalGids: setgroups: {error}",
             Step.Setgid => $"config.json: process.user.gid: setgid {_process.User.Gid}: {error}",
             Step.Setuid => $"config.json: process.user.uid: setuid {_process.User.Uid}: {error}",
@@ -290,6 +293,9 @@ internal sealed unsafe class DirectExec : IDisposable
     {
         var create = p->Create;
         if (create != null) DirectCreate.Prepare(p, create, errorFd);
+        // A session of its own, as runc's nsexec gives every init and exec'd process: the process is its session and
+        // process-group leader in the container (CRIU refuses to dump a session leader outside the pid namespace).
+        if (RawSys.Syscall(p->NrSetsid, 0, 0, 0) < 0) Fail(errorFd, Step.Setsid, 0);
         for (var i = 0; i < p->RlimitCount; i++)
         {
             if (RawSys.Prlimit(0, p->RlimitResources[i], &p->Rlimits[i], null) != 0) Fail(errorFd, Step.Rlimit, i);

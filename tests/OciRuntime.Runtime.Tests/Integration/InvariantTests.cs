@@ -230,6 +230,38 @@ public sealed class InvariantTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Row "at execve", session: the container's init and an exec'd process each lead a session and a process group of
+    /// their own inside the container (runc's nsexec calls setsid for both; CRIU refuses to dump a container whose
+    /// init's session leader is outside its pid namespace).
+    /// </summary>
+    [Theory]
+    [InlineData(StartPath.Direct)]
+    [InlineData(StartPath.Init)]
+    [InlineData(StartPath.InitForCreateContainerHook)]
+    [InlineData(StartPath.InitForUserNamespace)]
+    public void The_process_leads_its_own_session_for_create_and_exec(StartPath path)
+    {
+        Shape(path);
+        // pid, process group and session of the shell the runtime exec'd.
+        const string probe = "cut -d' ' -f1,5,6 /proc/$$/stat";
+        _c.Bundle.Sh(probe + "; sleep 100");
+        var created = Create(path);
+        created.ExitCode.Should().Be(0, created.ToString());
+        CheckPathTaken(path, "create");
+        _c.Runtime.Run("start", _c.Id).ExitCode.Should().Be(0);
+        WaitFor(() => _c.Output.Contains('\n'), "the container's probe");
+        var execPath = path == StartPath.InitForCreateContainerHook ? StartPath.Init : path;
+        var exec = Runtime(execPath, "exec", _c.Id, "sh", "-c", probe);
+        exec.ExitCode.Should().Be(0, exec.ToString());
+        CheckPathTaken(execPath, "exec");
+        _c.Output.Trim().Should().Be("1 1 1", "the init is pid 1, its own process group and session");
+        var fields = exec.Stdout.Trim().Split(' ');
+        fields.Should().HaveCount(3);
+        fields[0].Should().NotBe("0");
+        fields.Should().AllBe(fields[0], "the exec'd process leads its own process group and session");
+    }
+
     private static void WaitFor(Func<bool> condition, string what, int timeoutMs = 20_000)
     {
         var until = Environment.TickCount64 + timeoutMs;
