@@ -215,21 +215,8 @@ cpid() { d inspect -f '{{.State.Pid}}' "$1"; }
 # cg_file NAME CONTROLLER FILE: a cgroup file of the container, read on the host.
 cg_file() { cat "/sys/fs/cgroup/$2/$CG_PARENT/$(cid "$1")/$3"; }
 rm_f() { d rm -f "$@" >/dev/null 2>&1; true; }
-# Known ocirun gaps: a difference from runc that another branch is fixing. With ocirun, gap_eq records it and the
-# scenario goes on (then reports "not ok ... # TODO known ocirun gap: REASON", not counted as a failure); with
-# any other runtime it is an ordinary assertion, so RUNTIME=runc still checks the scenario itself. A gap that is
-# fixed makes the scenario pass by itself.
-GAPS=
-gap_eq() { # gap_eq ACTUAL EXPECTED WHAT REASON
-  [ "$1" = "$2" ] && return 0
-  [ "$RT_NAME" = ocirun ] || fail "$3: expected '$2', got '$1'"
-  echo "$3: expected '$2', got '$1'"; echo "$4" >> "$GAPS"
-}
-with_gaps() { # with_gaps FUNCTION: runs a scenario; exit 78 (TODO) when it passed but for known gaps
-  GAPS=$(mktemp); "$1"; local rc=$?
-  if [ $rc -eq 0 ] && [ -s "$GAPS" ]; then echo "known ocirun gap: $(sort -u "$GAPS" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }')"; rc=78; fi
-  rm -f "$GAPS"; return $rc
-}
+# expect_eq ACTUAL EXPECTED WHAT: the scenario fails unless ACTUAL is EXPECTED (the same for every runtime).
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # daemon NAME [OPTIONS...]: a detached busybox container that waits for SIGTERM (exits 0 on it).
 daemon() {
   local name=$1; shift
@@ -260,7 +247,7 @@ s_run_options() {
   out=$(d run --rm "${RUN[@]}" -u 1000:1000 -w /home/app -e CONF_VAR=set --hostname conf-host "$BUSYBOX" \
     sh -c 'id -u; id -g; pwd; echo $CONF_VAR; hostname; echo "HOME=$HOME"' 2>&1) || fail "docker run failed: $out"
   assert_eq "$(head -5 <<<"$out" | tr '\n' ' ')" "1000 1000 /home/app set conf-host " "-u -w -e --hostname"
-  gap_eq "$(sed -n 6p <<<"$out")" HOME=/home/app "HOME (Docker sets none: the runtime takes it from the image's /etc/passwd)" "$GAP_HOME"
+  expect_eq "$(sed -n 6p <<<"$out")" HOME=/home/app "HOME (Docker sets none: the runtime takes it from the image's /etc/passwd)"
   out=$(d run --rm "${RUN[@]}" -w /new/dir "$BUSYBOX" pwd 2>&1) || fail "docker run -w /new/dir failed: $out"
   assert_eq "$out" /new/dir "a -w directory that the image lacks is created"
 }
@@ -283,7 +270,7 @@ s_exec() {
   assert_contains "$out" "while :; do sleep 1; done" "PID 1 seen by the exec"
   out=$(d exec -u 65534:65534 -w /tmp -e CONF_VAR=set main sh -c 'id -u; id -g; pwd; echo $CONF_VAR; echo "HOME=$HOME"' 2>&1)
   assert_eq "$(head -4 <<<"$out" | tr '\n' ' ')" "65534 65534 /tmp set " "exec -u -w -e"
-  gap_eq "$(sed -n 5p <<<"$out")" HOME=/nonexistent "HOME of nobody in docker exec -u 65534" "$GAP_HOME"
+  expect_eq "$(sed -n 5p <<<"$out")" HOME=/nonexistent "HOME of nobody in docker exec -u 65534"
   out=$(d exec -u app main id 2>&1)
   assert_eq "$out" "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)" "exec -u app (name and groups from the image)"
   d exec -d main sh -c 'sleep 1; echo detached > /tmp/exec-d' || fail "docker exec -d failed"
@@ -436,10 +423,10 @@ s_users() {
   local out
   out=$(d run --rm "${RUN[@]}" -u 1000 --group-add 50 --group-add 4242 "$BUSYBOX" sh -c 'id -u; id -g; id -G' 2>&1) || fail "$out"
   # Docker sends additionalGids [1000, 50, 4242, 50] (the image's /etc/group, then --group-add); runc sets each once.
-  gap_eq "$(tr '\n' ' ' <<<"$out")" "1000 1000 1000 50 4242 " "-u 1000 --group-add 50 --group-add 4242 (id -u, id -g, id -G)" "$GAP_GROUPS"
+  expect_eq "$(tr '\n' ' ' <<<"$out")" "1000 1000 1000 50 4242 " "-u 1000 --group-add 50 --group-add 4242 (id -u, id -g, id -G)"
   out=$(d run --rm "${RUN[@]}" -u nobody "$BUSYBOX" sh -c 'id; echo "HOME=$HOME"' 2>&1) || fail "$out"
   assert_eq "$(sed -n 1p <<<"$out")" "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" "-u nobody"
-  gap_eq "$(sed -n 2p <<<"$out")" HOME=/nonexistent "HOME of -u nobody" "$GAP_HOME"
+  expect_eq "$(sed -n 2p <<<"$out")" HOME=/nonexistent "HOME of -u nobody"
   out=$(d run --rm "${RUN[@]}" -u 0:0 "$GLIBC" bash -c 'id -un; IFS=: read -r _ _ _ _ _ home _ < <(getent passwd root); echo $home; echo $BASH_VERSION' 2>&1) || fail "glibc image: $out"
   assert_eq "$(sed -n 1,2p <<<"$out" | tr '\n' ' ')" "root /root " "glibc image: id -un, getent passwd"
   [ -n "$(sed -n 3p <<<"$out")" ] || fail "glibc image: bash did not run: $out"
@@ -622,9 +609,9 @@ s_network_sandbox() {
   pid=$(cpid netns); key=$(d inspect -f '{{.NetworkSettings.SandboxKey}}' netns)
   [ -e "$key" ] || fail "SandboxKey $key does not exist"
   inode=$(stat -L -c %i "$key")
-  gap_eq "net:[$inode]" "$(readlink "/proc/$pid/ns/net")" "the sandbox registered by the prestart hook (host: $(readlink /proc/self/ns/net))" "$GAP_PRESTART_NETNS"
+  expect_eq "net:[$inode]" "$(readlink "/proc/$pid/ns/net")" "the sandbox registered by the prestart hook (host: $(readlink /proc/self/ns/net))"
   lo=$(d exec netns cat /sys/class/net/lo/operstate /sys/class/net/lo/flags | tr '\n' ' ')
-  gap_eq "$lo" "unknown 0x9 " "lo in the container (operstate, flags: up, set by libnetwork through the sandbox)" "$GAP_PRESTART_NETNS"
+  expect_eq "$lo" "unknown 0x9 " "lo in the container (operstate, flags: up, set by libnetwork through the sandbox)"
   rm_f netns
 }
 
@@ -741,7 +728,7 @@ s_nothing_left() {
   local left
   left=$(d ps -aq); [ -z "$left" ] || fail "containers left: $left"
   left=$(ls -A "$RT_ROOT" 2>/dev/null | grep -v '^\.seccomp-.*\.bpf$'); [ -z "$left" ] || fail "runtime state left in $RT_ROOT: $left"
-  gap_eq "$(ls -A "$RT_ROOT" 2>/dev/null | grep -c '^\.seccomp-.*\.bpf$')" 0 "seccomp program cache files left in the runtime's --root" "$GAP_SECCOMP_CACHE"
+  expect_eq "$(ls -A "$RT_ROOT" 2>/dev/null | grep -c '^\.seccomp-.*\.bpf$')" 0 "seccomp program cache files left in the runtime's --root"
   left=$(our_shims); [ -z "$left" ] || fail "shims left: $(ps -o pid=,args= -p "$(paste -sd, <<<"$left")")"
   left=$(grep -c " $DATA_ROOT/overlay2/[^ ]*/merged " /proc/self/mountinfo); [ "$left" = 0 ] || fail "$left overlay mounts left"
   left=$(grep " $DATA_ROOT/containers/" /proc/self/mountinfo); [ -z "$left" ] || fail "container mounts left: $left"
@@ -758,20 +745,14 @@ s_invocations() {
   echo "# $RT_NAME invocations by verb: $(awk '/^[0-9]/ { for (i = 4; i <= NF; i++) if ($i !~ /^-/ && $(i-1) !~ /^--(root|log|log-format|criu)$/) { print $i; break } }' "$INVOCATIONS" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
   local unexpected
   # The shim sends `kill --all ID 9` after a container has exited (containers sharing a pid namespace, and on delete).
-  gap_eq "$(awk '/^[0-9]/ && $2 != "rc=0"' "$INVOCATIONS" | grep -c ' kill --all ')" 0 "failed kill --all calls" "$GAP_KILL_ALL"
+  expect_eq "$(awk '/^[0-9]/ && $2 != "rc=0"' "$INVOCATIONS" | grep -c ' kill --all ')" 0 "failed kill --all calls"
   unexpected=$(awk '/^[0-9]/ && $2 != "rc=0"' "$INVOCATIONS" | grep -v -e '/no/such/binary' -e ' kill --all ' | grep -e ' delete ' -e ' start ' -e ' kill ' -e ' state ' -e ' pause ' -e ' resume ' -e ' update ' -e ' ps ' || true)
   [ -z "$unexpected" ] || fail "runtime calls failed:
 $unexpected"
 }
 
 # ONLY=REGEX (grep -E on the scenario functions' names) runs a subset; the last two scenarios always run.
-t() { [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$2" || [ "$2" = s_nothing_left ] || [ "$2" = s_invocations ] || return 0; tap_run "$1" with_gaps "$2"; }
-# The known ocirun gaps (each fixed on another branch of issue #21/#18; the scenario lights up when it is merged).
-GAP_HOME="HOME is not set from the container's /etc/passwd when process.env has none (runc does; #21 HOME, lane behave)"
-GAP_GROUPS="duplicate additionalGids are set twice (runc sets each gid once: Groups 50 1000 4242, ocirun 50 50 1000 4242; Init/ProcessSetup.cs and ProcessModel/DirectExec.cs pass the list to setgroups as is)"
-GAP_SECCOMP_CACHE="compiled seccomp programs (.seccomp-*.bpf) are cached in the state root and never removed (#18 seccomp cache location, lane state)"
-GAP_PRESTART_NETNS="prestart hooks run before the init is in the container's network namespace: Docker's libnetwork-setkey registers the host's as the sandbox (#21 hooks' namespaces, lane sec)"
-GAP_KILL_ALL="kill --all ID 9 of a container that has stopped exits 1 (runc exits 0; #21 kill --all, lane cri)"
+t() { [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$2" || [ "$2" = s_nothing_left ] || [ "$2" = s_invocations ] || return 0; tap_run "$1" "$2"; }
 t "docker info: the runtime under test is registered and the default" s_info
 t "docker run: stdout, stderr and exit status apart" s_run
 t "docker run -u -w -e --hostname" s_run_options
