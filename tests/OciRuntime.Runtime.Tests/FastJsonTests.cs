@@ -134,7 +134,9 @@ public sealed class FastJsonTests
 
             var output = (ContainerStateOutput)Fill(typeof(ContainerStateOutput), seed);
             RuntimeJson.Format(output).Should().Be(JsonSerializer.Serialize(output, StateJsonContext.Default.ContainerStateOutput));
-            RuntimeJson.Format([output, output]).Should().Be(JsonSerializer.Serialize([output, output], StateJsonContext.Default.ListContainerStateOutput));
+            // list --format json is compact, on one line, as runc's (Go's json.Encoder); "null" for no container.
+            RuntimeJson.Format([output, output]).Should().Be(Compact(JsonSerializer.Serialize([output, output], StateJsonContext.Default.ListContainerStateOutput)));
+            RuntimeJson.Format([]).Should().Be("null");
 
             var containerEvent = (Cgroups.ContainerEvent)Fill(typeof(Cgroups.ContainerEvent), seed);
             Lifecycle.ContainerRuntime.FormatEvent(containerEvent).Should().Be(JsonSerializer.Serialize(containerEvent, Cgroups.StatsJsonContext.Default.ContainerEvent), $"seed {seed}");
@@ -410,5 +412,14 @@ public sealed class FastJsonTests
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "OciRuntime.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("OciRuntime.sln not found");
+    }
+
+    /// <summary>The same JSON without indentation (System.Text.Json's writer and default encoder).</summary>
+    private static string Compact(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer)) doc.WriteTo(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
