@@ -68,7 +68,16 @@ internal static class Devices
             if (Libc.mknodat(parent.Fd, name, kind | mode, dev) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EEXIST) return;
+                if (errno == Errno.EEXIST)
+                {
+                    // config-linux.md#devices: a file already at path that does not match the device MUST be an error
+                    // (runc 1.1 keeps whatever is there; ocirun follows the spec: docs/behaviour.md).
+                    var existing = Libc.StatAt(parent.Fd, name, OpenFlags.AT_SYMLINK_NOFOLLOW);
+                    if ((existing.Mode & Libc.S_IFMT) == kind && (kind == S_IFIFO
+                        || (existing.RdevMajor == (ulong)device.Major && existing.RdevMinor == (ulong)device.Minor)))
+                        return;
+                    throw new IOException($"{shown} exists and is not that device");
+                }
                 if (errno != Errno.EPERM) throw new SyscallException($"mknod {shown}", errno);
                 BindFromHost(device.Path, parent, name, shown);
                 return;

@@ -76,6 +76,33 @@ public sealed class DeviceTests : IDisposable
         RunOk().Should().Be("/dev/null 1:3 600\n");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_file_at_a_device_path_that_is_not_that_device_is_an_error_and_the_same_device_is_kept(bool init)
+    {
+        // config-linux.md#devices: "If a file already exists at path that does not match the requested device, the
+        // runtime MUST generate an error." (runc 1.1 keeps whatever is there.) The same device already there is fine.
+        File.WriteAllText(Path.Combine(_c.Bundle.Rootfs, "etc", "conf-dev"), "a regular file\n");
+        _c.Bundle.Args("true");
+        _c.Bundle.Spec.Linux!.Devices = [new LinuxDevice { Path = "/etc/conf-dev", Type = "c", Major = 1, Minor = 3 }];
+        _c.Bundle.Write();
+        var env = init ? "OCIRUN_INIT=1" : "OCIRUN_DIRECT=1";
+
+        var r = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", env, _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "run", "-b", _c.Bundle.Dir, _c.Id]);
+
+        r.ExitCode.Should().NotBe(0, r.ToString());
+        r.StderrLines.Should().Equal($"config.json: linux.devices[0] (/etc/conf-dev): {_c.Bundle.Rootfs}/etc/conf-dev exists and is not that device");
+        Directory.Exists(_c.StateDir).Should().BeFalse("a failed run leaves no state");
+        File.ReadAllText(Path.Combine(_c.Bundle.Rootfs, "etc", "conf-dev")).Should().Be("a regular file\n", "the file is not replaced");
+
+        File.Delete(Path.Combine(_c.Bundle.Rootfs, "etc", "conf-dev"));
+        var first = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", env, _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "run", "-b", _c.Bundle.Dir, _c.Id]);
+        first.ExitCode.Should().Be(0, first.ToString());
+        var again = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", env, _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "run", "-b", _c.Bundle.Dir, _c.Id]);
+        again.ExitCode.Should().Be(0, "the node the first run made is that device: " + again);
+    }
+
     [Fact]
     public void Dev_pts_is_a_new_devpts_instance()
     {
