@@ -165,7 +165,8 @@ public static class ContainerInit
             }
             var oldMask = Libc.umask(0); // device nodes and mount points get exactly the modes asked for
             RootfsSetup? rootfs = null;
-            if (options.NewMountNamespace && !options.IsExec)
+            // A mount namespace joined by path gets the rootfs built inside it too (runc: mounts, pivot_root there).
+            if (!options.IsExec && (options.NewMountNamespace || NamespaceType.Find(spec.Linux?.Namespaces, NamespaceType.Mount) is { Path.Length: > 0 }))
             {
                 rootfs = new RootfsSetup(spec, options, timer, () => RunCreateHooks(spec, options, channel));
                 rootfs.PrepareAndPivot();

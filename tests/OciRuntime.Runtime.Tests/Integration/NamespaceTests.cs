@@ -121,6 +121,29 @@ public sealed class NamespaceTests : IDisposable
         RunOk().Trim().Should().Be(expected);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Joining_a_mount_namespace_by_path_runs_process_args_in_it_inside_the_rootfs(bool init)
+    {
+        // A mount namespace that is no container's (runc joins it and runs process.args there, in the bundle's rootfs).
+        using var holder = BackgroundCommand.Start("/usr/bin/unshare", ["-m", "--propagation", "private", "sleep", "1000"]);
+        TestEnv.Eventually(() => NsOf(holder.Pid, "mnt") != HostNs("mnt")).Should().BeTrue("unshare must have made its mount namespace");
+        var expected = NsOf(holder.Pid, "mnt");
+        var marker = Guid.NewGuid().ToString("N");
+        File.WriteAllText(Path.Combine(_c.Bundle.Rootfs, "marker"), marker);
+        _c.Bundle.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == "mount");
+        _c.Bundle.WithNamespace("mount", $"/proc/{holder.Pid}/ns/mnt").Sh("readlink /proc/self/ns/mnt; cat /marker");
+        _c.Bundle.Write();
+
+        var r = Harness.Ocirun.Exec("/usr/bin/env", ["-u", "OCIRUN_INIT", "-u", "OCIRUN_DIRECT", .. (init ? (string[])["OCIRUN_INIT=1"] : []),
+            _c.Runtime.Binary, "--root", _c.Runtime.StateRoot, "run", "-b", _c.Bundle.Dir, _c.Id]);
+
+        r.ExitCode.Should().Be(0, r.ToString());
+        r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(expected, marker);
+        TestEnv.Kill(holder.Pid, TestEnv.SIGKILL);
+    }
+
     [Fact]
     public void Joining_a_network_namespace_sees_the_same_interfaces()
     {
