@@ -119,8 +119,17 @@ public sealed partial class ContainerRuntime
                 // Back into the namespaces for the rest, the network namespace the builder made included.
                 using var finisher = DirectCreate.NamespaceThread.Start(makeNet: false);
                 finisher.WaitParked();
-                finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
-                finisher.Join();
+                try
+                {
+                    finisher.Go(launched.Pid, joins, null, _ => FinishInNamespaces(rootfsSetup, spec, pid, mountTimer), enterNet: netns);
+                    finisher.Join();
+                }
+                catch (Exception) when (HasExited(launched, timeoutMs: 2000))
+                {
+                    // Killed after the check above but still dying then: its namespaces were gone (ENOENT) before it
+                    // became a zombie. How it ended is the error, not the open that failed.
+                    return AwaitReady(launched, request);
+                }
             }
             try
             {
@@ -179,11 +188,11 @@ public sealed partial class ContainerRuntime
         timer.Mark("hostname+sysctl");
     }
 
-    /// <summary>Whether the child has exited (its pidfd is readable), without waiting.</summary>
-    private static bool HasExited(InitProcess child)
+    /// <summary>Whether the child has exited (its pidfd is readable), waiting up to <paramref name="timeoutMs"/> ms (0: not at all).</summary>
+    private static bool HasExited(InitProcess child, int timeoutMs = 0)
     {
         Span<PollFd> fds = stackalloc PollFd[1];
         fds[0] = new PollFd { Fd = child.PidFd.Fd, Events = PollFd.POLLIN };
-        return Libc.Poll(fds, 0) > 0;
+        return Libc.Poll(fds, timeoutMs) > 0;
     }
 }
