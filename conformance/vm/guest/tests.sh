@@ -283,16 +283,7 @@ compare "rootless v2 systemd driver (user manager): scope in user.slice, limits"
 s_containerd() {
   local r=$1 b d=$W/ctrd-$1; b=$(rt "$r")
   mkdir -p "$d"
-  cat > "$d/config.toml" <<EOF
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$d/sock"
-[ttrpc]
-  address = "$d/sock.ttrpc"
-EOF
+  conf_containerd_config "$d" "$d/sock" > "$d/config.toml"
   containerd --config "$d/config.toml" >"$d/log" 2>&1 &
   local cpid=$!
   retry_until 20 ctr -a "$d/sock" version || { kill $cpid; cat "$d/log"; return 1; }

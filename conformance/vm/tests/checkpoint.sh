@@ -256,8 +256,7 @@ compare "checkpoint without --shell-job: the container init is its own session l
 s_containerd_checkpoint() {
   local r=$1 b d=$W/ctrd-$1; b=$(rt "$r")
   mkdir -p "$d"
-  printf '%s\n' 'version = 2' "root = \"$d/root\"" "state = \"$d/state\"" 'disabled_plugins = ["io.containerd.grpc.v1.cri"]' \
-    '[grpc]' "  address = \"$d/sock\"" '[ttrpc]' "  address = \"$d/sock.ttrpc\"" > "$d/config.toml"
+  conf_containerd_config "$d" "$d/sock" > "$d/config.toml"
   printf '#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' "$d/argv" "$b" > "$d/runtime" && chmod +x "$d/runtime"
   containerd --config "$d/config.toml" >"$d/log" 2>&1 &
   local cpid=$!
