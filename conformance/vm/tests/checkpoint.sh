@@ -278,6 +278,85 @@ s_containerd_checkpoint() {
 compare "containerd: ctr task checkpoint --exit --image-path through the shim" \
   'ctr task checkpoint: ok.images: written.the shim called: checkpoint --image-path.task after --exit: STOPPED' s_containerd_checkpoint
 
+# oci_image OUT NAME: an OCI image layout archive of the busybox rootfs (one uncompressed layer), named NAME for
+# `ctr image import` (no registry is reachable from the guest).
+oci_image() {
+  local out=$1 name=$2 o ld ls cd cs md ms
+  o=$(mktemp -d "$W/oci.XXXXXX")
+  mkdir -p "$o/blobs/sha256"
+  tar -C "$ROOTFS" -cf "$o/layer" . || return 1
+  ld=$(sha256sum < "$o/layer" | cut -d' ' -f1); ls=$(stat -c %s "$o/layer"); mv "$o/layer" "$o/blobs/sha256/$ld"
+  jq -nc --arg l "sha256:$ld" '{architecture: "amd64", os: "linux", config: {Env: ["PATH=/bin:/sbin"], Cmd: ["sh"]},
+    rootfs: {type: "layers", diff_ids: [$l]}}' > "$o/config"
+  cd=$(sha256sum < "$o/config" | cut -d' ' -f1); cs=$(stat -c %s "$o/config"); mv "$o/config" "$o/blobs/sha256/$cd"
+  jq -nc --arg c "sha256:$cd" --argjson cs "$cs" --arg l "sha256:$ld" --argjson ls "$ls" '{schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+    layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' > "$o/manifest"
+  md=$(sha256sum < "$o/manifest" | cut -d' ' -f1); ms=$(stat -c %s "$o/manifest"); mv "$o/manifest" "$o/blobs/sha256/$md"
+  jq -nc --arg m "sha256:$md" --argjson ms "$ms" --arg n "$name" '{schemaVersion: 2, manifests: [{
+    mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
+    annotations: {"io.containerd.image.name": $n}}]}' > "$o/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' > "$o/oci-layout"
+  tar -C "$o" -cf "$out" oci-layout index.json blobs && rm -rf "$o"
+}
+
+# shim_calls ARGV: the runtime calls the shim made (as the wrapper logged them), one a line: the verb and its flags,
+# without their values and without the global flags (--root, --log, --log-format).
+shim_calls() { sed -E 's/^(--[a-z-]+ [^ ]+ )*//' "$1" | awk '{ s = $1; for (i = 2; i <= NF; i++) if ($i ~ /^-/) s = s " " $i; print s }'; }
+
+# containerd drives checkpoint AND restore: an image-based container (the busybox rootfs imported as an OCI image),
+# `ctr container checkpoint --task` into a checkpoint image of the content store (the shim pauses, dumps with
+# --leave-running, resumes), the container removed, `ctr container restore --live` from that image: containerd unpacks
+# the images and the shim's start calls `RUNTIME restore --detach --pid-file … --no-subreaper --bundle …` with its own
+# stdio pipes. The counter holds while /data/stop exists (and says so in /data/held), so the dumped count is exact.
+s_containerd_restore() {
+  local r=$1 b d=$W/ctrr-$1 img=docker.io/library/crtest:latest ck=crtest-checkpoint:1 last first task; b=$(rt "$r")
+  mkdir -p "$d/data"
+  conf_containerd_config "$d" "$d/sock" > "$d/config.toml"
+  printf '#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' "$d/argv" "$b" > "$d/runtime" && chmod +x "$d/runtime"
+  oci_image "$d/image.tar" "$img" || { echo "cannot build the OCI image"; return 1; }
+  # containerd 1.6 unpacks the checkpoint for the shim into a ctrd-checkpoint* directory of XDG_RUNTIME_DIR (else
+  # /tmp) and never removes it: kept under $d.
+  XDG_RUNTIME_DIR=$d containerd --config "$d/config.toml" >"$d/log" 2>&1 &
+  local cpid=$!
+  retry_until 20 ctr -a "$d/sock" version >/dev/null 2>&1 || { kill $cpid; cat "$d/log"; return 1; }
+  local c=(timeout 90 ctr -a "$d/sock")
+  "${c[@]}" image import "$d/image.tar" >/dev/null 2>"$d/err" || echo "ctr image import failed: $(cat "$d/err")"
+  local counter='i=0; while :; do if [ -e /data/stop ]; then : > /data/held; sleep 0.1; continue; fi; i=$((i+1)); echo $i >> /data/log; sleep 0.2; done'
+  "${c[@]}" run -d --runc-binary "$d/runtime" --mount "type=bind,src=$d/data,dst=/data,options=rbind:rw" \
+    "$img" c1 sh -c "$counter" >/dev/null 2>"$d/err" || echo "ctr run -d failed: $(cat "$d/err")"
+  retry_until 30 test -s "$d/data/log"
+  : > "$d/data/stop"; retry_until 30 test -e "$d/data/held"
+  last=$(tail -n 1 "$d/data/log")
+  "${c[@]}" container checkpoint --task c1 "$ck" >/dev/null 2>"$d/err" && echo "ctr container checkpoint --task: ok" \
+    || echo "ctr container checkpoint --task: failed $(cat "$d/err")"
+  echo "the shim called: $(shim_calls "$d/argv" | grep -B1 -A1 '^checkpoint' | paste -sd';' | sed 's/;/; /g')"
+  "${c[@]}" task delete -f c1 >/dev/null 2>&1; "${c[@]}" container rm c1 >/dev/null 2>&1
+  "${c[@]}" container restore --live c1 "$ck" >/dev/null 2>"$d/err" && echo "ctr container restore --live: ok" \
+    || { echo "ctr container restore --live: failed $(cat "$d/err")"; cat "$d/argv"; }
+  echo "the shim called: $(shim_calls "$d/argv" | grep '^restore')"
+  task=$("${c[@]}" task ls 2>/dev/null | awk '$1 == "c1" { print $2, $3 }')
+  echo "task after restore: ${task#* }"
+  [ "$(tr '\0' ' ' < /proc/"${task%% *}"/cmdline 2>/dev/null)" = "sh -c $counter " ] && echo "task pid: the restored init" || echo "task pid: ${task%% *}"
+  local n; n=$(wc -l < "$d/data/log")
+  rm -f "$d/data/stop"
+  retry_until 30 test "$(wc -l < "$d/data/log")" -gt "$n"
+  first=$(sed -n "$((n + 1))p" "$d/data/log")
+  continues "$last" "$first"
+  "${c[@]}" task delete -f c1 >/dev/null 2>&1; "${c[@]}" container rm c1 >/dev/null 2>&1
+  local l=()
+  [ -e "/run/containerd/runc/default/c1" ] && l+=(state-dir)
+  [ -e "$CG/default/c1" ] && l+=(cgroup)
+  grep -q "criu-root" /proc/self/mountinfo && l+=(criu-root-mount)
+  pgrep -f "containerd-shim-runc-v2 .*$d" >/dev/null && l+=(shim)
+  echo "leftovers: ${l[*]:-none}"
+  kill $cpid; wait $cpid 2>/dev/null
+  umount -R "$d/root" "$d/state" 2>/dev/null; rm -rf "${d:?}"
+}
+compare "containerd: ctr container checkpoint --task, then ctr container restore --live through the shim" \
+  'ctr container checkpoint --task: ok.the shim called: pause; checkpoint --image-path --work-path .*--leave-running; resume.ctr container restore --live: ok.the shim called: restore --image-path .*--detach --pid-file .*--bundle.task after restore: RUNNING.task pid: the restored init.count continues: yes.leftovers: none' s_containerd_restore
+
 rmdir "$CG/crtest" 2>/dev/null
 rm -rf "$W"
 tap_summary
