@@ -61,6 +61,35 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void The_runc_shims_restore_argv_is_accepted_and_its_failure_reaches_log_json_and_the_work_path()
+    {
+        // containerd-shim-runc-v2 (go-runc) restores a task created from a checkpoint with exactly these flags, in this
+        // order, and with the single-dash -no-subreaper; the error the shim reports is the last line of --log.
+        var img = Path.Combine(_images, "img");
+        var work = Path.Combine(_images, "work");
+        Directory.CreateDirectory(img);
+        File.WriteAllText(Path.Combine(img, "descriptors.json"), """["/dev/null","/dev/null","/dev/null"]""");
+        _c.Bundle.Write();
+        var log = Path.Combine(_images, "log.json");
+        var pidFile = Path.Combine(_images, "init.pid");
+
+        var r = _c.Runtime.Run("--log", log, "--log-format", "json", "restore", "--image-path", img, "--work-path", work,
+            "--detach", "--pid-file", pidFile, "-no-subreaper", "--bundle", _c.Bundle.Dir, _c.Id);
+
+        r.ExitCode.Should().Be(1, r.ToString());
+        r.StderrLines.Should().ContainSingle(r.ToString());
+        r.StderrLines[0].Should().StartWith("criu failed: type RESTORE").And.EndWith($"log file: {work}/restore.log");
+        File.Exists(Path.Combine(work, "restore.log")).Should().BeTrue("--work-path holds CRIU's log");
+        File.Exists(Path.Combine(img, "restore.log")).Should().BeFalse();
+        var messages = File.ReadAllLines(log).Where(l => l.Length > 0)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("msg").GetString()).ToList();
+        messages.Should().Equal(r.StderrLines[0]);
+        File.Exists(pidFile).Should().BeFalse("no pid file for a failed restore");
+        Directory.Exists(_c.StateDir).Should().BeFalse();
+        TestEnv.OurMounts().Should().BeEmpty();
+    }
+
+    [Fact]
     public void Checkpoint_refuses_a_created_container_and_bad_flags_in_one_line()
     {
         _c.Bundle.Sh("while true; do sleep 1; done");
