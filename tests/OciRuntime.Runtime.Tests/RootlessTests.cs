@@ -181,6 +181,10 @@ public sealed class RootlessTests : IClassFixture<RootlessUser>, IDisposable
 
         var list = OcirunAsUser("list", "--quiet");
         list.Stdout.Should().Contain(id);
+        var listed = OcirunAsUser("list", "--format", "json");
+        var entry = System.Text.Json.JsonDocument.Parse(listed.Stdout).RootElement.EnumerateArray().Single(e => e.GetProperty("id").GetString() == id);
+        entry.GetProperty("owner").GetString().Should().Be(RootlessUser.Name, "runc's list names the owner of the state directory");
+        System.Text.Json.JsonDocument.Parse(state.Stdout).RootElement.GetProperty("owner").GetString().Should().Be("", "runc's state leaves owner empty");
         OcirunAsUser("delete", "--force", id).ExitCode.Should().Be(0);
         Directory.GetFileSystemEntries(StateRoot).Should().BeEmpty();
         Directory.GetFileSystemEntries(_xdg).Should().Equal([StateRoot]);

@@ -42,9 +42,19 @@ internal static class UserHome
     /// </summary>
     /// <param name="passwd">The text of /etc/passwd, or null.</param>
     /// <param name="uid">process.user.uid.</param>
-    public static string Find(string? passwd, uint uid)
+    public static string Find(string? passwd, uint uid) => Field(passwd, uid, 5) ?? "/";
+
+    /// <summary>
+    /// Field <paramref name="index"/> (0 = name, 5 = home) of the first passwd line whose uid is <paramref name="uid"/>,
+    /// or null when none is (or <paramref name="passwd"/> is null). Lines are trimmed, empty ones skipped; a line with
+    /// fewer than six fields is ignored.
+    /// </summary>
+    /// <param name="passwd">The text of a passwd file, or null.</param>
+    /// <param name="uid">The uid looked up.</param>
+    /// <param name="index">The field wanted, 0-based (passwd(5): name, password, uid, gid, gecos, home, shell).</param>
+    public static string? Field(string? passwd, uint uid, int index)
     {
-        if (passwd is null) return "/";
+        if (passwd is null) return null;
         foreach (var raw in passwd.Split('\n'))
         {
             var line = raw.Trim();
@@ -52,9 +62,9 @@ internal static class UserHome
             var fields = line.Split(':');
             if (fields.Length < 6) continue;
             if (uint.TryParse(fields[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var u) && u == uid)
-                return fields[5];
+                return fields[index];
         }
-        return "/";
+        return null;
     }
 
     /// <summary>

@@ -56,11 +56,15 @@ public sealed partial class ContainerRuntime
     public IReadOnlyList<ContainerStateOutput> List()
     {
         var result = new List<ContainerStateOutput>();
+        string? passwd = null;
         foreach (var id in _store.List())
         {
             try
             {
-                if (_store.TryReadRecord(id) is { } record) result.Add(StateOutput(record, Path.Combine(_store.Root, id, "exec.fifo")));
+                if (_store.TryReadRecord(id) is not { } record) continue;
+                var output = StateOutput(record, Path.Combine(_store.Root, id, "exec.fifo"));
+                output.Owner = ListOwner(Path.Combine(_store.Root, id), ref passwd);
+                result.Add(output);
             }
             catch (DamagedStateException e)
             {
@@ -73,6 +77,25 @@ public sealed partial class ContainerRuntime
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// list's OWNER, as runc's: the user name of the owner of the container's state directory from the host's
+    /// /etc/passwd (read once per list), "#UID" when it has no entry (or cannot be read); "" when the directory is gone.
+    /// </summary>
+    private static string ListOwner(string directory, ref string? passwd)
+    {
+        FileOwner st;
+        try
+        {
+            st = Libc.StatPath(directory);
+        }
+        catch (SyscallException)
+        {
+            return "";
+        }
+        passwd ??= Libc.TryReadFileText("/etc/passwd", out _) ?? "";
+        return Init.UserHome.Field(passwd, st.Uid, 0) ?? "#" + st.Uid.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>

@@ -434,7 +434,8 @@ public sealed partial class ContainerRuntime
             Rootfs = record.Rootfs,
             Created = Rfc3339.Nano(record.Created),
             Annotations = record.Annotations is { Count: > 0 } a ? a : null,
-            Owner = record.Owner,
+            // runc's state leaves owner empty; list fills it in from the state directory (ListOwner).
+            Owner = "",
         };
     }
 

@@ -65,6 +65,7 @@ public sealed class LifecycleTests : IDisposable
             var entry = doc.RootElement.EnumerateArray().Single(e => e.GetProperty("id").GetString() == _c.Id);
             entry.GetProperty("status").GetString().Should().Be("created");
             entry.GetProperty("pid").GetInt32().Should().Be(pid);
+            entry.GetProperty("owner").GetString().Should().Be("root", "runc's list names the owner of the state directory (state leaves it empty)");
         }
         finally
         {
