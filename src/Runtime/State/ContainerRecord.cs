@@ -26,7 +26,7 @@ public sealed class ContainerRecord
     /// <summary>Creation time, UTC.</summary>
     public DateTimeOffset Created { get; set; }
 
-    /// <summary>The owner's user name ("" for root, as runc writes it).</summary>
+    /// <summary>Who created the container ("" for root, else the uid); informational: list derives OWNER from the state directory.</summary>
     public string Owner { get; set; } = "";
 
     /// <summary>config.json's annotations.</summary>
@@ -83,6 +83,9 @@ public sealed class ContainerStateOutput
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Dictionary<string, string>? Annotations { get; set; }
 
-    /// <summary>Owner user name ("" for root).</summary>
+    /// <summary>
+    /// list: the user name owning the container's state directory (host /etc/passwd; "#UID" without an entry); state: ""
+    /// (both as runc).
+    /// </summary>
     [JsonPropertyName("owner")] public string Owner { get; set; } = "";
 }
