@@ -249,7 +249,7 @@ compare "systemd driver: a name ending in .slice is a slice unit, which systemd 
 # delete stops the other unit; so this test runs ocirun alone. Start and stop wait for their jobs' JobRemoved signals.
 t_systemd_leftover() {
   local id=sdleft unit=vmtest-sdleft.scope
-  timeout 20 systemd-run --quiet --scope --unit=$unit -p RuntimeMaxSec=100ms sleep 10 >/dev/null 2>&1
+  (timeout 20 systemd-run --quiet --scope --unit=$unit -p RuntimeMaxSec=100ms sleep 10) >/dev/null 2>&1
   assert_eq "$(systemctl is-failed $unit)" failed "the leftover unit"
   bundle "$W/$id" ".linux.cgroupsPath = \"system.slice:vmtest:$id\" | .process.args = [\"sleep\", \"300\"] | .linux.resources.pids = {limit: 20}"
   # The container inherits run -d's stdout and stderr: files, not a pipe that would stay open as long as it runs.
