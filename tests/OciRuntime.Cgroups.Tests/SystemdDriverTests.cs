@@ -5,24 +5,38 @@ using Tmds.DBus.Protocol;
 namespace OciRuntime.Cgroups.Tests;
 
 /// <summary>
-/// The systemd driver's pure parts: cgroupsPath → slice and scope (runc's specconv and ExpandSlice), linux.resources
-/// → unit properties (runc's genV2ResourcesProperties). The D-Bus side runs for real in the VM stage (conformance/vm).
+/// The systemd driver's pure parts: cgroupsPath → slice and unit (runc's specconv, getUnitName and ExpandSlice),
+/// linux.resources → unit properties (runc's genV2ResourcesProperties). The D-Bus side runs for real in the VM stage
+/// (conformance/vm), and against a fake systemd on a private bus below (<see cref="SystemdJobTests"/>).
 /// </summary>
 public sealed class SystemdDriverTests
 {
     [Theory]
-    [InlineData("system.slice:docker:abc", false, "system.slice", "docker-abc.scope")]
-    [InlineData(":crio:abc", false, "system.slice", "crio-abc.scope")]
-    [InlineData(":crio:abc", true, "user.slice", "crio-abc.scope")]
-    [InlineData("kubepods-besteffort.slice:cri-containerd:1", false, "kubepods-besteffort.slice", "cri-containerd-1.scope")]
-    public void CgroupsPath_names_the_slice_and_the_scope(string path, bool rootless, string slice, string unit) =>
-        SystemdUnitPath.Parse("id", path, rootless).Should().Be(new SystemdUnitPath(slice, unit));
+    [InlineData("system.slice:docker:abc", false, "system.slice", "docker-abc.scope", "abc")]
+    [InlineData(":crio:abc", false, "system.slice", "crio-abc.scope", "abc")]
+    [InlineData(":crio:abc", true, "user.slice", "crio-abc.scope", "abc")]
+    [InlineData("kubepods-besteffort.slice:cri-containerd:1", false, "kubepods-besteffort.slice", "cri-containerd-1.scope", "1")]
+    public void CgroupsPath_names_the_slice_and_the_scope(string path, bool rootless, string slice, string unit, string name) =>
+        SystemdUnitPath.Parse("id", path, rootless).Should().Be(new SystemdUnitPath(slice, unit, name));
 
     [Fact]
     public void No_cgroupsPath_is_runc_ID_scope_in_system_slice()
     {
-        SystemdUnitPath.Parse("c1", null, rootless: false).Should().Be(new SystemdUnitPath("system.slice", "runc-c1.scope"));
-        SystemdUnitPath.Parse("c1", "", rootless: true).Should().Be(new SystemdUnitPath("user.slice", "runc-c1.scope"));
+        SystemdUnitPath.Parse("c1", null, rootless: false).Should().Be(new SystemdUnitPath("system.slice", "runc-c1.scope", "c1"));
+        SystemdUnitPath.Parse("c1", "", rootless: true).Should().Be(new SystemdUnitPath("user.slice", "runc-c1.scope", "c1"));
+    }
+
+    [Theory]
+    [InlineData("system.slice:vmtest:system-app.slice", "system.slice", "/sys/fs/cgroup/system.slice/system-app.slice")]
+    [InlineData(":runc:app.slice", "system.slice", "/sys/fs/cgroup/system.slice/app.slice")]
+    [InlineData("machine.slice::machine-x.slice", "machine.slice", "/sys/fs/cgroup/machine.slice/machine-x.slice")]
+    public void A_name_ending_in_slice_is_the_unit_itself_a_slice(string path, string parent, string dir)
+    {
+        var u = SystemdUnitPath.Parse("c", path, rootless: false);
+        var name = path.Split(':')[2];
+        u.Should().Be(new SystemdUnitPath(parent, name, name), "runc's getUnitName: no prefix, no .scope");
+        u.IsSlice.Should().BeTrue();
+        u.Directory("/sys/fs/cgroup", "/").Should().Be(dir, "runc's path: the expanded parent + the unit");
     }
 
     [Theory]
@@ -32,7 +46,6 @@ public sealed class SystemdDriverTests
     [InlineData("system:runc:c")]
     [InlineData("a--b.slice:runc:c")]
     [InlineData("system.slice:runc:")]
-    [InlineData("system.slice:runc:x.slice")]
     public void Bad_cgroupsPaths_name_the_field(string path) =>
         ((Action)(() => SystemdUnitPath.Parse("c", path, false))).Should().Throw<CgroupException>().WithMessage("linux.cgroupsPath: *");
 
@@ -54,12 +67,27 @@ public sealed class SystemdDriverTests
     [Fact]
     public void A_new_scope_is_delegated_and_holds_the_init()
     {
-        var p = Props(SystemdProperties.ForScope("c1", "system.slice", 4242));
+        var list = SystemdProperties.ForUnit(SystemdUnitPath.Parse("c1", "system.slice:docker:abc", false), "abc", 4242);
+        list.Select(kv => kv.Key).Should().Equal(["Description", "Slice", "PIDs", "Delegate", "MemoryAccounting", "CPUAccounting",
+            "IOAccounting", "TasksAccounting", "DefaultDependencies"], "runc's Apply, in its order");
+        var p = Props(list);
+        p["Description"].GetString().Should().Be("libcontainer container abc", "runc names the cgroupsPath's name, not the id");
         p["Slice"].GetString().Should().Be("system.slice");
         p["Delegate"].GetBool().Should().BeTrue();
         p["PIDs"].GetArray<uint>().Should().Equal(4242u);
         p["DefaultDependencies"].GetBool().Should().BeFalse();
         p["MemoryAccounting"].GetBool().Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_new_slice_wants_its_parent_and_is_not_delegated()
+    {
+        var list = SystemdProperties.ForUnit(SystemdUnitPath.Parse("c1", "system.slice:x:system-app.slice", false), "system-app.slice", 4242);
+        list.Select(kv => kv.Key).Should().Equal(["Description", "Wants", "PIDs", "MemoryAccounting", "CPUAccounting",
+            "IOAccounting", "TasksAccounting", "DefaultDependencies"], "runc's Apply for a slice: Wants= instead of Slice=, no Delegate");
+        var p = Props(list);
+        p["Wants"].GetArray<string>().Should().Equal("system.slice");
+        p["PIDs"].GetArray<uint>().Should().Equal(new[] { 4242u }, "runc sends it for a slice too (systemd refuses it)");
     }
 
     [Fact]
@@ -194,36 +222,20 @@ public sealed class SystemdBusTests
     [Fact]
     public void StartTransientUnit_and_SetUnitProperties_are_well_formed_messages()
     {
-        if (!File.Exists("/usr/bin/dbus-daemon")) return; // the VM stage covers it for real
-        var dir = Directory.CreateTempSubdirectory("ocirun-dbus-");
-        var socket = Path.Combine(dir.FullName, "bus");
-        using var daemon = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/dbus-daemon",
-            ["--session", "--nofork", "--nopidfile", "--address=unix:path=" + socket]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var old = Environment.GetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS");
-        try
+        using var bus = PrivateBus.Start();
+        if (bus is null) return; // the VM stage covers it for real
+        using var client = SystemdManagerClient.Connect(bus.Address, user: true);
+        var resources = new LinuxResources
         {
-            for (var i = 0; i < 200 && !File.Exists(socket); i++) Thread.Sleep(25);
-            Environment.SetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + socket);
-            using var client = SystemdManagerClient.Connect(user: true);
-            var resources = new LinuxResources
-            {
-                Memory = new LinuxMemory { Limit = 1 << 26 },
-                Cpu = new LinuxCpu { Shares = 512, Quota = 10_000, Cpus = "0" },
-                Pids = new LinuxPids { Limit = 10 },
-                Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }],
-            };
-            var start = () => client.StartTransientUnit("t-1.scope", SystemdProperties.ForScope("1", "system.slice", Environment.ProcessId));
-            start.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
-            var set = () => client.SetUnitProperties("t-1.scope", SystemdProperties.ForResources(resources, null, true, 252, (t, ma, mi) => "/dev/char/1:3"));
-            set.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
-            ((Action)(() => client.ActiveState("t-1.scope"))).Should().Throw<CgroupException>().WithMessage("*get unit t-1.scope: org.freedesktop.DBus.Error.*");
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("DBUS_SESSION_BUS_ADDRESS", old);
-            daemon.Kill();
-            daemon.WaitForExit();
-            dir.Delete(recursive: true);
-        }
+            Memory = new LinuxMemory { Limit = 1 << 26 },
+            Cpu = new LinuxCpu { Shares = 512, Quota = 10_000, Cpus = "0" },
+            Pids = new LinuxPids { Limit = 10 },
+            Devices = [new LinuxDeviceCgroup { Allow = false, Access = "rwm" }],
+        };
+        var start = () => client.StartTransientUnit("t-1.scope", SystemdProperties.ForUnit(new SystemdUnitPath("system.slice", "t-1.scope"), "1", Environment.ProcessId));
+        start.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
+        var set = () => client.SetUnitProperties("t-1.scope", SystemdProperties.ForResources(resources, null, true, 252, (t, ma, mi) => "/dev/char/1:3"));
+        set.Should().Throw<CgroupException>().WithMessage("*: org.freedesktop.DBus.Error.*");
+        ((Action)(() => client.ActiveState("t-1.scope"))).Should().Throw<CgroupException>().WithMessage("*get unit t-1.scope: org.freedesktop.DBus.Error.*");
     }
 }

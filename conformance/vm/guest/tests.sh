@@ -226,6 +226,54 @@ s_systemd_default() {
 }
 compare "systemd driver: no cgroupsPath -> system.slice/runc-ID.scope" 'cgroup: /system.slice/runc-sddef-RT.scope' s_systemd_default
 
+# A name ending in ".slice" names a slice unit, not a scope (runc's getUnitName): StartTransientUnit(NAME, Wants=the
+# parent slice instead of Slice= and Delegate=, PIDs=the init). systemd refuses PIDs for a slice, so runc 1.1.5's run
+# fails with its message and makes no unit; so does ocirun's, the same message, nothing left behind.
+s_systemd_slice() {
+  local r=$1 b id=sdsl-$1 unit=system-vmsl.slice; b=$(rt "$r")
+  bundle "$W/$id" ".linux.cgroupsPath = \"system.slice:vmtest:$unit\" | .process.args = [\"sleep\", \"300\"]"
+  (cd "$W/$id" && "$b" --systemd-cgroup run -d "$id" </dev/null >/dev/null 2>"$W/$id.err") && echo "run: ok" \
+    || echo "run: failed: $(grep -o 'Cannot set property PIDs, or unknown property' "$W/$id.err" | head -1)"
+  echo "state: $("$b" state $id >/dev/null 2>&1 && echo present || echo none)"
+  echo "unit: $(systemctl show $unit -p ActiveState --value) cgroup '$(systemctl show $unit -p ControlGroup --value)'; dir $([ -d $CG/$unit ] || [ -d $CG/system.slice/$unit ] && echo present || echo gone)"
+  "$b" --systemd-cgroup delete -f $id >/dev/null 2>&1
+  rm -rf "${W:?}/$id" "$W/$id.err"
+}
+compare "systemd driver: a name ending in .slice is a slice unit, which systemd refuses a process (PIDs)" \
+  "^run: failed: Cannot set property PIDs, or unknown property.state: none.unit: inactive cgroup ''; dir gone" s_systemd_slice
+
+# A leftover unit of the container's name (here a scope that failed: RuntimeMaxSec expired) makes StartTransientUnit
+# answer UnitExists: ocirun resets it and starts the unit again, as runc >= 1.1.6 does (#3780). A unit that is still
+# there after the reset (an active one, not the container's) is refused, and left alone: not stopped, its processes
+# not killed. runc 1.1.5 ignores UnitExists and leaves the init outside any unit (in the caller's cgroup), and its
+# delete stops the other unit; so this test runs ocirun alone. Start and stop wait for their jobs' JobRemoved signals.
+t_systemd_leftover() {
+  local id=sdleft unit=vmtest-sdleft.scope
+  (timeout 20 systemd-run --quiet --scope --unit=$unit -p RuntimeMaxSec=100ms sleep 10) >/dev/null 2>&1
+  assert_eq "$(systemctl is-failed $unit)" failed "the leftover unit"
+  bundle "$W/$id" ".linux.cgroupsPath = \"system.slice:vmtest:$id\" | .process.args = [\"sleep\", \"300\"] | .linux.resources.pids = {limit: 20}"
+  # The container inherits run -d's stdout and stderr: files, not a pipe that would stay open as long as it runs.
+  (cd "$W/$id" && "$OCIRUN" --systemd-cgroup run -d "$id" </dev/null >/dev/null 2>"$W/$id.err") || fail "run: $(cat "$W/$id.err")"
+  local pid; pid=$("$OCIRUN" state $id | jq -r .pid)
+  assert_eq "$(cut -d: -f3- /proc/$pid/cgroup)" /system.slice/$unit "the init's cgroup"
+  assert_eq "$(systemctl show $unit -p ActiveState --value) $(systemctl show $unit -p TasksMax --value)" "active 20" "the new unit"
+  "$OCIRUN" --systemd-cgroup delete -f $id || fail "delete failed"
+  assert_eq "$(systemctl show $unit -p LoadState --value) $(systemctl is-failed $unit)" "not-found inactive" "after delete"
+  # An active unit of that name, someone else's.
+  local busy=vmtest-sdbusy.scope
+  systemd-run --quiet --scope --unit=$busy sleep 60 >/dev/null 2>&1 &
+  retry_until 10 systemctl is-active $busy || fail "the other unit did not start"
+  bundle "$W/sdbusy" '.linux.cgroupsPath = "system.slice:vmtest:sdbusy" | .process.args = ["sleep", "300"]'
+  (cd "$W/sdbusy" && "$OCIRUN" --systemd-cgroup run -d sdbusy </dev/null >/dev/null 2>"$W/sdbusy.err") && fail "run in an active unit succeeded"
+  assert_contains "$(cat "$W/sdbusy.err")" "org.freedesktop.systemd1.UnitExists" "run's error"
+  assert_eq "$(systemctl is-active $busy) $(wc -l < $CG/system.slice/$busy/cgroup.procs)" "active 1" "the other unit after the failed run"
+  "$OCIRUN" state sdbusy >/dev/null 2>&1 && fail "a state was left"
+  systemctl stop $busy
+  rm -rf "${W:?}/$id" "${W:?}/sdbusy" "$W/$id.err" "$W/sdbusy.err"
+}
+t_name="systemd driver: a leftover failed unit of the name is reset and replaced (runc 1.1.6); an active one is left alone"
+{ [ -z "${FILTER:-}" ] || [[ $t_name =~ $FILTER ]]; } && tap_run "$t_name" t_systemd_leftover
+
 # ---- rootless (user 1000, its user manager delegates cpu cpuset io memory pids) ---------------------------------
 # as_user CMD...: CMD as tester inside its user manager (a transient unit there, so cgroup migrations stay within
 # the delegated subtree), with XDG_RUNTIME_DIR and the user bus set.

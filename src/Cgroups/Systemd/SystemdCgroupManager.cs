@@ -5,11 +5,12 @@ namespace OciRuntime.Cgroups.Systemd;
 
 /// <summary>
 /// The systemd cgroup driver on a cgroup v2 host (runc's <c>--systemd-cgroup</c>): the container's cgroup is a
-/// transient scope systemd makes (StartTransientUnit with Delegate=yes and the init's pid), in the slice of
-/// linux.cgroupsPath "slice:prefix:name" (<see cref="SystemdUnitPath"/>); the system manager, or the caller's user
+/// transient scope systemd makes (StartTransientUnit with Delegate=yes and the init's pid; a slice unit when the
+/// name ends in ".slice", as runc), in the slice of linux.cgroupsPath "slice:prefix:name" (<see cref="SystemdUnitPath"/>),
+/// waiting for the unit's job to finish (JobRemoved); the system manager, or the caller's user
 /// manager (systemd --user) when rootless. Resources go to systemd as unit properties (<see cref="SystemdProperties"/>)
 /// and then to cgroupfs as the cgroupfs driver writes them, which covers what systemd has no property for; freezing,
-/// pids, stats, OOM events and signals are the cgroupfs driver's on the scope's directory. Destroy stops the unit.
+/// pids, stats, OOM events and signals are the cgroupfs driver's on the unit's directory. Destroy stops the unit.
 /// </summary>
 public sealed class SystemdCgroupManager : ICgroupManager
 {
@@ -21,10 +22,10 @@ public sealed class SystemdCgroupManager : ICgroupManager
     /// <summary>A manager of unit <paramref name="unit"/> whose cgroup is <paramref name="dir"/>.</summary>
     /// <param name="host">The host (cgroup v2).</param>
     /// <param name="path">linux.cgroupsPath as given ("" when absent).</param>
-    /// <param name="unit">The slice and scope.</param>
+    /// <param name="unit">The parent slice and the unit.</param>
     /// <param name="user">Whether the user's manager runs it.</param>
-    /// <param name="dir">The scope's cgroup directory.</param>
-    /// <param name="containerName">The container id (the unit's description).</param>
+    /// <param name="dir">The unit's cgroup directory.</param>
+    /// <param name="containerName">The container id (the unit's description when <paramref name="unit"/> has no name).</param>
     /// <param name="started">Whether the unit was started already (a manager loaded from the state).</param>
     public SystemdCgroupManager(CgroupHost host, string path, SystemdUnitPath unit, bool user, string dir, string containerName, bool started)
     {
@@ -40,7 +41,7 @@ public sealed class SystemdCgroupManager : ICgroupManager
 
     /// <summary>
     /// The manager for container <paramref name="id"/> with linux.cgroupsPath <paramref name="cgroupsPath"/>: asks the
-    /// manager (system, or the user's for <paramref name="rootless"/>) where its cgroup is, to know the scope's directory.
+    /// manager (system, or the user's for <paramref name="rootless"/>) where its cgroup is, to know the unit's directory.
     /// </summary>
     /// <exception cref="CgroupException">systemd is not PID 1 (runc's message), not a cgroup v2 host, a bad cgroupsPath, or no systemd to talk to.</exception>
     public static SystemdCgroupManager Create(string id, string? cgroupsPath, bool rootless, CgroupHost host)
@@ -60,7 +61,7 @@ public sealed class SystemdCgroupManager : ICgroupManager
         return new SystemdCgroupManager(host, cgroupsPath ?? "", unit, rootless, unit.Directory(host.UnifiedMount!, managerCgroup), id, started: false);
     }
 
-    /// <summary>The slice and scope.</summary>
+    /// <summary>The slice and the unit (a scope, or a slice).</summary>
     public SystemdUnitPath Unit { get; }
 
     /// <summary>Whether the user's manager runs the unit.</summary>
@@ -72,7 +73,7 @@ public sealed class SystemdCgroupManager : ICgroupManager
     /// <inheritdoc />
     public string Path { get; }
 
-    /// <summary>The scope's cgroup directory.</summary>
+    /// <summary>The unit's cgroup directory.</summary>
     public string Dir => _fs.Dir;
 
     /// <summary>The resources in force (kept for the state).</summary>
@@ -109,8 +110,8 @@ public sealed class SystemdCgroupManager : ICgroupManager
     }
 
     /// <summary>
-    /// Starts the transient scope with <paramref name="pid"/> in it (the first call), or moves <paramref name="pid"/>
-    /// into its cgroup (later calls).
+    /// Starts the transient unit with <paramref name="pid"/> in it and waits until its job is done (the first call),
+    /// or moves <paramref name="pid"/> into its cgroup (later calls).
     /// </summary>
     /// <exception cref="CgroupException">systemd refused the unit, or the process cannot join.</exception>
     public void Apply(int pid)
@@ -122,11 +123,11 @@ public sealed class SystemdCgroupManager : ICgroupManager
         }
         using (var client = SystemdManagerClient.Connect(User))
         {
-            client.StartTransientUnit(Unit.Unit, SystemdProperties.ForScope(_containerName, Unit.Slice, pid));
+            client.StartTransientUnit(Unit.Unit, SystemdProperties.ForUnit(Unit, Unit.Name ?? _containerName, pid));
         }
         _started = true;
         // The controllers systemd delegated are enabled in the ancestors already; make sure of it as runc does.
-        V2CgroupManager.CreateDir(_host, Dir, []); // systemd made the scope and removes it at StopUnit: nothing to record
+        V2CgroupManager.CreateDir(_host, Dir, []); // systemd made the unit's cgroup and removes it at StopUnit: nothing to record
     }
 
     /// <inheritdoc />
@@ -138,7 +139,7 @@ public sealed class SystemdCgroupManager : ICgroupManager
     /// <inheritdoc />
     public bool CanBeBornInCgroup2 => false;
 
-    /// <summary>Sets the unit's properties (devices included), then writes every resource to the scope's cgroupfs files.</summary>
+    /// <summary>Sets the unit's properties (devices included), then writes every resource to the unit's cgroupfs files.</summary>
     /// <exception cref="CgroupException">systemd or the kernel refused a value.</exception>
     public void ApplyResources(LinuxResources? resources, IReadOnlyList<LinuxDevice>? devices = null)
     {
@@ -180,14 +181,22 @@ public sealed class SystemdCgroupManager : ICgroupManager
     /// <inheritdoc />
     public IOomWatcher? WatchOom() => _fs.WatchOom();
 
-    /// <summary>Kills what is left in the scope, stops the unit (systemd removes its cgroup) and removes the directory if still there.</summary>
+    /// <summary>
+    /// Kills what is left in the unit's cgroup, stops the unit and waits for the stop job (systemd removes its cgroup;
+    /// a result other than "done" is not an error, as for runc, which warns), resets it if it failed, and removes the
+    /// directory if still there. Nothing when the unit was never started by this manager (a failed create's).
+    /// </summary>
     /// <exception cref="CgroupException">systemd refused to stop the unit.</exception>
     public void Destroy()
     {
+        // A unit this manager did not start (StartTransientUnit refused: UnitExists for an active unit of the name,
+        // a property systemd rejects) is not the container's: neither its processes nor the unit are touched. runc
+        // stops it all the same, e.g. someone else's scope, or "system.slice" for the name "system.slice".
+        if (!_started) return;
         if (Directory.Exists(Dir)) CgroupRemoval.KillRemaining(this);
         using (var client = SystemdManagerClient.Connect(User))
         {
-            client.StopUnit(Unit.Unit);
+            _ = client.StopUnit(Unit.Unit);
         }
         if (Directory.Exists(Dir))
         {

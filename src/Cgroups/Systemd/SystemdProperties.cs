@@ -16,21 +16,32 @@ public static class SystemdProperties
     private const ulong DefaultCpuPeriod = 100_000;
 
     /// <summary>
-    /// The properties of a new scope: description, parent slice, the process it starts with, delegation, accounting
-    /// on every controller, no default dependencies (runc's Apply).
+    /// The properties of a new unit, runc's Apply in its order: Description "libcontainer container NAME"; the parent
+    /// as Slice= for a scope, as Wants= for a slice (whose place systemd takes from its own name); PIDs, the process it
+    /// starts with; Delegate=yes (scopes only); accounting on every controller; no default dependencies.
+    /// systemd refuses PIDs for a slice ("Cannot set property PIDs, or unknown property."), so a container in a slice
+    /// unit fails to start, with runc 1.1 as with ocirun.
     /// </summary>
-    public static List<KeyValuePair<string, VariantValue>> ForScope(string containerName, string slice, int pid) =>
-    [
-        new("Description", "libcontainer container " + containerName),
-        new("Slice", slice),
-        new("PIDs", VariantValue.Array(new[] { (uint)pid })),
-        new("Delegate", true),
-        new("MemoryAccounting", true),
-        new("CPUAccounting", true),
-        new("IOAccounting", true),
-        new("TasksAccounting", true),
-        new("DefaultDependencies", false),
-    ];
+    public static List<KeyValuePair<string, VariantValue>> ForUnit(SystemdUnitPath unit, string name, int pid)
+    {
+        var props = new List<KeyValuePair<string, VariantValue>> { new("Description", "libcontainer container " + name) };
+        if (unit.IsSlice)
+        {
+            props.Add(new("Wants", VariantValue.Array(new[] { unit.Slice })));
+        }
+        else
+        {
+            props.Add(new("Slice", unit.Slice));
+        }
+        props.Add(new("PIDs", VariantValue.Array(new[] { (uint)pid })));
+        if (!unit.IsSlice) props.Add(new("Delegate", true));
+        props.Add(new("MemoryAccounting", true));
+        props.Add(new("CPUAccounting", true));
+        props.Add(new("IOAccounting", true));
+        props.Add(new("TasksAccounting", true));
+        props.Add(new("DefaultDependencies", false));
+        return props;
+    }
 
     /// <summary>
     /// The resource properties: MemoryMax, MemoryLow, MemorySwapMax, CPUWeight (from shares), CPUQuotaPerSecUSec and
