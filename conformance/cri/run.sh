@@ -6,6 +6,8 @@
 #
 #   conformance/cri/run.sh          (root; installs containerd, busybox-static, jq, python3-grpcio if missing)
 #   RUNTIMES="ocirun" conformance/cri/run.sh      only one handler (default "ocirun runc")
+#   RECORD=1 conformance/cri/run.sh      BinaryName is a wrapper that logs each call the shim makes (argv, exit status)
+#                                        to artifacts/<handler>-invocations.log (default: the binaries themselves)
 #
 # A private containerd (own config, root, state, sockets under /tmp/ocirun-cri.XXXXXX) with the CRI plugin enabled:
 # no CNI (every pod uses the node's network), a sandbox image built from busybox-static and imported into the k8s.io
@@ -65,6 +67,25 @@ pod_cgroups() { find /sys/fs/cgroup/"$CGROOT" /sys/fs/cgroup/*/"$CGROOT" -type d
 pod_procs() { local d; for d in $(pod_cgroups); do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u; }
 _no_pod_procs() { [ -z "$(pod_procs)" ]; }
 
+# ---- the handlers' binaries (RECORD=1: wrappers that log every call) -----------------------------------------------
+BINARY_ocirun=$OCIRUN BINARY_runc=$RUNC
+if [ -n "${RECORD:-}" ]; then
+  mkdir -p "$TMP/bin"
+  for R in ocirun runc; do
+    b=BINARY_$R
+    cat > "$TMP/bin/$R" <<EOF
+#!/bin/bash
+start=\$(date +%H:%M:%S.%N)
+"${!b}" "\$@"
+rc=\$?
+printf '%s rc=%s $R %s\n' "\${start:0:15}" "\$rc" "\$(printf '%q ' "\$@")" >> "$ART/$R-invocations.log"
+exit \$rc
+EOF
+    chmod +x "$TMP/bin/$R"
+    printf -v "$b" %s "$TMP/bin/$R"
+  done
+fi
+
 # ---- private containerd with the CRI plugin ---------------------------------------------------------------------
 mkdir -p "$TMP/cni/bin" "$TMP/cni/net.d" "$TMP/opt"
 {
@@ -89,12 +110,12 @@ mkdir -p "$TMP/cni/bin" "$TMP/cni/net.d" "$TMP/opt"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ocirun]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.ocirun.options]
-        BinaryName = "$OCIRUN"
+        BinaryName = "$BINARY_ocirun"
         Root = "$TMP/runtime-root/ocirun"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "$RUNC"
+        BinaryName = "$BINARY_runc"
         Root = "$TMP/runtime-root/runc"
 EOF
 } > "$TMP/config.toml"
