@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: every test project, the conformance suites (containerd, podman, runtime-spec), the VM stage
+# `make test`: every test project, the conformance suites (containerd, cri, podman, docker, runtime-spec), the VM stage
 # (conformance/vm/run.sh; OCIRUN_SKIP_VM=1 leaves it out), then one
 # summary line ("tests: N passed, N failed, N skipped"): xunit results plus the conformance TAP lines.
 set -uo pipefail

@@ -2,11 +2,13 @@
 # Writes an OCI image layout archive (image-spec image-layout.md) by hand from a rootfs directory:
 # one uncompressed tar layer, the image config, the manifest and index.json, all addressed by sha256.
 # No registry is needed: `ctr images import` and `podman load` read the archive.
-#   oci-image.sh ROOTFS_DIR OUT.tar REF     (REF e.g. localhost/conformance/busybox:latest)
+#   oci-image.sh ROOTFS_DIR OUT.tar REF [CMD_JSON]   (REF e.g. localhost/conformance/busybox:latest;
+#                                                   CMD_JSON the config's Cmd, default ["sh"])
 set -euo pipefail
 rootfs=${1:?usage: $0 ROOTFS_DIR OUT.tar REF}
 out=${2:?usage: $0 ROOTFS_DIR OUT.tar REF}
 ref=${3:?usage: $0 ROOTFS_DIR OUT.tar REF}
+cmd=${4:-'["sh"]'}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/blobs/sha256"
@@ -25,11 +27,11 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2024-01-01 00:00Z' 
 layer_digest=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 layer=$(blob "$work/layer.tar" application/vnd.oci.image.layer.v1.tar)
 
-jq -cn --arg diff "sha256:$layer_digest" '{
+jq -cn --arg diff "sha256:$layer_digest" --argjson cmd "$cmd" '{
   created: "2024-01-01T00:00:00Z",
   architecture: "amd64",
   os: "linux",
-  config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"], WorkingDir: "/"},
+  config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: $cmd, WorkingDir: "/"},
   rootfs: {type: "layers", diff_ids: [$diff]},
   history: [{created: "2024-01-01T00:00:00Z", created_by: "conformance/lib/oci-image.sh (busybox-static)"}]
 }' > "$work/config.json"
