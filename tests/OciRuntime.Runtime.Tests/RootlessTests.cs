@@ -193,6 +193,134 @@ public sealed class RootlessTests : IClassFixture<RootlessUser>, IDisposable
         gone.Should().BeTrue("delete --force killed the container");
     }
 
+    /// <summary>The container's init pid, from `state`.</summary>
+    private int InitPid(string id)
+    {
+        var state = OcirunAsUser("state", id);
+        state.ExitCode.Should().Be(0, state.ToString());
+        return System.Text.Json.JsonDocument.Parse(state.Stdout).RootElement.GetProperty("pid").GetInt32();
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is gone (or a zombie, for the test process, a subreaper, to reap) within 10 s.</summary>
+    private static bool Gone(int pid) => SpinWait.SpinUntil(() => ProcStat.Read(pid) is not { State: not ('Z' or 'X') }, TimeSpan.FromSeconds(10));
+
+    /// <summary>Live processes whose command line is exactly <paramref name="commandLine"/> (args joined by spaces).</summary>
+    private static List<int> PidsRunning(string commandLine) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0)
+            .Where(p => p > 0 && TestEnv.CommandLine(p) == commandLine && ProcStat.Read(p) is { State: not ('Z' or 'X') })
+            .ToList();
+
+    /// <summary>
+    /// Issue #18: a rootless container (no cgroups to find its processes by) whose state.json is damaged. delete --force
+    /// finds the init through the init mark beside state.json (pid + start time) and kills it; before the mark it removed
+    /// the state directory and left the container running.
+    /// </summary>
+    [Theory]
+    [InlineData("truncated", "{\"id\":")]
+    [InlineData("empty", "")]
+    [InlineData("null", "null")]
+    [InlineData("array", "[]")]
+    [InlineData("wrong type", "{\"id\":\"ID\",\"initPid\":\"x\"}")]
+    [InlineData("not a record", "{\"id\":\"ID\"}")]
+    public void Delete_force_kills_a_rootless_container_whose_state_json_is_damaged(string what, string content)
+    {
+        var id = NewId();
+        _bundle.Spec.Process!.Args = ["sh", "-c", "exec sleep 60 >/dev/null 2>&1 </dev/null"];
+        WriteConfig();
+        OcirunAsUser("run", "--detach", id).ExitCode.Should().Be(0);
+        var pid = InitPid(id);
+        File.WriteAllText(Path.Combine(StateRoot, id, "state.json"), content.Replace("ID", id, StringComparison.Ordinal));
+
+        var delete = OcirunAsUser("delete", "--force", id);
+
+        delete.ExitCode.Should().Be(0, $"{what}: {delete}");
+        delete.Stderr.Trim().Split('\n').Should().ContainSingle($"one warning line: {delete}").Which.Should().Contain("damaged state");
+        Directory.Exists(Path.Combine(StateRoot, id)).Should().BeFalse();
+        Gone(pid).Should().BeTrue($"delete --force of a container whose state.json is {what} kills its init");
+    }
+
+    /// <summary>
+    /// The init mark names a pid and its start time: a pid that now belongs to another process (another start time) is
+    /// not killed, and the damaged container is still removed.
+    /// </summary>
+    [Fact]
+    public void Delete_force_of_a_damaged_rootless_container_spares_a_pid_whose_start_time_is_not_the_marks()
+    {
+        var id = NewId();
+        _bundle.Spec.Process!.Args = ["sh", "-c", "exec sleep 60 >/dev/null 2>&1 </dev/null"];
+        WriteConfig();
+        OcirunAsUser("run", "--detach", id).ExitCode.Should().Be(0);
+        var pid = InitPid(id);
+        var start = ProcStat.Read(pid)!.Value.StartTime;
+        var mark = Path.Combine(StateRoot, id, "init");
+        new FileInfo(mark).LinkTarget.Should().Be($"{pid}:{start}", "create leaves the init mark beside state.json");
+        try
+        {
+            // As if the init had exited and its pid had gone to a process started later.
+            File.Delete(mark);
+            File.CreateSymbolicLink(mark, $"{pid}:{start - 1}");
+            File.WriteAllText(Path.Combine(StateRoot, id, "state.json"), "");
+
+            var delete = OcirunAsUser("delete", "--force", id);
+
+            delete.ExitCode.Should().Be(0, delete.ToString());
+            Directory.Exists(Path.Combine(StateRoot, id)).Should().BeFalse();
+            // delete waits for an init it kills: had it signalled this one, it would be gone by now.
+            ProcStat.IsAlive(pid, start).Should().BeTrue("a process whose start time is not the mark's is not the container's init");
+        }
+        finally
+        {
+            TestEnv.Kill(pid, Signals.SIGKILL);
+        }
+        Gone(pid).Should().BeTrue();
+    }
+
+    /// <summary>
+    /// A rootless container without a pid namespace of its own (killing the init ends nothing else) and without cgroups:
+    /// delete --force kills its init, the init's children and a process exec'd into it (found by the container's own
+    /// mount namespace), with a healthy or a damaged state.json, and nothing else of the same user.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Delete_force_kills_every_process_of_a_rootless_container_sharing_the_host_pid_namespace(bool damaged)
+    {
+        var id = NewId();
+        var tag = Random.Shared.Next(100_000, 900_000).ToString(CultureInfo.InvariantCulture);
+        _bundle.Spec.Linux!.Namespaces!.RemoveAll(n => n.Type == NamespaceType.Pid);
+        // A new proc mount needs a pid namespace of its own: the host's /proc instead.
+        _bundle.Spec.Mounts![_bundle.Spec.Mounts.FindIndex(m => m.Destination == "/proc")] = new Mount { Destination = "/proc", Type = "bind", Source = "/proc", Options = ["rbind", "nosuid", "noexec", "nodev"] };
+        _bundle.Spec.Process!.Args = ["sh", "-c", $"exec >/dev/null 2>&1 </dev/null; sleep {tag}1 & (sleep {tag}2 &); exec sleep {tag}0"];
+        WriteConfig();
+        var run = OcirunAsUser("run", "--detach", id);
+        run.ExitCode.Should().Be(0, run.ToString());
+        var exec = OcirunAsUser("exec", "--detach", id, "sh", "-c", $"exec sleep {tag}3 >/dev/null 2>&1 </dev/null");
+        exec.ExitCode.Should().Be(0, exec.ToString());
+        // The same user's process outside the container.
+        var bystander = AsUser("sh", "-c", $"sleep {tag}4 >/dev/null 2>&1 </dev/null & echo $!");
+        var bystanderPid = int.Parse(bystander.Stdout.Trim(), CultureInfo.InvariantCulture);
+        var container = new Dictionary<string, int>();
+        try
+        {
+            SpinWait.SpinUntil(() => Enumerable.Range(0, 4).All(i => PidsRunning($"sleep {tag}{i}").Count == 1), TimeSpan.FromSeconds(10));
+            for (var i = 0; i < 4; i++) container[$"sleep {tag}{i}"] = PidsRunning($"sleep {tag}{i}").Should().ContainSingle().Which;
+            container[$"sleep {tag}0"].Should().Be(InitPid(id));
+            if (damaged) File.WriteAllText(Path.Combine(StateRoot, id, "state.json"), "[]");
+
+            var delete = OcirunAsUser("delete", "--force", id);
+
+            delete.ExitCode.Should().Be(0, delete.ToString());
+            Directory.Exists(Path.Combine(StateRoot, id)).Should().BeFalse();
+            foreach (var (what, pid) in container) Gone(pid).Should().BeTrue($"{what} (init, its child, an orphan of it, an exec'd process) belongs to the container");
+            ProcStat.Read(bystanderPid).Should().NotBeNull("the user's process outside the container is not the container's");
+        }
+        finally
+        {
+            foreach (var pid in container.Values.Append(bystanderPid)) TestEnv.Kill(pid, Signals.SIGKILL);
+        }
+    }
+
     [Fact]
     public void Rootless_run_with_a_terminal_gives_the_console_to_the_container_root()
     {

@@ -230,6 +230,7 @@ public sealed partial class ContainerRuntime
                 HasRuntimeHooks = HookRunner.Of(spec.Hooks, "poststart").Count + HookRunner.Of(spec.Hooks, "poststop").Count > 0,
                 Cgroup = cgroup?.State,
             });
+            dir.SaveInitMark(restoredPid, stat.StartTime);
             if (options.PidFile is { Length: > 0 } pidFile) WritePidFile(pidFile, restoredPid);
         }
         catch (Exception e)

@@ -482,6 +482,7 @@ public sealed partial class ContainerRuntime
         using (dir)
         {
             ContainerRecord record;
+            var recovered = false;
             try
             {
                 record = dir.Load();
@@ -496,28 +497,95 @@ public sealed partial class ContainerRuntime
             {
                 _log.Warn($"{e.Message}; removing what can be found of it");
                 record = RecoveredRecord(dir);
+                recovered = true;
             }
             var status = StatusOf(dir, record);
             if (status is ContainerStatus.Running or ContainerStatus.Paused && !force)
                 throw new RuntimeException($"cannot delete container {id} that is not stopped: {status}");
+            if (recovered && status != ContainerStatus.Stopped) WarnIfCgroupsLost(record);
             if (status != ContainerStatus.Stopped) KillCgroupForDelete(record, status);
+            // Without a pid namespace of its own, killing the init leaves the rest: where no cgroup of the record holds
+            // them (none, or only those recovered from the config.json copy, which may not be the container's), they are
+            // found through the init (ContainerProcesses).
+            if (status != ContainerStatus.Stopped && !record.OwnPidNamespace && (record.Cgroup is null || recovered))
+            {
+                var killed = ContainerProcesses.KillAll(record.InitPid, record.InitStartTime, OwnMountNamespace(record));
+                if (_log.IsDebug) _log.Debug($"container {id}: {killed} process(es) killed through the init {record.InitPid}");
+            }
             if (status != ContainerStatus.Stopped) KillAndWait(record);
             Destroy(dir, record);
         }
     }
 
     /// <summary>
-    /// What delete --force knows of a container whose state.json is damaged: its id, and its cgroups from the config.json
-    /// copy (or the id's default cgroupsPath when that is gone too), the container's own directories counted as created.
-    /// No init pid: the processes are found through the cgroups.
+    /// delete --force of a damaged container whose init lives while none of the cgroups recovered for it exists (the
+    /// config.json copy gone or damaged, and a cgroupsPath that is not the id's default): one warning naming the
+    /// init's cgroups (/proc/&lt;pid&gt;/cgroup), which are left: that the init is in them now does not make them the
+    /// container's to remove.
+    /// </summary>
+    private void WarnIfCgroupsLost(ContainerRecord record)
+    {
+        if (CgroupOf(record) is not { } cgroup) return;
+        foreach (var dir in cgroup.Paths.Values)
+        {
+            if (Directory.Exists(dir)) return;
+        }
+        string? text;
+        try
+        {
+            text = Libc.TryReadFileText($"/proc/{record.InitPid.ToString(CultureInfo.InvariantCulture)}/cgroup", out _);
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        if (text is null) return;
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "ID:CONTROLLERS:PATH"
+            var second = line.IndexOf(':', line.IndexOf(':', StringComparison.Ordinal) + 1);
+            if (second > 0) paths.Add(line[(second + 1)..]);
+        }
+        _log.Warn($"container {record.Id}: its cgroups were not found (not at {cgroup.Path}); its init {record.InitPid} is in {string.Join(", ", paths)}: left as they are");
+    }
+
+    /// <summary>Whether the container made its own mount namespace (its path in the record is the init's, not one it joined).</summary>
+    private static bool OwnMountNamespace(ContainerRecord record) =>
+        record.NamespacePaths?.GetValueOrDefault(NamespaceType.Mount) is { } path
+        && path == $"/proc/{record.InitPid.ToString(CultureInfo.InvariantCulture)}/ns/mnt";
+
+    /// <summary>
+    /// What delete --force knows of a container whose state.json is damaged: its id; its init from the init mark
+    /// (ContainerDirectory.SaveInitMark: pid and start time, so a reused pid is not taken for it); its namespaces from the
+    /// config.json copy (whether killing the init ends the rest, or they are to be found through it: ContainerProcesses);
+    /// and its cgroups from that copy (or the id's default cgroupsPath when that is gone too), the container's own
+    /// directories counted as created. Without the mark (a container made by an older ocirun) the processes are found
+    /// through the cgroups only.
     /// </summary>
     private ContainerRecord RecoveredRecord(ContainerDirectory dir)
     {
         var record = new ContainerRecord { Id = dir.Id };
+        if (dir.LoadInitMark() is { } mark)
+        {
+            record.InitPid = mark.Pid;
+            record.InitStartTime = mark.StartTime;
+        }
+        else
+        {
+            _log.Debug($"container {dir.Id}: no init mark {dir.InitMarkFile}: its processes are found through its cgroups only");
+        }
         string? cgroupsPath = null;
         try
         {
-            if (File.Exists(dir.ConfigFile)) cgroupsPath = dir.LoadConfig().Linux?.CgroupsPath;
+            if (File.Exists(dir.ConfigFile))
+            {
+                var linux = dir.LoadConfig().Linux;
+                cgroupsPath = linux?.CgroupsPath;
+                var namespaces = linux?.Namespaces ?? [];
+                record.OwnPidNamespace = NamespaceType.IsNew(namespaces, NamespaceType.Pid);
+                if (record.InitPid > 0) record.NamespacePaths = NamespacePathsOf(namespaces, record.InitPid);
+            }
         }
         catch (SpecException e)
         {
@@ -759,7 +827,10 @@ public sealed partial class ContainerRuntime
         File.Move(tmp, full, overwrite: true);
     }
 
-    /// <summary>The create's record, saved again once the init exists (its pid and start time, for delete to find it).</summary>
+    /// <summary>
+    /// The create's record, saved again once the init exists (its pid and start time, for delete to find it), and the
+    /// init mark beside it (ContainerDirectory.SaveInitMark: what delete --force finds the init by when state.json is damaged).
+    /// </summary>
     private sealed class CreateJournal(ContainerDirectory dir, ContainerRecord record)
     {
         public void InitStarted(InitProcess init)
@@ -767,6 +838,7 @@ public sealed partial class ContainerRuntime
             record.InitPid = init.Pid;
             record.InitStartTime = ProcStat.Read(init.Pid)?.StartTime ?? 0;
             dir.Save(record);
+            dir.SaveInitMark(record.InitPid, record.InitStartTime);
         }
     }
 

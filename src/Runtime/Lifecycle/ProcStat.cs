@@ -7,7 +7,10 @@ namespace OciRuntime.Runtime.Lifecycle;
 public static class ProcStat
 {
     /// <summary>State letter (R, S, D, Z, T, X, …) and start time (clock ticks since boot), or null when there is no such process.</summary>
-    public static (char State, ulong StartTime)? Read(int pid)
+    public static (char State, ulong StartTime)? Read(int pid) => ReadWithParent(pid) is { } s ? (s.State, s.StartTime) : null;
+
+    /// <summary>As <see cref="Read"/>, with the parent's pid (field 4).</summary>
+    public static (char State, int ParentPid, ulong StartTime)? ReadWithParent(int pid)
     {
         string? text;
         try
@@ -25,7 +28,7 @@ public static class ProcStat
         if (close < 0) return null;
         var fields = text[(close + 2)..].Split(' ');
         if (fields.Length < 20) return null;
-        return (fields[0][0], ulong.Parse(fields[19], CultureInfo.InvariantCulture));
+        return (fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture), ulong.Parse(fields[19], CultureInfo.InvariantCulture));
     }
 
     /// <summary>True when <paramref name="pid"/> runs and is the same process (same start time), not a zombie.</summary>

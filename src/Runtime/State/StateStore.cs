@@ -27,6 +27,10 @@ public sealed class DamagedStateException(string message, Exception? inner = nul
 /// what a create killed before that first write leaves (nothing else exists yet): <c>delete --force</c> removes it.
 /// Files are written with fixed modes whatever the caller's umask: state.json and the config.json copy 0600 (as runc's
 /// state.json), the directory 0700, the exec fifo 0622.
+/// A damaged state.json (truncated, emptied or overwritten by something else than ocirun's atomic replace): next to it,
+/// the <c>init</c> mark (<see cref="ContainerDirectory.SaveInitMark"/>) names the init by pid and start time, written
+/// once when the init exists and read only by <c>delete --force</c> when state.json cannot be, so that it finds and
+/// kills the init of a container without cgroups (rootless) or whose cgroups cannot be found.
 /// </summary>
 public sealed class StateStore(string root)
 {
@@ -150,6 +154,12 @@ public sealed class ContainerDirectory : IDisposable
     /// <summary>The exec fifo: present from create until start.</summary>
     public string ExecFifo => Path + "/exec.fifo";
 
+    /// <summary>The init mark's name in the directory (<see cref="SaveInitMark"/>).</summary>
+    public const string InitMarkName = "init";
+
+    /// <summary>The init mark: a symlink whose target is "PID:STARTTIME" (<see cref="SaveInitMark"/>).</summary>
+    public string InitMarkFile => Path + "/" + InitMarkName;
+
     private bool OnMemoryFilesystem => Libc.FsType(_lock.Fd) is FsMagic.Tmpfs or FsMagic.Ramfs;
 
     internal static ContainerDirectory OpenLocked(string id, string path)
@@ -191,6 +201,44 @@ public sealed class ContainerDirectory : IDisposable
             stream.Flush(flushToDisk: !OnMemoryFilesystem);
         }
         File.Move(tmp, file, overwrite: true);
+    }
+
+    /// <summary>
+    /// Writes the init mark, a second record of the init's pid and start time (/proc/&lt;pid&gt;/stat field 22) beside
+    /// state.json, for <c>delete --force</c> to find the init when state.json is damaged (<see cref="LoadInitMark"/>).
+    /// A symlink whose target is "PID:STARTTIME": made whole by one symlinkat(2), never torn, truncated or half-renamed
+    /// as a written file could be, and no more than one syscall on create's path (no temp file, rename or fsync: the
+    /// processes it names do not outlive a crash of the machine). Written once: a container's init never changes.
+    /// </summary>
+    /// <exception cref="SyscallException">the symlink cannot be made.</exception>
+    public void SaveInitMark(int pid, ulong startTime)
+    {
+        var target = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{pid}:{startTime}");
+        if (Libc.symlinkat(target, _lock.Fd, InitMarkName) == 0) return;
+        var errno = Marshal.GetLastPInvokeError();
+        // Only a directory reused by restore could hold one already: replace it.
+        if (errno != Errno.EEXIST || Libc.unlinkat(_lock.Fd, InitMarkName, 0) != 0 || Libc.symlinkat(target, _lock.Fd, InitMarkName) != 0)
+            throw new SyscallException($"symlink {InitMarkFile}", errno == Errno.EEXIST ? Marshal.GetLastPInvokeError() : errno);
+    }
+
+    /// <summary>
+    /// The init's pid and start time from the init mark (<see cref="SaveInitMark"/>), or null when there is none (a
+    /// container made by an ocirun before the mark, or by a create that stopped before its init existed) or it is not one
+    /// ocirun wrote. A pid only: whether that process is still the init is the caller's to check (the start time).
+    /// </summary>
+    public unsafe (int Pid, ulong StartTime)? LoadInitMark()
+    {
+        const int size = 64;
+        byte* buf = stackalloc byte[size];
+        var n = Libc.readlinkat(_lock.Fd, InitMarkName, buf, size);
+        if (n <= 0 || n >= size) return null;
+        var text = new ReadOnlySpan<byte>(buf, (int)n);
+        var colon = text.IndexOf((byte)':');
+        if (colon <= 0) return null;
+        if (!System.Buffers.Text.Utf8Parser.TryParse(text[..colon], out int pid, out var used) || used != colon || pid <= 0) return null;
+        var rest = text[(colon + 1)..];
+        if (!System.Buffers.Text.Utf8Parser.TryParse(rest, out ulong start, out used) || used != rest.Length || rest.Length == 0) return null;
+        return (pid, start);
     }
 
     /// <summary>The container's config.json as created.</summary>

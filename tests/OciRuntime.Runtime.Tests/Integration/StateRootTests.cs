@@ -65,6 +65,45 @@ public sealed class StateRootTests : IDisposable
     }
 
     /// <summary>
+    /// A root container whose cgroups cannot be found: state.json damaged, the config.json copy gone, and a cgroupsPath
+    /// that is not the id's default. delete --force finds the init through the init mark and kills it (with a pid
+    /// namespace of its own that ends the rest; without, its descendants are found through it) and names the cgroups it
+    /// leaves; before the mark the container ran on.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Delete_force_kills_a_damaged_container_whose_cgroups_cannot_be_found(bool ownPidNamespace)
+    {
+        var leaf = _c.Id + "-lost";
+        _c.Bundle.Spec.Linux!.CgroupsPath = "/" + leaf;
+        if (!ownPidNamespace) _c.Bundle.WithoutNamespace(NamespaceType.Pid);
+        _c.Bundle.Sh("sleep 1000 & exec sleep 1000");
+        try
+        {
+            _c.RunDetached().ExitCode.Should().Be(0);
+            TestEnv.Eventually(() => TestEnv.Descendants().Count == 2).Should().BeTrue("the init and its child run");
+            File.WriteAllText(StateFile, "null");
+            File.Delete(Path.Combine(_c.StateDir, "config.json"));
+
+            var delete = _c.Delete(force: true);
+
+            delete.ExitCode.Should().Be(0, delete.ToString());
+            TestEnv.WaitForNoDescendants(10_000).Should().BeEmpty("delete --force kills the init, and so its child");
+            delete.StderrLines.Should().HaveCount(2, delete.ToString());
+            delete.StderrLines[1].Should().Contain("cgroups were not found").And.Contain("/" + leaf);
+            Directory.Exists(_c.StateDir).Should().BeFalse();
+        }
+        finally
+        {
+            TestEnv.WaitForNoDescendants(10_000);
+            var dirs = TestEnv.CgroupDirsOf(new HashSet<string> { leaf });
+            if (dirs.Count > 0) Ocirun.Exec("rmdir", dirs);
+        }
+        NothingLeft();
+    }
+
+    /// <summary>
     /// create SIGKILLed at each of its renames (every state.json write and the config.json copy; on the current main the
     /// first is the only state.json write, after the init and its cgroups exist): `list` shows the container whenever
     /// it has a state.json, and `delete --force` removes everything.
@@ -189,7 +228,7 @@ public sealed class StateRootTests : IDisposable
         File.GetUnixFileMode(StateFile).Should().Be((UnixFileMode)0x180, "state.json is 0600, as runc's");
         File.GetUnixFileMode(Path.Combine(_c.StateDir, "config.json")).Should().Be((UnixFileMode)0x180, "the config.json copy is 0600");
         File.GetUnixFileMode(pidFile).Should().Be((UnixFileMode)0x1a4, "the pid file is 0644");
-        Directory.EnumerateFileSystemEntries(_c.StateDir).Select(Path.GetFileName).Should().BeEquivalentTo(["state.json", "config.json", "exec.fifo"]);
+        Directory.EnumerateFileSystemEntries(_c.StateDir).Select(Path.GetFileName).Should().BeEquivalentTo(["state.json", "config.json", "exec.fifo", "init"]);
     }
 
     [Theory]
