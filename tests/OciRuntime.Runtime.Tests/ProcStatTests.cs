@@ -23,6 +23,16 @@ public sealed class ProcStatTests
     }
 
     [Fact]
+    public void The_parent_pid_is_read_with_the_rest()
+    {
+        var self = ProcStat.ReadWithParent(Environment.ProcessId);
+        self.Should().NotBeNull();
+        var fields = File.ReadAllText("/proc/self/stat").Split(')')[^1].Trim().Split(' ');
+        self!.Value.ParentPid.Should().Be(int.Parse(fields[1]));
+        self.Value.StartTime.Should().Be(ProcStat.Read(Environment.ProcessId)!.Value.StartTime);
+    }
+
+    [Fact]
     public void A_gone_process_is_null_and_throws_nothing_on_the_way()
     {
         var pid = GonePid();

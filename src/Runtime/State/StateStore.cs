@@ -286,6 +286,8 @@ public sealed class ContainerDirectory : IDisposable
     public void Remove()
     {
         if (!Directory.Exists(Path)) return;
+        // The init mark by name: one unlinkat, not the stat + lstat + unlink of an entry found by the loop.
+        _ = Libc.unlinkat(_lock.Fd, InitMarkName, 0);
         foreach (var entry in Directory.EnumerateFileSystemEntries(Path))
         {
             if (entry == StateFile) continue;
