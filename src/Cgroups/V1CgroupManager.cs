@@ -13,8 +13,10 @@ namespace OciRuntime.Cgroups;
 /// cpu.cfs_period_us/cfs_quota_us, cpu.cfs_burst_us, cpu.rt_period_us/rt_runtime_us, cpu.idle; pids.max;
 /// blkio.(bfq.)weight, blkio.leaf_weight, blkio.(bfq.)weight_device, blkio.leaf_weight_device,
 /// blkio.throttle.{read,write}_{bps,iops}_device; hugetlb.SIZE.limit_in_bytes; net_cls.classid; net_prio.ifpriomap;
-/// rdma.max; freezer.state. In hybrid mode the cgroup2 hierarchy (key "") is joined too, and the controllers bound to
-/// it (e.g. hugetlb) are written there by a <see cref="V2CgroupManager"/>, as is linux.resources.unified for them.
+/// rdma.max; freezer.state. In hybrid mode the cgroup2 hierarchy (key "") is joined too, as runc does, with no
+/// controller enabled for it; the fields of controllers bound to it rather than to v1 (e.g. hugetlb) and
+/// linux.resources.unified for them are written there by a <see cref="V2CgroupManager"/>, after
+/// <see cref="HybridControllers"/> has enabled those controllers (and only those) in the ancestors.
 /// </summary>
 public sealed class V1CgroupManager : ICgroupManager
 {
