@@ -4,7 +4,8 @@
 # guest tests' status. Every stage has a time limit.
 #   conformance/vm/run.sh [GUEST_SCRIPT]      default conformance/vm/guest/tests.sh; FILTER=regex picks tests
 # Env: OCIRUN (binary, default ./ocirun), OCIRUN_VM_ACCEL (tcg|kvm; default tcg unless a probe boots with kvm),
-#      OCIRUN_VM_TIMEOUT (seconds for boot + tests, default 1500), OCIRUN_VM_CPUS (2), OCIRUN_VM_MEM (MiB, 2048).
+#      OCIRUN_VM_TIMEOUT (seconds for boot + tests, default 1500), OCIRUN_VM_CPUS (2), OCIRUN_VM_MEM (MiB, 2048),
+#      OCIRUN_VM_CGROUP (unified, the default; hybrid: systemd's v1 hierarchies + cgroup2 at /sys/fs/cgroup/unified).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -42,6 +43,11 @@ echo \$? > /mnt/share/.rc
 EOF
 chmod 0755 "$share/guest.sh"
 
+case ${OCIRUN_VM_CGROUP:-unified} in
+  unified) unified_hierarchy=1 ;;
+  hybrid) unified_hierarchy=0 ;;
+  *) conf_die "OCIRUN_VM_CGROUP: unified or hybrid, not '$OCIRUN_VM_CGROUP'" ;;
+esac
 accel=${OCIRUN_VM_ACCEL:-tcg}
 case $accel in
   kvm) accel_args=(-accel kvm -cpu host) ;;
@@ -54,7 +60,7 @@ t1=$SECONDS
 timeout -k 10 "${OCIRUN_VM_TIMEOUT:-1500}" qemu-system-x86_64 "${accel_args[@]}" \
   -smp "${OCIRUN_VM_CPUS:-2}" -m "${OCIRUN_VM_MEM:-2048}" -nodefaults -no-user-config -display none -no-reboot \
   -kernel "$img/vmlinuz" -initrd "$img/initrd.gz" \
-  -append "console=ttyS0 root=/dev/vda rw quiet loglevel=3 systemd.show_status=0 systemd.unified_cgroup_hierarchy=1 panic=-1" \
+  -append "console=ttyS0 root=/dev/vda rw quiet loglevel=3 systemd.show_status=0 systemd.unified_cgroup_hierarchy=$unified_hierarchy panic=-1" \
   -drive "file=$img/rootfs.img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
   -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
   -serial "file:$console" -monitor none </dev/null >"$share.qemu.log" 2>&1 &

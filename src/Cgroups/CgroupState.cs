@@ -178,15 +178,16 @@ public static class CgroupPaths
     /// <summary>
     /// The v1 directories: an absolute path is taken under each hierarchy's mount point; a relative one under the
     /// caller's own cgroup of that hierarchy (runc fs: GetOwnCgroupPath). In hybrid mode the cgroup2 hierarchy ("")
-    /// is resolved the same way.
+    /// takes both under its mount point, whatever the caller's cgroup2 cgroup: runc 1.1's GetOwnCgroupPath("") is the
+    /// hybrid mount point itself (measured: relative "exp/rel" from a service in /system.slice/x.service gives
+    /// 0::/exp/rel for runc 1.1.5).
     /// </summary>
     public static Dictionary<string, string> V1Dirs(CgroupHost host, string inner)
     {
         var dirs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var h in host.V1)
             dirs[h.Name] = Join(h.MountPoint, inner.StartsWith('/') ? inner : Join(host.OwnCgroups.GetValueOrDefault(h.Name) ?? "/", inner));
-        if (host.UnifiedMount is { } unified)
-            dirs[""] = Join(unified, inner.StartsWith('/') ? inner : Join(host.OwnCgroups.GetValueOrDefault("") ?? "/", inner));
+        if (host.UnifiedMount is { } unified) dirs[""] = Join(unified, inner);
         return dirs;
     }
 

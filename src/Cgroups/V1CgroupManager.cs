@@ -13,8 +13,10 @@ namespace OciRuntime.Cgroups;
 /// cpu.cfs_period_us/cfs_quota_us, cpu.cfs_burst_us, cpu.rt_period_us/rt_runtime_us, cpu.idle; pids.max;
 /// blkio.(bfq.)weight, blkio.leaf_weight, blkio.(bfq.)weight_device, blkio.leaf_weight_device,
 /// blkio.throttle.{read,write}_{bps,iops}_device; hugetlb.SIZE.limit_in_bytes; net_cls.classid; net_prio.ifpriomap;
-/// rdma.max; freezer.state. In hybrid mode the cgroup2 hierarchy (key "") is joined too, and the controllers bound to
-/// it (e.g. hugetlb) are written there by a <see cref="V2CgroupManager"/>, as is linux.resources.unified for them.
+/// rdma.max; freezer.state. In hybrid mode the cgroup2 hierarchy (key "") is joined too, as runc does, with no
+/// controller enabled for it; the fields of controllers bound to it rather than to v1 (e.g. hugetlb) and
+/// linux.resources.unified for them are written there by a <see cref="V2CgroupManager"/>, after
+/// <see cref="HybridControllers"/> has enabled those controllers (and only those) in the ancestors.
 /// </summary>
 public sealed class V1CgroupManager : ICgroupManager
 {
@@ -77,7 +79,7 @@ public sealed class V1CgroupManager : ICgroupManager
         {
             if (name.Length == 0)
             {
-                V2CgroupManager.CreateDir(_host, dir, _created);
+                V2CgroupManager.CreateDir(_host, dir, _created, enableControllers: false);
                 continue;
             }
             // Recorded as made, before anything else can fail: a failed create removes them (docs/cgroups.md, "Removal").
@@ -184,7 +186,7 @@ public sealed class V1CgroupManager : ICgroupManager
     {
         if (!CanBeBornInCgroup2) return null;
         var dir = _paths[""];
-        V2CgroupManager.CreateDir(_host, dir, _created);
+        V2CgroupManager.CreateDir(_host, dir, _created, enableControllers: false);
         return V2CgroupManager.OpenDir(dir);
     }
 
@@ -241,13 +243,46 @@ public sealed class V1CgroupManager : ICgroupManager
         if (r.Rdma is { Count: > 0 } rdma && Controller("rdma", "linux.resources.rdma") is { } rdmaDir) V2CgroupManager.WriteRdma(Fs, rdmaDir, rdma);
         if (_unified is not null)
         {
-            // Hybrid: the controllers bound to the cgroup2 hierarchy (and their unified keys) are written there.
+            // Hybrid: the controllers bound to the cgroup2 hierarchy (and their unified keys) are written there, enabled
+            // in its ancestors only for the fields that ask for them (runc enables none: HybridControllers).
+            HybridControllers.Enable(_host, _unified.Dir, Cgroup2Needs(r));
             _unified.Set(r, null, update, OnUnified);
         }
         else if (r.Unified is { Count: > 0 })
         {
             throw new CgroupException("cannot use unified on cgroup v1 (this host has no cgroup v2 hierarchy)", "linux.resources.unified");
         }
+    }
+
+    /// <summary>
+    /// (Hybrid) the controllers of the cgroup2 hierarchy that <paramref name="r"/> sets something for: its fields whose
+    /// controller has no v1 hierarchy here (hugepageLimits when hugetlb is bound to cgroup2), and the controllers its
+    /// unified keys name. Empty on a v1 host and for a config that sets nothing there.
+    /// </summary>
+    internal List<string> Cgroup2Needs(LinuxResources? r)
+    {
+        var needs = new List<string>();
+        if (_unified is null || r is null) return needs;
+        void Need(bool set, string controller)
+        {
+            if (set && OnUnified(controller) && !needs.Contains(controller)) needs.Add(controller);
+        }
+        Need(r.Cpu is { } cs && (cs.Cpus is { Length: > 0 } || cs.Mems is { Length: > 0 }), "cpuset");
+        Need(r.Memory is { } m && HasAny(m), "memory");
+        Need(r.Cpu is { } c && HasAny(c), "cpu");
+        Need(r.Pids is not null, "pids");
+        Need(r.BlockIO is not null, "io");
+        Need(r.HugepageLimits is { Count: > 0 }, "hugetlb");
+        Need(r.Rdma is { Count: > 0 }, "rdma");
+        if (r.Unified is { } unified)
+        {
+            foreach (var key in unified.Keys)
+            {
+                var dot = key.IndexOf('.', StringComparison.Ordinal);
+                if (dot > 0) Need(true, key[..dot]);
+            }
+        }
+        return needs;
     }
 
     /// <summary>
@@ -518,6 +553,14 @@ public sealed class V1CgroupManager : ICgroupManager
     public void Destroy()
     {
         CgroupRemoval.KillRemaining(this);
-        CgroupRemoval.Remove(Fs, _paths.Values, _created);
+        try
+        {
+            CgroupRemoval.Remove(Fs, _paths.Values, _created);
+        }
+        finally
+        {
+            // Hybrid: what the config had enabled in the cgroup2 ancestors goes where nothing else uses it.
+            if (_unified is not null) HybridControllers.Release(_host, _unified.Dir, Cgroup2Needs(Resources));
+        }
     }
 }

@@ -64,17 +64,19 @@ public sealed class V2CgroupManager : ICgroupManager
     private CgroupFs Fs => _host.Fs;
 
     /// <inheritdoc />
-    public void Create() => CreateDir(_host, Dir, _created);
+    public void Create() => CreateDir(_host, Dir, _created, enableControllers: true);
 
     /// <summary>
-    /// Creates <paramref name="dir"/> (and missing parents) and enables, in every ancestor below the mount point, the
-    /// controllers the root offers (runc's CreateCgroupPath: "+cpu +memory …", one by one if the whole line is
-    /// refused; failures surface later as the write of the field that needs the controller). Each created directory is
-    /// added to <paramref name="created"/> (unless already there) as soon as it exists, so that a failure later in the
-    /// set-up still removes it.
+    /// Creates <paramref name="dir"/> (and missing parents) and, with <paramref name="enableControllers"/> (a pure v2
+    /// host), enables in every ancestor below the mount point the controllers the root offers (runc's
+    /// CreateCgroupPath: "+cpu +memory …", one by one if the whole line is refused; failures surface later as the write
+    /// of the field that needs the controller). A hybrid host's cgroup2 directory enables nothing here, as runc's fs
+    /// driver (<see cref="HybridControllers"/> enables what the config needs). Each created directory is added to
+    /// <paramref name="created"/> (unless already there) as soon as it exists, so that a failure later in the set-up
+    /// still removes it.
     /// </summary>
     /// <exception cref="CgroupException">mkdir or the read of cgroup.controllers failed.</exception>
-    internal static void CreateDir(CgroupHost host, string dir, List<string> created)
+    internal static void CreateDir(CgroupHost host, string dir, List<string> created, bool enableControllers)
     {
         var mount = host.UnifiedMount!;
         var made = new List<string>();
@@ -82,7 +84,7 @@ public sealed class V2CgroupManager : ICgroupManager
         try
         {
             CgroupFs.MkdirAllInto(dir, made);
-            controllers = host.UnifiedControllers;
+            controllers = enableControllers ? host.UnifiedControllers : [];
         }
         catch (Exception e) when (e is SyscallException or IOException)
         {

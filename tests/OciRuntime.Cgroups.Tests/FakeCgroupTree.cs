@@ -70,9 +70,9 @@ public sealed class FakeCgroupTree : IDisposable
     /// A v1 host with this VM's hierarchies (cpu, cpuacct, cpuset, memory, devices, freezer, blkio, pids, net_cls,
     /// net_prio, name=systemd; hugetlb too unless <paramref name="hugetlbOnUnified"/>), the caller in /ocirun-test
     /// of memory and / elsewhere. <paramref name="hybrid"/> adds a cgroup2 hierarchy at unified/ (offering hugetlb
-    /// when <paramref name="hugetlbOnUnified"/>).
+    /// when <paramref name="hugetlbOnUnified"/>), the caller in <paramref name="unifiedOwn"/> there.
     /// </summary>
-    public static FakeCgroupTree V1(bool hybrid = false, bool hugetlbOnUnified = false)
+    public static FakeCgroupTree V1(bool hybrid = false, bool hugetlbOnUnified = false, string unifiedOwn = "/")
     {
         var root = NewRoot();
         var names = new List<string> { "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "net_cls", "net_prio" };
@@ -89,7 +89,7 @@ public sealed class FakeCgroupTree : IDisposable
             unified = Path.Combine(root, "unified");
             Directory.CreateDirectory(unified);
             File.WriteAllText(Path.Combine(unified, "cgroup.controllers"), hugetlbOnUnified ? "hugetlb\n" : "\n");
-            own[""] = "/";
+            own[""] = unifiedOwn;
         }
         var fs = new CgroupFs { Fake = true, Journal = [] };
         var attacher = new RecordingAttacher();

@@ -207,14 +207,33 @@ public sealed class V1ManagerTests : IDisposable
     }
 
     [Fact]
-    public void Hybrid_joins_the_unified_hierarchy_and_writes_its_controllers_there()
+    public void Hybrid_joins_the_unified_hierarchy_and_enables_nothing_there_unless_asked()
+    {
+        // runc 1.1.5 on a hybrid host whose cgroup2 hierarchy holds hugetlb (measured in a hybrid VM): a cgroup2
+        // directory per container, joined, relative paths under the cgroup2 root whatever the caller's cgroup2
+        // cgroup, and not one write to cgroup.subtree_control. ocirun did "+hugetlb" in every ancestor.
+        _tree.Dispose();
+        _tree = FakeCgroupTree.V1(hybrid: true, hugetlbOnUnified: true, unifiedOwn: "/system.slice/tests.service");
+        var m = (V1CgroupManager)CgroupManagerFactory.Create("c1", "exp/rel", _tree.Host);
+        m.Paths[""].Should().Be(_tree.Root + "/unified/exp/rel", "runc's GetOwnCgroupPath(\"\") is the hybrid mount point");
+        m.Paths["memory"].Should().Be(_tree.Root + "/memory/ocirun-test/exp/rel", "v1 hierarchies follow the caller's cgroup");
+        m.Create();
+        m.CreateBirthCgroup()?.Dispose();
+        m.ApplyResources(new LinuxResources { Pids = new LinuxPids { Limit = 3 }, Memory = new LinuxMemory { Limit = 1 << 30 } });
+        _tree.DirExists("unified/exp/rel").Should().BeTrue();
+        _tree.Writes.Should().NotContain(w => w.Path.EndsWith("cgroup.subtree_control", StringComparison.Ordinal));
+        m.Mode.Should().Be(CgroupMode.Hybrid);
+    }
+
+    [Fact]
+    public void Hybrid_enables_a_cgroup2_controller_in_the_ancestors_only_for_the_fields_that_need_it()
     {
         _tree.Dispose();
         _tree = FakeCgroupTree.V1(hybrid: true, hugetlbOnUnified: true);
         var m = Create();
         m.Mode.Should().Be(CgroupMode.Hybrid);
         m.Paths[""].Should().Be(_tree.Root + "/unified/ocirun/c1");
-        _tree.WritesTo("unified/cgroup.subtree_control").Should().Equal("+hugetlb");
+        _tree.Writes.Should().NotContain(w => w.Path.EndsWith("cgroup.subtree_control", StringComparison.Ordinal));
         _tree.Put("unified/ocirun/c1/hugetlb.2MB.max", "max\n");
         _tree.Put("unified/ocirun/c1/hugetlb.2MB.rsvd.max", "max\n");
         m.ApplyResources(new LinuxResources
@@ -223,6 +242,9 @@ public sealed class V1ManagerTests : IDisposable
             Unified = new Dictionary<string, string> { ["hugetlb.2MB.rsvd.max"] = "4194304" },
             Pids = new LinuxPids { Limit = 3 },
         });
+        _tree.WritesTo("unified/cgroup.subtree_control").Should().Equal("+hugetlb");
+        _tree.WritesTo("unified/ocirun/cgroup.subtree_control").Should().Equal("+hugetlb");
+        _tree.WritesTo("unified/ocirun/c1/cgroup.subtree_control").Should().BeEmpty("the container's own directory enables nothing");
         _tree.Read("unified/ocirun/c1/hugetlb.2MB.max").Should().Be("2097152");
         _tree.Read("unified/ocirun/c1/hugetlb.2MB.rsvd.max").Should().Be("4194304");
         _tree.Read("pids/ocirun/c1/pids.max").Should().Be("3");
@@ -230,6 +252,72 @@ public sealed class V1ManagerTests : IDisposable
         var act = () => m.ApplyResources(new LinuxResources { Unified = new Dictionary<string, string> { ["memory.high"] = "1" } });
         act.Should().Throw<CgroupException>().WithMessage("linux.resources.unified.memory.high: the memory controller is not on the cgroup v2 hierarchy*");
         _tree.Attacher.Attached.Should().BeEmpty("devices are the v1 controller's job in hybrid mode");
+    }
+
+    [Fact]
+    public void Hybrid_delete_disables_hugetlb_again_where_no_other_cgroup_keeps_a_limit()
+    {
+        // After delete the host must be as runc leaves it: a cgroup2 root with hugetlb enabled and children holding
+        // its state keeps hugetlb from being mounted as v1 (EBUSY), which crun on this host depends on.
+        _tree.Dispose();
+        _tree = FakeCgroupTree.V1(hybrid: true, hugetlbOnUnified: true);
+        var m = Create("/default/c1");
+        _tree.Put("unified/default/c1/hugetlb.2MB.max", "max\n");
+        m.ApplyResources(new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 2097152 }] });
+        // As the kernel shows it then: enabled in the root and in default; an empty parent and a runc-like sibling.
+        _tree.Put("unified/cgroup.subtree_control", "hugetlb\n");
+        _tree.Put("unified/default/cgroup.subtree_control", "hugetlb\n");
+        _tree.Put("unified/default/hugetlb.2MB.max", "max\n");
+        _tree.Put("unified/default/hugetlb.2MB.rsvd.max", "max\n");
+        _tree.Put("unified/other/cgroup.subtree_control", "\n");
+        _tree.Put("unified/other/hugetlb.2MB.max", "max\n");
+        m.Destroy();
+        _tree.DirExists("unified/default").Should().BeFalse("created for the container and empty");
+        _tree.WritesTo("unified/cgroup.subtree_control").Should().EndWith("-hugetlb");
+    }
+
+    [Fact]
+    public void Hybrid_delete_keeps_hugetlb_enabled_for_a_sibling_with_a_limit_or_its_own_children()
+    {
+        _tree.Dispose();
+        _tree = FakeCgroupTree.V1(hybrid: true, hugetlbOnUnified: true);
+        var hugepages = new LinuxResources { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 2097152 }] };
+        var m = Create("/shared/c1");
+        _tree.Put("unified/shared/c1/hugetlb.2MB.max", "max\n");
+        m.ApplyResources(hugepages);
+        _tree.Put("unified/cgroup.subtree_control", "hugetlb\n");
+        _tree.Put("unified/shared/cgroup.subtree_control", "hugetlb\n");
+        _tree.Put("unified/shared/c2/hugetlb.2MB.max", "2097152\n"); // another container's limit
+        _tree.Put("unified/shared/c2/hugetlb.2MB.rsvd.max", "max\n");
+        _tree.Put("unified/shared/hugetlb.2MB.max", "max\n");
+        m.Destroy();
+        _tree.WritesTo("unified/shared/cgroup.subtree_control").Should().NotContain("-hugetlb", "c2 has a hugetlb limit");
+        _tree.WritesTo("unified/cgroup.subtree_control").Should().NotContain("-hugetlb", "shared enables hugetlb for its children");
+
+        // The last one out: nothing left that uses it, so both levels disable it.
+        File.Delete(Path.Combine(_tree.Root, "unified/shared/c2/hugetlb.2MB.max"));
+        _tree.Put("unified/shared/c2/hugetlb.2MB.max", "max\n");
+        var m2 = (V1CgroupManager)CgroupManagerFactory.Create("c2", "/shared/c2", _tree.Host);
+        m2.Resources = hugepages;
+        m2.Destroy();
+        _tree.WritesTo("unified/shared/cgroup.subtree_control").Should().EndWith("-hugetlb");
+        _tree.Put("unified/shared/cgroup.subtree_control", "\n"); // as the kernel shows it after "-hugetlb"
+        var m3 = (V1CgroupManager)CgroupManagerFactory.Create("c3", "/shared/c3", _tree.Host);
+        m3.Resources = hugepages;
+        m3.Destroy();
+        _tree.WritesTo("unified/cgroup.subtree_control").Should().EndWith("-hugetlb");
+    }
+
+    [Fact]
+    public void Hybrid_delete_of_a_container_without_cgroup2_fields_writes_no_subtree_control()
+    {
+        _tree.Dispose();
+        _tree = FakeCgroupTree.V1(hybrid: true, hugetlbOnUnified: true);
+        _tree.Put("unified/cgroup.subtree_control", "hugetlb\n"); // someone else's
+        var m = Create("/exp/c1");
+        m.ApplyResources(new LinuxResources { Pids = new LinuxPids { Limit = 3 } });
+        m.Destroy();
+        _tree.Writes.Should().NotContain(w => w.Path.EndsWith("cgroup.subtree_control", StringComparison.Ordinal));
     }
 
     [Fact]

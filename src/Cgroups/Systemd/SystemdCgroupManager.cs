@@ -127,7 +127,7 @@ public sealed class SystemdCgroupManager : ICgroupManager
         }
         _started = true;
         // The controllers systemd delegated are enabled in the ancestors already; make sure of it as runc does.
-        V2CgroupManager.CreateDir(_host, Dir, []); // systemd made the unit's cgroup and removes it at StopUnit: nothing to record
+        V2CgroupManager.CreateDir(_host, Dir, [], enableControllers: true); // systemd made the unit's cgroup and removes it at StopUnit: nothing to record
     }
 
     /// <inheritdoc />
