@@ -94,6 +94,16 @@ public static unsafe partial class Libc
     /// <exception cref="SyscallException">statx failed.</exception>
     public static FileOwner StatFd(int fd) => StatAt(fd, "", OpenFlags.AT_EMPTY_PATH);
 
+    /// <summary>The inode number (stx_ino) of open fd <paramref name="fd"/> (statx AT_EMPTY_PATH).</summary>
+    /// <exception cref="SyscallException">statx failed.</exception>
+    public static ulong InodeOf(int fd)
+    {
+        byte* buf = stackalloc byte[256]; // struct statx
+        const uint STATX_INO = 0x100;
+        Check(statx(fd, "", OpenFlags.AT_EMPTY_PATH, STATX_INO, buf), $"statx fd {fd}");
+        return *(ulong*)(buf + 32);
+    }
+
     /// <summary>Owner, mode and rdev of <paramref name="path"/> (following symlinks).</summary>
     /// <exception cref="SyscallException">statx failed.</exception>
     public static FileOwner StatPath(string path) => StatAt(OpenFlags.AT_FDCWD, path, 0);

@@ -17,6 +17,8 @@ public static class FsMagic
     public const long Cgroup2 = 0x63677270;
     /// <summary>RAMFS_MAGIC.</summary>
     public const long Ramfs = 0x858458f6;
+    /// <summary>NSFS_MAGIC: namespace files (/proc/PID/ns/*, and their bind mounts such as /run/netns/NAME).</summary>
+    public const long Nsfs = 0x6e736673;
 }
 
 // Own declarations (Tmds.LibC 0.5.0 lacks them): statfs, fstatfs, realpath, free.

@@ -320,15 +320,16 @@ public sealed partial class ContainerRuntime
         return new SafeFd(fd);
     }
 
-    /// <summary>The inode of a namespace file (CRIU's key for an external namespace): from the nsfs link "net:[INODE]".</summary>
+    /// <summary>
+    /// The inode of a namespace file (CRIU's key for an external namespace, <c>net[INODE]</c>), by stat as runc does. Not
+    /// from the /proc/self/fd link: that is "net:[INODE]" only for /proc/PID/ns/*; for a bind mount of one (podman's and
+    /// `ip netns`'s /run/netns/NAME) it is the mount's path.
+    /// </summary>
     private static ulong NamespaceInode(string path)
     {
         using var fd = SafeFd.Check(Libc.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC), $"open namespace {path}");
-        var link = SecurePath.ReadLink(RootDir.FdPath(fd)) ?? throw new RuntimeException($"namespace {path}: cannot read its inode");
-        var open = link.IndexOf('[');
-        if (open < 0 || !ulong.TryParse(link.AsSpan(open + 1, link.Length - open - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
-            throw new RuntimeException($"namespace {path}: {link} is not a namespace file");
-        return inode;
+        if (Libc.FsType(fd.Fd) != FsMagic.Nsfs) throw new RuntimeException($"namespace {path}: not a namespace file");
+        return Libc.InodeOf(fd.Fd);
     }
 
     /// <summary>

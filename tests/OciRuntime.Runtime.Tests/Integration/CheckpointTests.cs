@@ -42,6 +42,36 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_network_namespace_joined_through_a_bind_mount_reaches_criu()
+    {
+        // podman (and `ip netns`) give the runtime a network namespace as a bind mount of the nsfs file
+        // (/run/netns/NAME): CRIU gets it as external, keyed by its inode. The pre-fix ocirun read the inode from the
+        // /proc/self/fd link, which for such a mount is its path, and stopped before CRIU ("namespace …: /run/netns/…
+        // is not a namespace file"); runc stats the file.
+        var ns = Path.Combine(_images, "netns");
+        File.WriteAllText(ns, "");
+        Ocirun.Exec("/usr/bin/unshare", [$"--net={ns}", "true"]).ExitCode.Should().Be(0);
+        try
+        {
+            _c.Bundle.WithNamespace("network", ns).Sh("while true; do sleep 1; done");
+            _c.RunDetached().ExitCode.Should().Be(0);
+            var img = Path.Combine(_images, "img");
+
+            var r = _c.Runtime.Run("checkpoint", "--image-path", img, "--page-server", "127.0.0.1:1", _c.Id);
+
+            r.ExitCode.Should().Be(1, r.ToString());
+            r.StderrLines.Should().ContainSingle(r.ToString());
+            r.StderrLines[0].Should().StartWith("criu failed: type DUMP", "the namespace was handed to CRIU");
+            _c.Status().Should().Be("running");
+        }
+        finally
+        {
+            _c.Delete(force: true);
+            Ocirun.Exec("/bin/umount", [ns]).ExitCode.Should().Be(0);
+        }
+    }
+
+    [Fact]
     public void Failed_restore_leaves_nothing_behind()
     {
         var img = Path.Combine(_images, "empty");
