@@ -46,6 +46,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
             beforePivot();
             if (options.NoPivot || Libc.FsType("/") == FsMagic.Ramfs) MoveRoot();
             else PivotRoot();
+            if (NeedsDevSetup(spec)) ReopenDevNull();
             CreateCwd();
             timer.Mark("pivot_root");
         }
@@ -196,6 +197,9 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         if (_finalPropagation is { } final) Libc.Mount(null, "/", null, final, null);
         timer.Mark("paths");
     }
+
+    /// <summary>Whether the runtime sets up /dev (config.json does not bind-mount one): then it also reopens /dev/null.</summary>
+    internal static bool NeedsDevSetup(Spec.Spec spec) => NeedsDevSetup(spec.Mounts ?? []);
 
     private static bool NeedsDevSetup(List<Mount> mounts) =>
         !mounts.Exists(m => SecurePath.Clean(m.Destination) == "/dev" && (m.Type == "bind" || MountOptions.Parse(m.Options).IsBind));
@@ -441,6 +445,32 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         Libc.Mount(null, ".", null, MountFlags.Slave | MountFlags.Rec, null);
         Libc.Check(Libc.umount2(".", Libc.MNT_DETACH), "unmount the old root");
         Libc.Check(Libc.chdir("/"), "chdir /");
+    }
+
+    /// <summary>
+    /// runc's reOpenDevNull, after pivot_root: fds 0-2 that are a /dev/null (of the host: the caller's, e.g. conmon's
+    /// stdin) become the container's own /dev/null, so that every stdio file is inside the container's mount tree (CRIU
+    /// cannot dump a file on a mount outside it: "Can't lookup mount=N for fd=0 path=/dev/null"). The direct path does
+    /// the same with raw syscalls (DirectCreate.Prepare).
+    /// </summary>
+    private static void ReopenDevNull()
+    {
+        using var devNull = SafeFd.Check(Libc.open("/dev/null", OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC), "reopen /dev/null inside the container: open /dev/null");
+        var own = Libc.StatFd(devNull.Fd);
+        for (var fd = 0; fd < 3; fd++)
+        {
+            FileOwner st;
+            try
+            {
+                st = Libc.StatFd(fd);
+            }
+            catch (SyscallException)
+            {
+                continue; // closed
+            }
+            if ((st.Mode & 0xf000) != 0x2000 || st.RdevMajor != own.RdevMajor || st.RdevMinor != own.RdevMinor) continue;
+            Libc.Check(Libc.dup3(devNull.Fd, fd, 0), $"reopen /dev/null inside the container: dup3 onto fd {fd}");
+        }
     }
 
     private void MoveRoot()

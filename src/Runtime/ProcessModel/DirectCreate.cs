@@ -42,6 +42,7 @@ internal static unsafe class DirectCreate
         public int UnshareCgroupNs;
         public int TrampolineFd;
         public int NetNsFd;
+        public int ReopenDevNull;
         public byte* Rootfs;
         public byte* Slash;
         public byte* Dot;
@@ -119,6 +120,7 @@ internal static unsafe class DirectCreate
         s->UnshareCgroupNs = NamespaceType.IsNew(spec.Linux?.Namespaces, NamespaceType.Cgroup) ? 1 : 0;
         s->TrampolineFd = plan.Native->TrampolineFd;
         s->NetNsFd = -1;
+        s->ReopenDevNull = RootfsSetup.NeedsDevSetup(spec) ? 1 : 0;
         s->Rootfs = plan.Utf8(rootfs);
         s->Slash = plan.Utf8("/");
         s->Dot = plan.Utf8(".");
@@ -368,6 +370,7 @@ internal static unsafe class DirectCreate
         if (RawSys.Chdir(s->Slash) != 0) PivotFail(errorFd, PivotStep.ChdirSlash);
         _ = RawSys.Close(oldRoot);
         _ = RawSys.Close(newRoot);
+        if (s->ReopenDevNull != 0) ReopenDevNull(p, errorFd);
         if (s->FinalPropagation != 0 && RawSys.Mount(null, s->Slash, null, (nuint)s->FinalPropagation, null) != 0)
             DirectExec.Fail(errorFd, DirectExec.Step.Propagation, 0);
 
@@ -414,6 +417,23 @@ internal static unsafe class DirectCreate
         nuint n = 0;
         while (text[n] != 0) n++;
         _ = RawSys.Write(fd, text, n);
+    }
+
+    // runc's reOpenDevNull (RootfsSetup.ReopenDevNull): fds 0-2 that are a /dev/null (the host's) become the container's.
+    private static void ReopenDevNull(DirectExec.Plan* p, int errorFd)
+    {
+        var devNull = RawSys.Open(p->DevNull, OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC);
+        if (devNull < 0) DirectExec.Fail(errorFd, DirectExec.Step.DevNull, 0);
+        byte* st = stackalloc byte[RawSys.StatSize];
+        if (RawSys.Fstatat(devNull, p->Empty, st, OpenFlags.AT_EMPTY_PATH) != 0) DirectExec.Fail(errorFd, DirectExec.Step.DevNull, 0);
+        var nullRdev = *(ulong*)(st + p->StatRdev);
+        for (var fd = 0; fd < 3; fd++)
+        {
+            if (RawSys.Fstatat(fd, p->Empty, st, OpenFlags.AT_EMPTY_PATH) != 0) continue; // closed
+            if ((*(uint*)(st + p->StatMode) & 0xf000) != 0x2000 || *(ulong*)(st + p->StatRdev) != nullRdev) continue;
+            if (RawSys.Dup3(devNull, fd, 0) < 0) DirectExec.Fail(errorFd, DirectExec.Step.DevNull, 1 + fd);
+        }
+        _ = RawSys.Close(devNull);
     }
 
     private static void PivotFail(int errorFd, PivotStep step) => DirectExec.Fail(errorFd, DirectExec.Step.Pivot, (int)step);
@@ -526,6 +546,8 @@ internal static unsafe class DirectCreate
             },
             DirectExec.Step.Propagation => $"config.json: linux.rootfsPropagation: mount /: {error}",
             DirectExec.Step.Keyring => $"join session keyring: {error}",
+            DirectExec.Step.DevNull => index == 0 ? $"reopen /dev/null inside the container: open /dev/null: {error}"
+                : $"reopen /dev/null inside the container: dup3 onto fd {index - 1}: {error}",
             DirectExec.Step.CgroupNamespace => $"config.json: linux.namespaces: cgroup: unshare(CLONE_NEWCGROUP): {error}",
             _ => null,
         };

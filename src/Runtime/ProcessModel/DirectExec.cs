@@ -53,6 +53,7 @@ internal sealed unsafe class DirectExec : IDisposable
         Keyring = -124,
         CgroupNamespace = -125,
         Setsid = -126,
+        DevNull = -127,
     }
 
     /// <summary>The plan as the child reads it: blittable, every pointer into native memory.</summary>

@@ -67,10 +67,16 @@ public sealed class DeviceTests : IDisposable
             "/dev/pipe0 fifo 666\n");
     }
 
+    /// <summary>
+    /// A linux.devices entry for /dev/null replaces the default node. Its access comes from linux.resources.devices
+    /// alone: the init reopens /dev/null after pivot_root (runc's reOpenDevNull), so without an allow rule the create
+    /// fails as runc 1.1.5's does ("open /dev/null: operation not permitted").
+    /// </summary>
     [Fact]
     public void Linux_devices_entry_replaces_a_default_device()
     {
         _c.Bundle.Spec.Linux!.Devices = [new LinuxDevice { Path = "/dev/null", Type = "c", Major = 1, Minor = 3, FileMode = 0x180, Uid = 0, Gid = 0 }];
+        _c.Bundle.Spec.Linux.Resources!.Devices!.Add(new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 1, Minor = 3, Access = "rwm" });
         _c.Bundle.Sh("stat -c '%n %t:%T %a' /dev/null");
 
         RunOk().Should().Be("/dev/null 1:3 600\n");

@@ -54,6 +54,35 @@ public sealed class ObservedBehaviourTests
         return c;
     }
 
+    // ---- stdio ------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// runc's reOpenDevNull: a stdio fd that is the caller's /dev/null (a mount of the host's, outside the container's
+    /// mount tree) becomes the container's own /dev/null after pivot_root, when the runtime sets up /dev. CRIU cannot
+    /// dump a file on a mount outside the container ("Can't lookup mount=N for fd=0 path=/dev/null": podman's
+    /// checkpoint, conmon's stdin). Seen from inside: fd 0's mnt_id (/proc/self/fdinfo/0) is one of the container's
+    /// mounts. Without the reopen it is the host's devtmpfs, absent from the container's mountinfo; fds that are not
+    /// /dev/null (stdout, stderr on files) are kept.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_stdin_that_is_the_hosts_dev_null_is_reopened_on_the_containers_own(bool init)
+    {
+        using var c = new TestContainer("devnull");
+        c.Bundle.Sh("sed -n 's/^mnt_id:[[:space:]]*//p' /proc/self/fdinfo/0; echo ---; cut -d' ' -f1 /proc/self/mountinfo; echo ---; readlink /proc/self/fd/0; echo out-kept");
+        c.Bundle.Write();
+        var log = Path.Combine(c.Bundle.Dir, "run.log");
+        var r = Ocirun.ExecWithFileStdio("/usr/bin/env", [$"OCIRUN_INIT={(init ? "1" : "0")}", c.Runtime.Binary, "--debug", "--log", log, "--root", c.Runtime.StateRoot, "run", "-b", c.Bundle.Dir, c.Id], c.OutputFile);
+        AssertPath(log, $"create {c.Id}: ", init);
+        r.ExitCode.Should().Be(0, r.ToString());
+        var parts = c.Output.Split("---\n");
+        parts.Should().HaveCount(3, c.Output);
+        var stdinMount = parts[0].Trim();
+        var mounts = parts[1].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        mounts.Should().Contain(stdinMount, $"fd 0 must be the container's /dev/null, on one of its mounts ({c.Output})");
+        parts[2].Should().Be("/dev/null\nout-kept\n", "stdout on a file is not a /dev/null: kept");
+    }
+
     // ---- HOME -------------------------------------------------------------------------------------------------
 
     [Theory]

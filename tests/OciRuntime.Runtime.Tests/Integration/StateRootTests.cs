@@ -155,14 +155,15 @@ public sealed class StateRootTests : IDisposable
     }
 
     /// <summary>
-    /// A create whose cgroup set-up fails after the mkdirs: cpuset's copy of its parent's cpus, the open of the hybrid
-    /// host's cgroup2 directory that the init is to be born in (strace -P: only the calls on that path fail, with EIO;
-    /// its mkdir is not traced). Once cpuset/ID and unified/ID were left. (The cgroup2 case read the root's
-    /// cgroup.controllers before: a hybrid create reads it no more unless a field needs a cgroup2 controller.)
+    /// A create whose cgroup set-up fails after the mkdirs (strace -P: only the calls on that file fail, with EIO): cpuset's
+    /// copy of its parent's cpus, the devices controller's first rule. On a hybrid host the cgroup2 directory the init is
+    /// to be born in (unified/ID) is made before either, so both also check that it goes. Once cpuset/ID and unified/ID
+    /// were left (then the failing cgroup2 step was a read of the root's cgroup.controllers, which a hybrid create makes
+    /// no more unless a field needs a cgroup2 controller).
     /// </summary>
     [Theory]
     [InlineData("cpuset/ID/cpuset.cpus")]
-    [InlineData("unified/ID")]
+    [InlineData("devices/ID/devices.deny")]
     public void A_create_whose_cgroup_setup_fails_removes_the_cgroups_it_made_on_every_hierarchy(string file)
     {
         var hierarchy = "/sys/fs/cgroup/" + file[..file.IndexOf('/', StringComparison.Ordinal)];
