@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the VM test stage's guest once per machine: a Debian 12 root filesystem (debootstrap from apt's configured
-# mirror) with systemd as PID 1 on a pure cgroup v2 hierarchy, runc, containerd, criu and an unprivileged user whose
+# mirror) with systemd as PID 1 on a pure cgroup v2 hierarchy, runc, containerd, podman, criu and an unprivileged user whose
 # user manager gets delegated cgroup controllers; its kernel; and a small busybox initrd that mounts the image and
 # hands over to systemd (Debian's own initrd costs ~20 s more under TCG).
 #   conformance/vm/build-image.sh        prints the cache directory (built if missing)
@@ -27,6 +27,9 @@ t0=$SECONDS
 # in ~1 min instead of ~5 (the download and unpacking are most of the time). Other keys' trees are removed.
 pkgs=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,busybox-static,libseccomp2,runc
 pkgs+=,jq,criu,iptables,containerd,uidmap,kmod,procps,iproute2,util-linux
+# podman 4.3 and conmon (checkpoint.sh); debootstrap takes Depends only (no Recommends) and drops virtual packages:
+# netavark is the container-network-stack that podman's containers-common needs (4 MB, not CNI's 45 MB).
+pkgs+=,podman,conmon,netavark
 work=$cache_root/stage-$(echo "bookworm $mirror $pkgs" | sha256sum | cut -c1-16)
 root=$work/root
 for st in "$cache_root"/stage-*; do [ "$st" = "$work" ] || rm -rf "$st"; done

@@ -42,7 +42,9 @@ state_dir() { [ "$1" = runc ] && echo "/run/runc/$2" || echo "/run/ocirun/$2"; }
 compare() {
   local name=$1 expect=$2 fn=$3
   [ -n "${FILTER:-}" ] && ! [[ $name =~ $FILTER ]] && return 0
+  local t0=$SECONDS
   tap_run "$name" _compare "$expect" "$fn"
+  echo "# took $((SECONDS - t0)) s (runc and ocirun)"
 }
 _compare() {
   local expect=$1 fn=$2 a b
@@ -356,6 +358,113 @@ s_containerd_restore() {
 }
 compare "containerd: ctr container checkpoint --task, then ctr container restore --live through the shim" \
   'ctr container checkpoint --task: ok.the shim called: pause; checkpoint --image-path --work-path .*--leave-running; resume.ctr container restore --live: ok.the shim called: restore --image-path .*--detach --pid-file .*--bundle.task after restore: RUNNING.task pid: the restored init.count continues: yes.leftovers: none' s_containerd_restore
+
+# The systemd cgroup driver (--systemd-cgroup, as podman's conmon and Kubernetes' SystemdCgroup run it): a scope
+# comes into being with its first process, so at restore that is CRIU's (runc's criuApplyCgroups: Apply, then Set);
+# the resources are the scope's again, the restored init is in it, delete stops it.
+s_systemd() {
+  local r=$1 id=sd-$1 d=$W/sd-$1 b unit last cg pid
+  b="$(rt "$r") --systemd-cgroup"
+  unit=crtest-$id.scope
+  bundle "$d" "$id" '.linux.resources.memory = {limit: 67108864}' || return 1
+  jq --arg id "$id" '.linux.cgroupsPath = "system.slice:crtest:" + $id' "$d/config.json" > "$d/c.new" && mv "$d/c.new" "$d/config.json"
+  (cd "$d" && with_pipes "$d/out1" $b run -d "$id") || { echo "run failed: $(cat "$d/out1")"; return 1; }
+  sleep 1.5
+  $b checkpoint $SHELL_JOB --image-path "$d/img" "$id" || { grep -h Error "$d/img"/dump.log 2>/dev/null | head -3; return 1; }
+  last=$(lastline "$d/out1")
+  echo "unit after checkpoint: $(systemctl is-active "$unit" 2>/dev/null || true)"
+  (cd "$d" && with_pipes "$d/out2" $b restore -d $SHELL_JOB --image-path "$d/img" "$id") \
+    || { echo "restore failed: $(cat "$d/out2")"; grep -h Error "$d/img"/restore.log 2>/dev/null | head -3; return 1; }
+  echo "restored: $($b state "$id" | jq -r .status)"
+  echo "unit after restore: $(systemctl is-active "$unit" 2>/dev/null)"
+  cg=$CG/system.slice/$unit
+  echo "memory.max: $(cat "$cg/memory.max" 2>/dev/null)"
+  pid=$($b state "$id" | jq .pid)
+  grep -qx "$pid" "$cg/cgroup.procs" 2>/dev/null && echo "init in the scope: yes" || echo "init in the scope: no"
+  continues "$last" "$(firstline "$d/out2")"
+  $b delete -f "$id" >/dev/null 2>&1
+  echo "unit after delete: $(systemctl is-active "$unit" 2>/dev/null || true)"
+  leftovers "$r" "$id"
+  rm -rf "${d:?}"
+}
+compare "--systemd-cgroup: checkpoint, restore into a new scope with the resources, delete stops it" \
+  'unit after checkpoint: inactive.restored: running.unit after restore: active.memory.max: 67108864.init in the scope: yes.count continues: yes.unit after delete: inactive.leftovers: none' s_systemd
+
+# podman 4.3 drives the runtime, with its defaults (systemd cgroup manager: conmon passes --systemd-cgroup; the bridge
+# network: a namespace joined by path, /run/netns/NAME, external for CRIU), from a local image (the busybox rootfs
+# through `podman import`: no registry). The runtime is a wrapper that logs its argv, named as the runtime: podman
+# treats some names specially (runc gets --log-format=json). The counter appends to a bind-mounted /data/log, so the
+# count survives the container. `podman container checkpoint` (the container exits, the images stay in its bundle),
+# `podman container restore` (conmon calls the runtime's restore); then the migration path: `checkpoint --export=FILE`,
+# `podman rm`, `restore --import=FILE` (a new container from the archive).
+PCOUNTER='i=0; while :; do i=$((i+1)); echo $i >> /data/log; sleep 0.2; done'
+# podman_calls ARGV VERB: the VERB calls of the wrapper's log (not podman's `checkpoint --help` probe), flags without
+# their values and without the global flags (podman's --log, --log-format=json); podman_globals ARGV: the global flags
+# other than those.
+podman_calls() {
+  awk -v verb="$2" '{ i = 1
+    while (i <= NF && $i ~ /^-/) { if ($i == "--log" || $i == "--root" || $i == "--log-format") i++; i++ }
+    if ($i != verb || $(i + 1) == "--help") next
+    s = $i; for (j = i + 1; j <= NF; j++) if ($j ~ /^-/) { sub(/=.*/, "", $j); s = s " " $j }
+    print s }' "$1" | sort -u | paste -sd';' | sed 's/;/; /g'
+}
+podman_globals() {
+  awk '{ for (i = 1; i <= NF && $i ~ /^-/; i++) { if ($i == "--log" || $i == "--root" || $i == "--log-format") { i++; continue }
+    if ($i !~ /^--log-format=/) print $i } }' "$1" | sort -u | paste -sd' '
+}
+s_podman() {
+  local r=$1 b d=$W/podman-$1 name=crtest-$1 img=localhost/crtest:latest id last n st pid
+  b=$(rt "$r")
+  mkdir -p "$d/bin" "$d/data"
+  printf '#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' "$d/argv" "$b" > "$d/bin/$r" && chmod +x "$d/bin/$r"
+  local p=(timeout 90 podman)
+  if ! podman image exists "$img"; then
+    tar -C "$ROOTFS" -cf "$W/rootfs.tar" . && "${p[@]}" import "$W/rootfs.tar" "$img" >/dev/null 2>"$d/err" \
+      || { echo "podman import failed: $(cat "$d/err")"; return 1; }
+  fi
+  "${p[@]}" run -d --pull never --name "$name" --runtime "$d/bin/$r" -v "$d/data:/data" "$img" sh -c "$PCOUNTER" \
+    >"$d/id" 2>"$d/err" || { echo "podman run failed: $(cat "$d/err")"; return 1; }
+  id=$(cat "$d/id")
+  retry_until 60 test -s "$d/data/log"; sleep 1
+  # observe NAME: the container's status, and whether its pid is the (restored) counter; then whether the count
+  # continued from LAST (the last count before the dump; N lines then).
+  observe() {
+    st=$(podman inspect -f '{{.State.Status}} {{.State.Pid}}' "$name" 2>&1)
+    echo "$1: ${st%% *}"
+    [ "$(tr '\0' ' ' < /proc/"${st##* }"/cmdline 2>/dev/null)" = "sh -c $PCOUNTER " ] && echo "pid: the restored counter" || echo "pid: ${st##* }"
+    retry_until 60 test "$(wc -l < "$d/data/log")" -gt "$n"
+    continues "$last" "$(sed -n "$((n + 1))p" "$d/data/log")"
+  }
+  "${p[@]}" container checkpoint "$name" >/dev/null 2>"$d/err" && echo "podman container checkpoint: ok" \
+    || { echo "podman container checkpoint: failed: $(cat "$d/err")"; return 1; }
+  echo "after checkpoint: $(podman inspect -f '{{.State.Status}}' "$name")"
+  last=$(tail -n 1 "$d/data/log"); n=$(wc -l < "$d/data/log")
+  "${p[@]}" container restore "$name" >/dev/null 2>"$d/err" && echo "podman container restore: ok" \
+    || { echo "podman container restore: failed: $(cat "$d/err")"; return 1; }
+  observe "after restore"
+  "${p[@]}" container checkpoint --export="$d/export.tar.gz" "$name" >/dev/null 2>"$d/err" \
+    && echo "podman container checkpoint --export: ok" || { echo "podman container checkpoint --export: failed: $(cat "$d/err")"; return 1; }
+  last=$(tail -n 1 "$d/data/log"); n=$(wc -l < "$d/data/log")
+  "${p[@]}" rm "$name" >/dev/null 2>&1
+  echo "after podman rm: $(podman container exists "$name" && echo exists || echo gone)"
+  "${p[@]}" container restore --import="$d/export.tar.gz" >/dev/null 2>"$d/err" && echo "podman container restore --import: ok" \
+    || { echo "podman container restore --import: failed: $(cat "$d/err")"; return 1; }
+  observe "after restore --import"
+  echo "the runtime was called: $(podman_calls "$d/argv" checkpoint); $(podman_calls "$d/argv" restore)"
+  echo "global flags: $(podman_globals "$d/argv")"
+  "${p[@]}" rm -f -t 0 "$name" >/dev/null 2>&1
+  local l=()
+  podman container exists "$name" && l+=(container)
+  [ -e "$(state_dir "$r" "$id")" ] && l+=(state-dir)
+  [ -n "$(find "$CG" -name "*$id*" 2>/dev/null)" ] && l+=(cgroup)
+  systemctl list-units --all --plain --no-legend "*$id*" 2>/dev/null | grep -q . && l+=(systemd-unit)
+  grep -q "criu-root" /proc/self/mountinfo && l+=(criu-root-mount)
+  pgrep -f "conmon .*$id" >/dev/null && l+=(conmon)
+  echo "leftovers: ${l[*]:-none}"
+  rm -rf "${d:?}"
+}
+compare "podman: container checkpoint and restore, then checkpoint --export, rm, restore --import" \
+  'podman container checkpoint: ok.after checkpoint: exited.podman container restore: ok.after restore: running.pid: the restored counter.count continues: yes.podman container checkpoint --export: ok.after podman rm: gone.podman container restore --import: ok.after restore --import: running.pid: the restored counter.count continues: yes.the runtime was called: checkpoint --image-path --work-path.*; restore .*--image-path.*global flags: --systemd-cgroup.leftovers: none' s_podman
 
 rmdir "$CG/crtest" 2>/dev/null
 rm -rf "$W"

@@ -146,7 +146,8 @@ public sealed partial class ContainerRuntime
                 namespaceFds.Add(new SafeFd(fd));
                 inherited.Add(ns.Type);
             }
-            if (cgroup is not null)
+            // A systemd scope comes into being with its first process: CRIU's, below (runc's criuApplyCgroups: Apply, then Set).
+            if (cgroup is { CreatedWithProcess: false })
             {
                 cgroup.Create();
                 cgroup.ApplyResources(spec.Linux?.Resources, spec.Linux?.Devices);
@@ -171,6 +172,7 @@ public sealed partial class ContainerRuntime
             {
                 // CRIU restores the tree into its own cgroups: those of the container (cg_root, runc's criuApplyCgroups).
                 cgroup.Apply(swrk.Pid);
+                if (cgroup.CreatedWithProcess) cgroup.ApplyResources(spec.Linux?.Resources, spec.Linux?.Devices);
                 var procCgroup = Libc.ReadFileText($"/proc/{swrk.Pid.ToString(CultureInfo.InvariantCulture)}/cgroup");
                 request.Options!.CgroupRoots.AddRange(CriuRequestBuilder.CgroupRoots(procCgroup));
             }
