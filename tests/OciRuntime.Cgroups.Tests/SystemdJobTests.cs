@@ -175,8 +175,16 @@ internal sealed class PrivateBus : IDisposable
         var dir = Directory.CreateTempSubdirectory("ocirun-dbus-");
         var socket = Path.Combine(dir.FullName, "bus");
         var daemon = Process.Start(new ProcessStartInfo("/usr/bin/dbus-daemon",
-            ["--session", "--nofork", "--nopidfile", "--address=unix:path=" + socket]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        for (var i = 0; i < 200 && !File.Exists(socket); i++) Thread.Sleep(25);
+            ["--session", "--nofork", "--nopidfile", "--print-address=1", "--address=unix:path=" + socket]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        // Ready when it prints its address (after listen(2)): the socket file exists from bind(2) on, and a connect in
+        // between is refused (seen in CI: "cannot connect to the user bus …: Connection refused").
+        var printed = daemon.StandardOutput.ReadLineAsync();
+        if (!printed.Wait(TimeSpan.FromSeconds(10)) || printed.Result is null)
+        {
+            daemon.Kill();
+            daemon.WaitForExit();
+            throw new InvalidOperationException($"dbus-daemon did not start: {daemon.StandardError.ReadToEnd()}");
+        }
         return new PrivateBus(daemon, dir, "unix:path=" + socket);
     }
 
