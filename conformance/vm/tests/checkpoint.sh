@@ -366,7 +366,8 @@ s_systemd() {
   local r=$1 id=sd-$1 d=$W/sd-$1 b unit last cg pid
   b="$(rt "$r") --systemd-cgroup"
   unit=crtest-$id.scope
-  bundle "$d" "$id" '.linux.resources.memory = {limit: 67108864}' || return 1
+  # The counter without /data (s_bind leaves a /data directory in the shared read-only rootfs).
+  bundle "$d" "$id" '.linux.resources.memory = {limit: 67108864} | .process.args[2] |= sub("\\[ -d /data \\] && echo \\$i > /data/n; "; "")' || return 1
   jq --arg id "$id" '.linux.cgroupsPath = "system.slice:crtest:" + $id' "$d/config.json" > "$d/c.new" && mv "$d/c.new" "$d/config.json"
   (cd "$d" && with_pipes "$d/out1" $b run -d "$id") || { echo "run failed: $(cat "$d/out1")"; return 1; }
   sleep 1.5
