@@ -372,6 +372,13 @@ internal sealed unsafe class DirectExec : IDisposable
             WriteNumber(p->TrampolineArgv[2], create->ProcFdDir);
             WriteNumber(p->TrampolineArgv[3], create->FifoFd);
         }
+        else
+        {
+            // exec: the sync socket stays open in the trampoline until its execve (it makes it close-on-exec), so the
+            // runtime returns once the container's program runs, as runc's exec does (its sync pipe closes at execve).
+            _ = RawSys.SetFdFlags(p->NrFcntl, errorFd, 0);
+            WriteNumber(p->TrampolineArgv[3], errorFd);
+        }
         if (seccompFd >= 0)
         {
             _ = RawSys.SetFdFlags(p->NrFcntl, seccompFd, 0);

@@ -12,6 +12,8 @@
  *
  * argv: NAME PATH DIRFD FIFOFD SECCOMPFD ARGV0 [ARGS...]
  *   DIRFD FIFOFD: an O_PATH fd of the host's /proc/self/fd and the exec fifo's fd number in it ("-": no wait, exec)
+ *   DIRFD "-", FIFOFD N (exec): N is the runtime's sync socket, held open until execve (made close-on-exec first of
+ *                 all), so that `exec` returns once the container's program runs, as runc's does
  *   SECCOMPFD:    an fd holding u32 flags, u32 length, struct sock_filter[length / 8] ("-": none)
  * then execve(PATH, [ARGV0, ARGS...], envp). Until then SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and
  * SIGTERM end it with status 128 + signal (as ocirun init). A failure is reported as "ocirun: …" on stderr, with
@@ -21,6 +23,7 @@
 #define SYS_read 0
 #define SYS_write 1
 #define SYS_close 3
+#define SYS_fcntl 72
 #define SYS_rt_sigaction 13
 #define SYS_execve 59
 #define SYS_prctl 157
@@ -40,6 +43,7 @@ static long sys4(long n, long a, long b, long c, long d)
 #define SYS_read 63
 #define SYS_write 64
 #define SYS_close 57
+#define SYS_fcntl 25
 #define SYS_rt_sigaction 134
 #define SYS_execve 221
 #define SYS_prctl 167
@@ -63,6 +67,8 @@ static long sys4(long n, long a, long b, long c, long d)
 #endif
 
 #define PR_SET_DUMPABLE 4
+#define F_SETFD 2
+#define FD_CLOEXEC 1
 #define O_WRONLY 01
 #define O_CLOEXEC 02000000
 #define SA_RESTORER 0x04000000
@@ -147,6 +153,8 @@ __attribute__((used, noreturn)) void trampoline(long *sp)
     /* CVE-2016-9962: nobody of the container may ptrace this process or open its fds (the host's /proc among them). */
     sys4(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0);
     long dirfd = number(argv[2]), seccompfd = number(argv[4]);
+    /* exec's sync socket: open until execve (or exit), never in the container's program; before seccomp may deny fcntl. */
+    if (dirfd < 0 && number(argv[3]) >= 0) sys4(SYS_fcntl, number(argv[3]), F_SETFD, FD_CLOEXEC, 0);
     if (dirfd >= 0) {
         static const int signals[] = {1, 2, 3, 10, 12, 14, 15};
         struct { void (*handler)(int); unsigned long flags; void (*restorer)(int); unsigned long mask; } action =

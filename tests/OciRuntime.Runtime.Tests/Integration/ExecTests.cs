@@ -110,6 +110,23 @@ public sealed class ExecTests : IDisposable
         _c.Runtime.Run("ps", "--format", "json", _c.Id).Stdout.Should().Contain(pid.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// exec returns once the container's program runs, as runc's (its sync pipe closes at that execve), not while the
+    /// exec trampoline is still to exec it: the trampoline's execve is delayed 300 ms (strace inject=execve:delay_enter;
+    /// the runtime's child reaches the trampoline by execveat, not delayed). When the runtime is gone, the pid file's
+    /// process is already `sleep`. Before: it was `ocirun-exec /bin/sleep - - - sleep 1000` (seen once in CI unforced).
+    /// </summary>
+    [Fact]
+    public void Exec_detached_returns_once_the_program_runs_not_while_the_trampoline_execs_it()
+    {
+        var pidFile = Path.Combine(_c.Bundle.Dir, "exec-late.pid");
+        string? seen = null;
+        StateRootTests.StraceRun(["-e", "trace=execve", "-e", "inject=execve:delay_enter=300000"],
+            ["--root", _c.Runtime.StateRoot, "exec", "-d", "--pid-file", pidFile, _c.Id, "sleep", "1000"],
+            () => seen = File.Exists(pidFile) ? File.ReadAllText($"/proc/{File.ReadAllText(pidFile)}/cmdline").Replace('\0', ' ') : "no pid file");
+        seen.Should().StartWith("sleep 1000", "exec -d returns after the container's program is exec'd");
+    }
+
     [Fact]
     public void Exec_of_a_missing_binary_fails_with_255_before_anything_runs()
     {

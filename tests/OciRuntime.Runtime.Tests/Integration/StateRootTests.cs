@@ -297,9 +297,9 @@ public sealed class StateRootTests : IDisposable
         r.Stdout.Should().Contain("leaks=0");
     }
 
-    // Runs `strace -f STRACEARGS ocirun ARGS` until the runtime's own process is gone, then makes strace detach from what it
-    // still traces (the container's init outlives a create) with SIGTERM.
-    private static void StraceRun(string[] straceArgs, string[] args)
+    // Runs `strace -f STRACEARGS ocirun ARGS` until the runtime's own process is gone, calls whenGone, then makes strace
+    // detach from what it still traces (the container's init outlives a create) with SIGTERM.
+    internal static void StraceRun(string[] straceArgs, string[] args, Action? whenGone = null)
     {
         var dir = TestEnv.NewDir("strace");
         var pidFile = Path.Combine(dir, "pid");
@@ -315,6 +315,7 @@ public sealed class StateRootTests : IDisposable
             {
                 TestEnv.Eventually(() => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z')).Should().BeTrue();
             }
+            whenGone?.Invoke();
             if (!strace.HasExited) TestEnv.Kill(strace.Id, TestEnv.SIGTERM);
             strace.WaitForExit(60_000).Should().BeTrue("strace detaches on SIGTERM");
         }
