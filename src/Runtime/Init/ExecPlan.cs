@@ -84,9 +84,10 @@ internal sealed unsafe class ExecPlan : IDisposable
         }
         _ = RawSys.Execve(native.Path, native.Argv, native.Envp);
         var errno = RawSys.ErrnoValue; // before anything else can overwrite it
+        // runc's line and status for a program that cannot be exec'd at this point ("exec PATH: ERROR", 1).
         var error = new SyscallException($"exec {Executable}", errno);
-        StdIo.ErrorLine($"ocirun: {error.Message}");
-        return 127;
+        StdIo.ErrorLine(error.Message);
+        return 1;
     }
 
     /// <inheritdoc />

@@ -142,7 +142,7 @@ internal static unsafe class DirectCreate
         s->ErrnoText = plan.Strings(texts);
         s->SeccompText = plan.Utf8("ocirun: load the seccomp filter: ");
         s->CapsetText = plan.Utf8("ocirun: capset: ");
-        s->ExecText = plan.Utf8("ocirun: exec ");
+        s->ExecText = plan.Utf8("exec "); // runc's line for a failed execve (os.PathError), no prefix
         plan.Native->Create = s;
     }
 

@@ -386,7 +386,7 @@ internal sealed unsafe class DirectExec : IDisposable
         }
         p->TrampolineArgv[1] = p->Candidates[p->Chosen];
         _ = RawSys.Execveat(p->TrampolineFd, p->Empty, p->TrampolineArgv, p->Envp, OpenFlags.AT_EMPTY_PATH);
-        FailAt(p, errorFd, Step.Exec, p->Chosen, create == null ? null : create->ExecText, p->Candidates[p->Chosen], 127);
+        FailAt(p, errorFd, Step.Exec, p->Chosen, create == null ? null : create->ExecText, p->Candidates[p->Chosen], 1);
     }
 
     /// <summary>A failed step: a ChildFailed frame, or on create's direct path after Ready a line on stderr (<paramref name="lateText"/>).</summary>

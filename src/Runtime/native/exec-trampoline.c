@@ -16,8 +16,8 @@
  *                 all), so that `exec` returns once the container's program runs, as runc's does
  *   SECCOMPFD:    an fd holding u32 flags, u32 length, struct sock_filter[length / 8] ("-": none)
  * then execve(PATH, [ARGV0, ARGS...], envp). Until then SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and
- * SIGTERM end it with status 128 + signal (as ocirun init). A failure is reported as "ocirun: …" on stderr, with
- * status 127 for the execve and 1 otherwise. Static, no libc.
+ * SIGTERM end it with status 128 + signal (as ocirun init). A failure is reported as "ocirun: …" on stderr with
+ * status 1; a failed execve as runc reports it: "exec PATH: ERROR", status 1. Static, no libc.
  */
 #if defined(__x86_64__)
 #define SYS_read 0
@@ -108,7 +108,7 @@ static const char *message(long e)
 
 static __attribute__((noreturn)) void fail(const char *what, const char *path, long error, int status)
 {
-    put("ocirun: ");
+    if (path == 0) put("ocirun: ");
     put(what);
     if (path) put(path);
     put(": ");
@@ -181,5 +181,5 @@ __attribute__((used, noreturn)) void trampoline(long *sp)
         if (r < 0) fail("load the seccomp filter", 0, r, 1);
     }
     long r = sys4(SYS_execve, (long)argv[1], (long)(argv + 5), (long)envp, 0);
-    fail("exec ", argv[1], r, 127);
+    fail("exec ", argv[1], r, 1);
 }

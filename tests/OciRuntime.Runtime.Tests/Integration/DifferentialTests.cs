@@ -42,6 +42,7 @@ public sealed class DifferentialTests
         "mounts", "masked-paths", "readonly-paths", "readonly-root", "writable-root", "tmpfs-options", "bind-options",
         "no-network", "stderr", "stdin-closed", "tmpfs-over-existing",
         "home-root", "home-nobody", "home-no-entry", "cwd-root-only", "device-anywhere", "rro", "dangling-symlink",
+        "exec-format-error",
     ];
 
     private static void Configure(string name, BundleBuilder b, string hostDir)
@@ -141,6 +142,12 @@ public sealed class DifferentialTests
             case "no-network": b.Sh("ls /sys/class/net; cat /proc/net/dev | wc -l"); break;
             case "stderr": b.Sh("echo out; echo err >&2; echo out2; exit 7"); break;
             case "stdin-closed": b.Sh("cat; echo rc=$?"); break;
+            case "exec-format-error":
+                // Executable, but neither #! nor ELF: execve fails with ENOEXEC after create (runc: its line, status 1).
+                File.WriteAllText(Path.Combine(b.Rootfs, "bin", "bad"), "not a program\n");
+                File.SetUnixFileMode(Path.Combine(b.Rootfs, "bin", "bad"), (UnixFileMode)0b111_101_101);
+                b.Args("/bin/bad");
+                break;
             case "tmpfs-over-existing":
                 // No mode= option: runc 1.1 then keeps the directory's mode (with mode= it overrides the option,
                 // a runc 1.1 bug fixed in 1.2, which ocirun follows).

@@ -83,6 +83,31 @@ public sealed class ObservedBehaviourTests
         parts[2].Should().Be("/dev/null\nout-kept\n", "stdout on a file is not a /dev/null: kept");
     }
 
+    /// <summary>
+    /// A program that exists and is executable but that the kernel cannot exec (ENOEXEC: no #!, not ELF) fails at its
+    /// execve, after create: runc 1.1.5 prints "exec /bin/bad: exec format error" and the process's status is 1, for
+    /// run and exec alike. ocirun printed "ocirun: exec …" with status 127.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_program_the_kernel_cannot_exec_fails_with_runcs_line_and_status_1(bool init)
+    {
+        using var c = new TestContainer("enoexec");
+        File.WriteAllText(Path.Combine(c.Bundle.Rootfs, "bin", "bad"), "not a program\n");
+        File.SetUnixFileMode(Path.Combine(c.Bundle.Rootfs, "bin", "bad"), (UnixFileMode)0b111_101_101);
+        c.Bundle.Args("/bin/bad");
+        var r = RunOn(c, init);
+        r.ExitCode.Should().Be(1, r.ToString());
+        r.Stderr.Should().Be("exec /bin/bad: exec format error\n", r.ToString());
+
+        using var running = Started(init);
+        File.WriteAllText(Path.Combine(running.Bundle.Rootfs, "bin", "bad"), "not a program\n");
+        File.SetUnixFileMode(Path.Combine(running.Bundle.Rootfs, "bin", "bad"), (UnixFileMode)0b111_101_101);
+        var e = ExecOn(running, init, [], "/bin/bad");
+        e.ExitCode.Should().Be(1, e.ToString());
+        e.Stderr.Should().Be("exec /bin/bad: exec format error\n", e.ToString());
+    }
+
     // ---- HOME -------------------------------------------------------------------------------------------------
 
     [Theory]
