@@ -459,16 +459,7 @@ internal sealed class RootfsSetup(Spec.Spec spec, InitOptions options, PhaseTime
         var own = Libc.StatFd(devNull.Fd);
         for (var fd = 0; fd < 3; fd++)
         {
-            FileOwner st;
-            try
-            {
-                st = Libc.StatFd(fd);
-            }
-            catch (SyscallException)
-            {
-                continue; // closed
-            }
-            if ((st.Mode & 0xf000) != 0x2000 || st.RdevMajor != own.RdevMajor || st.RdevMinor != own.RdevMinor) continue;
+            if (StdioFds.Stat(fd) is not { } st || !StdioFds.IsCharDevice(st, own)) continue; // closed, or not /dev/null
             Libc.Check(Libc.dup3(devNull.Fd, fd, 0), $"reopen /dev/null inside the container: dup3 onto fd {fd}");
         }
     }

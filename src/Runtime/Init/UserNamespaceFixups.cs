@@ -50,17 +50,8 @@ internal static class UserNamespaceFixups
         }
         for (var fd = 0; fd < 3; fd++)
         {
-            FileOwner st;
-            try
-            {
-                st = Libc.StatFd(fd);
-            }
-            catch (SyscallException)
-            {
-                continue; // closed
-            }
-            var isDevNull = (st.Mode & 0xf000) == 0x2000 && st.RdevMajor == devNull.RdevMajor && st.RdevMinor == devNull.RdevMinor;
-            if (st.Uid == uid || isDevNull) continue;
+            if (StdioFds.Stat(fd) is not { } st) continue; // closed
+            if (st.Uid == uid || StdioFds.IsCharDevice(st, devNull)) continue;
             if (Libc.fchown(fd, uid, st.Gid) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();

@@ -430,7 +430,7 @@ internal static unsafe class DirectCreate
         for (var fd = 0; fd < 3; fd++)
         {
             if (RawSys.Fstatat(fd, p->Empty, st, OpenFlags.AT_EMPTY_PATH) != 0) continue; // closed
-            if ((*(uint*)(st + p->StatMode) & 0xf000) != 0x2000 || *(ulong*)(st + p->StatRdev) != nullRdev) continue;
+            if (!DirectExec.IsCharDevice(p, st, nullRdev)) continue;
             if (RawSys.Dup3(devNull, fd, 0) < 0) DirectExec.Fail(errorFd, DirectExec.Step.DevNull, 1 + fd);
         }
         _ = RawSys.Close(devNull);

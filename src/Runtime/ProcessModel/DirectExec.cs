@@ -460,6 +460,10 @@ internal sealed unsafe class DirectExec : IDisposable
         RawSys.Fstatat(OpenFlags.AT_FDCWD, path, st, 0) == 0 && (*(uint*)(st + p->StatMode) & 0xf000) != 0x4000
         && RawSys.Faccessat(OpenFlags.AT_FDCWD, path, Libc.X_OK, 0) == 0;
 
+    /// <summary>Whether the stat buffer <paramref name="st"/> is the character device <paramref name="rdev"/> (how /dev/null is told apart; StdioFds.IsCharDevice).</summary>
+    internal static bool IsCharDevice(Plan* p, byte* st, ulong rdev) =>
+        (*(uint*)(st + p->StatMode) & 0xf000) == 0x2000 && *(ulong*)(st + p->StatRdev) == rdev;
+
     /// <summary>runc's fixStdioPermissions (UserNamespaceFixups.FixStdioOwnership): fds 0-2 go to the process's uid unless they are /dev/null.</summary>
     private static void GiveStdioToUser(Plan* p, int errorFd)
     {
@@ -470,10 +474,9 @@ internal sealed unsafe class DirectExec : IDisposable
         for (var fd = 0; fd < 3; fd++)
         {
             if (RawSys.Fstatat(fd, p->Empty, st, OpenFlags.AT_EMPTY_PATH) != 0) continue; // closed
-            var mode = *(uint*)(st + p->StatMode);
             var uid = *(uint*)(st + p->StatUid);
             var gid = *(uint*)(st + p->StatUid + 4);
-            if (uid == p->Uid || ((mode & 0xf000) == 0x2000 && *(ulong*)(st + p->StatRdev) == nullRdev)) continue;
+            if (uid == p->Uid || IsCharDevice(p, st, nullRdev)) continue;
             if (RawSys.Fchown(fd, p->Uid, gid) != 0)
             {
                 var errno = RawSys.ErrnoValue;
